@@ -1,0 +1,43 @@
+// Clicktrail tracker entry point: <script defer src=".../t.js" data-site="KEY"></script>
+import { onClick } from './click.js';
+import { loadBrand, readTag } from './config.js';
+import { hide, identify, nav, page, record, start, stop } from './events.js';
+import { guard } from './guard.js';
+import { spa } from './spa.js';
+
+const api = {
+  track(name, data) {
+    if (typeof name != 'string' || !name || name.length > 64) throw 'bad event name';
+    if (data != null && (typeof data != 'object' || Array.isArray(data))) throw 'bad event data';
+    // A snapshot now, and a circular object fails here rather than in the beacon.
+    record(name, data && JSON.parse(JSON.stringify(data)));
+  },
+  identify,
+};
+
+guard(() => {
+  // Keep the object a pre-load stub may have made, so references to it stay good.
+  const ct = (window.clicktrail = window.clicktrail || {});
+  if (ct.loaded) return; // the tag is on the page twice
+  ct.loaded = 1;
+  ct.track = guard(api.track);
+  ct.identify = guard(api.identify);
+  try {
+    readTag();
+  } catch (e) {
+    return stop(e); // the API stays callable, and does nothing
+  }
+  page();
+  // Calls made before the script loaded: [["track", name, data], ["identify", id], ...]
+  (ct.q || []).forEach(guard((c) => api[c[0]](...c.slice(1))));
+  ct.q = [];
+
+  const on = (t, f, o) => t.addEventListener(f, guard(o), true);
+  on(document, 'click', onClick);
+  spa(guard(nav));
+  on(window, 'pagehide', hide);
+  on(document, 'visibilitychange', () => document.visibilityState == 'hidden' && hide());
+  on(window, 'pageshow', (e) => e.persisted && page());
+
+  loadBrand().then(start).catch(stop);
+})();

@@ -1,0 +1,166 @@
+// A fixture page in jsdom that loads the built t.js the way a browser would (a deferred
+// <script src> served from the collector's origin), with fakes for what jsdom lacks or what a
+// test must control: fetch (config and POST fallback), navigator.sendBeacon, the clock and
+// timers, DNT/GPC, storage. Tests assert on the beacons sent, as Plausible's tests do.
+import { readFileSync } from 'node:fs';
+import { JSDOM, ResourceLoader, VirtualConsole } from 'jsdom';
+import { OUTFILE } from '../scripts/size.mjs';
+
+export const CODE = readFileSync(OUTFILE, 'utf8'); // `npm test` builds first
+export const COLLECTOR = 'http://collector.test';
+export const T0 = 1733821200000;
+export const ID = /^[0-9a-hjkmnp-tv-z]{26}$/;
+export const BRAND = { c: false, d: false, r: 0, m: { i: true, b: '[data-ct-block]', t: '[data-ct-mask]' } };
+
+const tick = () => new Promise((r) => setImmediate(r));
+export const settle = async () => {
+  for (let i = 0; i < 5; i++) await tick();
+};
+
+class Loader extends ResourceLoader {
+  fetch(url) {
+    return url === COLLECTOR + '/t.js' ? Promise.resolve(Buffer.from(CODE)) : null;
+  }
+}
+
+/**
+ * Open a page with the tracker.
+ * brand: the config JSON, a status number (404), or 'hold' to answer later with page.answer().
+ * beacon: 'ok' | 'refuse' (returns false) | 'throw' | 'missing'.
+ * fetchPost: 'ok' | 'throw' | 'reject' for POST /collect through fetch.
+ */
+export async function open({
+  url = 'https://shop.example/landing?utm_source=fb&sub1=abc',
+  referrer = 'https://www.google.com/',
+  tag = 'data-site="SITE"',
+  src = COLLECTOR + '/t.js',
+  head = '',
+  body = '',
+  brand = BRAND,
+  storage = {},
+  brokenStorage = false,
+  dnt,
+  gpc,
+  beacon = 'ok',
+  fetchPost = 'ok',
+  now = T0,
+} = {}) {
+  const warnings = [];
+  const errors = [];
+  const vc = new VirtualConsole();
+  vc.on('warn', (...a) => warnings.push(a.join(' ')));
+  vc.on('jsdomError', (e) => errors.push(e));
+  vc.on('error', (...a) => errors.push(a.join(' ')));
+
+  const page = { warnings, errors, raw: [], configRequests: [], now };
+  let answer;
+  const timers = new Map();
+  let timerId = 0;
+
+  const html = `<!doctype html><html><head>${head}<script defer src="${src}" ${tag}></script></head><body>${body}</body></html>`;
+  const dom = new JSDOM(html, {
+    url,
+    referrer: referrer === null ? undefined : referrer,
+    runScripts: 'dangerously',
+    resources: new Loader(),
+    virtualConsole: vc,
+    beforeParse(w) {
+      w.Date.now = () => page.now;
+      w.setTimeout = (f, ms = 0) => {
+        timers.set(++timerId, { f, at: page.now + ms });
+        return timerId;
+      };
+      w.clearTimeout = (id) => timers.delete(id);
+
+      for (const [k, v] of Object.entries(storage)) w.localStorage.setItem(k, v);
+      if (brokenStorage)
+        Object.defineProperty(w, 'localStorage', {
+          get() {
+            throw new w.DOMException('The operation is insecure.', 'SecurityError');
+          },
+        });
+      if (dnt !== undefined) Object.defineProperty(w.navigator, 'doNotTrack', { value: dnt });
+      if (gpc !== undefined) Object.defineProperty(w.navigator, 'globalPrivacyControl', { value: gpc });
+
+      if (beacon !== 'missing')
+        w.navigator.sendBeacon = (u, blob) => {
+          if (beacon === 'throw') throw new w.TypeError('sendBeacon is broken');
+          if (beacon === 'refuse') return false;
+          page.raw.push({ via: 'beacon', url: u, blob, type: blob.type });
+          return true;
+        };
+
+      w.fetch = (u, init) => {
+        const opts = init || {};
+        if (opts.method === 'POST') {
+          if (fetchPost === 'throw') throw new w.TypeError('fetch is broken');
+          if (fetchPost === 'reject') return Promise.reject(new w.TypeError('Failed to fetch'));
+          page.raw.push({ via: 'fetch', url: u, body: opts.body, keepalive: opts.keepalive, opts });
+          return Promise.resolve({ ok: true, status: 204 });
+        }
+        page.configRequests.push({ url: u, init });
+        const reply = (b) =>
+          typeof b === 'number'
+            ? { ok: false, status: b, json: () => Promise.resolve({}) }
+            : { ok: true, status: 200, json: () => Promise.resolve(b) };
+        if (brand === 'hold') return new Promise((r) => (answer = (b) => r(reply(b))));
+        return Promise.resolve(reply(brand));
+      };
+      page.globalsBefore = new Set(Object.getOwnPropertyNames(w));
+    },
+  });
+  const w = dom.window;
+  Object.assign(page, { dom, window: w, document: w.document });
+
+  await new Promise((r) => w.addEventListener('load', r));
+  await settle();
+
+  page.answer = async (b) => {
+    answer(b);
+    await settle();
+  };
+  // Move the fake clock forward, running the timers that fall due.
+  page.advance = async (ms) => {
+    const end = page.now + ms;
+    for (;;) {
+      const due = [...timers].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+      if (!due) break;
+      timers.delete(due[0]);
+      page.now = due[1].at;
+      due[1].f();
+    }
+    page.now = end;
+    await settle();
+  };
+  // The beacons sent so far, decoded.
+  page.sent = async () => {
+    const out = [];
+    for (const r of page.raw) {
+      const text = r.via === 'beacon' ? await readBlob(w, r.blob) : r.body;
+      out.push({ ...r, json: JSON.parse(text) });
+    }
+    return out.map((r) => r.json);
+  };
+  page.events = async () => (await page.sent()).flatMap((b) => b.e);
+  page.click = (el, x = 0, y = 0) => {
+    const e = new w.MouseEvent('click', { bubbles: true, cancelable: true, clientX: x, clientY: y });
+    el.dispatchEvent(e);
+  };
+  page.hide = () => {
+    Object.defineProperty(w.document, 'visibilityState', { value: 'hidden', configurable: true });
+    w.document.dispatchEvent(new w.Event('visibilitychange'));
+  };
+  page.leave = () => w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: false }));
+  page.storage = () => Object.fromEntries(Object.keys(w.localStorage).map((k) => [k, w.localStorage.getItem(k)]));
+  page.close = () => w.close();
+  return page;
+}
+
+function readBlob(w, blob) {
+  return new Promise((resolve, reject) => {
+    const fr = new w.FileReader();
+    fr.onload = () => resolve(fr.result);
+    fr.onerror = reject;
+    fr.readAsText(blob);
+  });
+}
