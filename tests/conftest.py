@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# Storage engines: ``store`` / ``store_url`` run a test once on SQLite and once on chDB.
+pytest_plugins = ["tests.storage_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def testdata_dir() -> Path:
@@ -26,3 +29,14 @@ def geoip_city_db(testdata_dir: Path) -> str:
 def geoip_asn_db(testdata_dir: Path) -> str:
     """Path of MaxMind's GeoLite2-ASN test database (1.128.0.0/11 is AS1221, Telstra)."""
     return str(testdata_dir / "geoip" / "GeoLite2-ASN-Test.mmdb")
+
+
+
+
+@pytest.fixture
+def kit(store, testdata_dir: Path):
+    """A real collector on a loopback port over ``store`` (both engines), with a brand whose
+    allowed domains are shop.example, localhost and 127.0.0.1, and its admin and read keys."""
+    from tests.appkit import geoip_settings, run_kit
+
+    yield from run_kit(store, geoip_settings(testdata_dir))

@@ -1,0 +1,50 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+VENV    := .venv
+PY      := $(VENV)/bin/python
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+TRACKER := collector/static/t.js
+
+.PHONY: run test install install-test build chromium lint bench clean
+
+run: install build
+	$(VENV)/bin/clicktrail demo
+
+test: install-test build chromium
+	cd tracker-js && npm test
+	$(PY) -m pytest
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+build: $(TRACKER)
+
+$(TRACKER): tracker-js/node_modules/.installed $(shell find tracker-js/src -type f 2>/dev/null) tracker-js/package.json
+	cd tracker-js && npm run build
+
+tracker-js/node_modules/.installed: tracker-js/package.json tracker-js/package-lock.json
+	cd tracker-js && npm ci --no-audit --no-fund
+	touch $@
+
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+lint: install-test
+	$(VENV)/bin/ruff check collector tests e2e bench
+	$(VENV)/bin/ruff format --check collector tests e2e bench
+
+bench: install-test build
+	$(PY) bench/ingest.py
+	$(PY) bench/query.py
+
+clean:
+	rm -rf $(VENV) tracker-js/node_modules $(TRACKER) data

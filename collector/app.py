@@ -1,0 +1,177 @@
+"""The ASGI app: ``create_app(settings)`` wires storage, the writer and the routes together."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from importlib import resources
+
+import anyio
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from collector import api_brands, api_clicks, openapi
+from collector.auth import KeyChecker
+from collector.brands import BrandCache
+from collector.config import Settings
+from collector.errors import EXCEPTION_HANDLERS, ApiError
+from collector.geo import GeoResolver
+from collector.ingest import CORS_HEADERS, Ingestor
+from collector.netaddr import parse_trusted_proxies
+from collector.storage import open_store
+from collector.storage.base import Store
+from collector.writer import Writer
+
+log = logging.getLogger("clicktrail")
+
+STATIC = resources.files("collector") / "static"
+
+
+class StaticAsset:
+    """A built file served from memory with an ETag; read once, at start-up."""
+
+    def __init__(self, name: str, media_type: str, max_age: int) -> None:
+        path = STATIC / name
+        self.body = path.read_bytes() if path.is_file() else None
+        self.etag = '"' + hashlib.sha256(self.body or b"").hexdigest()[:16] + '"'
+        self.media_type = media_type
+        self.cache_control = f"public, max-age={max_age}"
+        self.name = name
+
+    def response(self, request: Request) -> Response:
+        if self.body is None:
+            raise ApiError(503, f"{self.name} is not built; run `make build`")
+        headers = {
+            "ETag": self.etag,
+            "Cache-Control": self.cache_control,
+            "Access-Control-Allow-Origin": "*",
+        }
+        if request.headers.get("if-none-match") == self.etag:
+            return Response(status_code=304, headers=headers)
+        return Response(self.body, media_type=self.media_type, headers=headers)
+
+
+def _brand_config(request: Request) -> Response:
+    brand = request.app.state.brands.by_site_key(request.path_params["site_key"])
+    if brand is None:
+        raise ApiError(404, "unknown site key")
+    s = brand.settings
+    config = {
+        "c": s.cookieless,
+        "d": s.respect_dnt,
+        "r": s.replay_sample_rate,
+        "m": {"i": s.mask_all_inputs, "b": s.block_selector, "t": s.mask_text_selector},
+    }
+    headers = {**CORS_HEADERS, "Cache-Control": "public, max-age=300"}
+    return JSONResponse(config, headers=headers)
+
+
+async def brand_config(request: Request) -> Response:
+    return await anyio.to_thread.run_sync(_brand_config, request)
+
+
+async def collect(request: Request) -> Response:
+    return await request.app.state.ingestor.collect(request)
+
+
+async def collect_preflight(request: Request) -> Response:
+    headers = {
+        **CORS_HEADERS,
+        "Access-Control-Allow-Methods": "POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Content-Type",
+        "Access-Control-Max-Age": "86400",
+    }
+    return Response(status_code=204, headers=headers)
+
+
+async def tracker(request: Request) -> Response:
+    return request.app.state.tracker.response(request)
+
+
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok", "database": request.app.state.store.url.split(":")[0]})
+
+
+async def demo_page(request: Request) -> Response:
+    demo: DemoPage | None = request.app.state.demo
+    if demo is None:
+        raise ApiError(404, "the demo page is only served by `clicktrail demo`")
+    return HTMLResponse(demo.html)
+
+
+class DemoPage:
+    """The demo landing page, filled in with the demo brand's site key and a read-only key."""
+
+    def __init__(self, brand_id: int, site_key: str, read_key: str) -> None:
+        template = (STATIC / "demo.html").read_text()
+        self.html = (
+            template.replace("{{SITE_KEY}}", site_key)
+            .replace("{{BRAND_ID}}", str(brand_id))
+            .replace("{{READ_KEY}}", read_key)
+        )
+
+
+def _open_resources(app: Starlette, settings: Settings, store: Store) -> None:
+    state = app.state
+    state.store = store
+    state.brands = BrandCache(store)
+    state.keys = KeyChecker(store)
+    state.geo = GeoResolver(settings.geoip_db, settings.asn_db)
+    state.writer = Writer(store, settings.writer_max_batch)
+    state.ingestor = Ingestor(
+        store=store,
+        writer=state.writer,
+        brands=state.brands,
+        geo=state.geo,
+        trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+
+def create_app(
+    settings: Settings,
+    store: Store | None = None,
+    demo: DemoPage | None = None,
+) -> Starlette:
+    """The collector app. Pass ``store`` to use an open store (it is then not closed on
+    shutdown); otherwise ``settings.database`` is opened at start-up."""
+    parse_trusted_proxies(settings.trusted_proxies)  # fail at creation, not at first request
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        own_store = store is None
+        opened = store or await anyio.to_thread.run_sync(open_store, settings.database)
+        _open_resources(app, settings, opened)
+        app.state.writer.start()
+        try:
+            yield
+        finally:
+            await app.state.writer.stop()
+            app.state.geo.close()
+            if own_store:
+                opened.close()
+
+    app = Starlette(
+        routes=[
+            Route("/collect", collect, methods=["POST"]),
+            Route("/collect", collect_preflight, methods=["OPTIONS"]),
+            Route("/config/{site_key}", brand_config, methods=["GET"]),
+            Route("/t.js", tracker, methods=["GET", "HEAD"]),
+            Route("/demo", demo_page, methods=["GET"]),
+            Route("/demo/{rest:path}", demo_page, methods=["GET"]),
+            Route("/healthz", health, methods=["GET"]),
+            *api_brands.routes,
+            *api_clicks.routes,
+            *openapi.routes,
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.demo = demo
+    app.state.tracker = StaticAsset("t.js", "application/javascript", max_age=3600)
+    return app

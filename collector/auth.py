@@ -1,0 +1,87 @@
+"""API keys: minting, hashing at rest, and checking a request's key and scope.
+
+A key reads ``ct_<id>_<secret>``. Only sha256(secret) is stored; the id finds the row, and the
+hashes are compared in constant time. Secrets carry 192 random bits, so a fast hash is enough.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+
+from starlette.requests import Request
+
+from collector.errors import ApiError
+from collector.storage.base import SCOPE_RANK, ApiKey, Scope, Store
+
+_PREFIX = "ct_"
+_CACHE_SECONDS = 30.0
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def mint_api_key(brand_id: int, scope: Scope, now_ms: int) -> tuple[str, ApiKey]:
+    """A new key: (the full key to show once, the record to store)."""
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(24)
+    record = ApiKey(
+        id=key_id, brand_id=brand_id, scope=scope, key_hash=hash_secret(secret), created_at=now_ms
+    )
+    return f"{_PREFIX}{key_id}_{secret}", record
+
+
+def key_from_headers(request: Request) -> str | None:
+    headers = request.headers
+    key = headers.get("ef-access-key") or headers.get("x-api-key")
+    if key:
+        return key.strip()
+    authorization = headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+class KeyChecker:
+    """Verifies keys against the store, remembering good ones briefly to keep reads cheap."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+
+    def _record(self, key_id: str) -> ApiKey | None:
+        now = time.monotonic()
+        cached = self._cache.get(key_id)
+        if cached and now - cached[0] < _CACHE_SECONDS:
+            return cached[1]
+        record = self._store.api_key_by_id(key_id)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[key_id] = (now, record)
+        return record
+
+    def verify(self, key: str | None) -> ApiKey:
+        """The key's record, or a 401 ApiError."""
+        if not key:
+            raise ApiError(401, "an API key is required (EF-Access-Key, X-Api-Key or Bearer)")
+        if not key.startswith(_PREFIX) or key.count("_") < 2:
+            raise ApiError(401, "the API key is not valid")
+        key_id, _, secret = key[len(_PREFIX) :].partition("_")
+        record = self._record(key_id)
+        if record is None or not hmac.compare_digest(record.key_hash, hash_secret(secret)):
+            raise ApiError(401, "the API key is not valid")
+        return record
+
+    def authorize(self, request: Request, brand_id: int, scope: Scope) -> ApiKey:
+        """Checks the request's key: 401 without a good key, 404 for another brand's resources
+        (never reveal they exist), 403 when the key's scope is too low."""
+        record = self.verify(key_from_headers(request))
+        if record.brand_id != brand_id:
+            raise ApiError(404, f"no brand {brand_id}")
+        if SCOPE_RANK[record.scope] < SCOPE_RANK[scope]:
+            raise ApiError(403, f"this needs a key with the {scope!r} scope")
+        return record

@@ -1,0 +1,85 @@
+"""The one JSON error shape, and the handlers that turn every failure into it.
+
+``{"error": {"status": 422, "code": "invalid_parameter", "message": "...", "param": "sort"}}``
+(``param`` only when one request parameter is to blame).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+log = logging.getLogger("clicktrail")
+
+_CODES = {
+    400: "malformed",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    422: "invalid",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """Raise anywhere in a request to answer with the error shape."""
+
+    def __init__(
+        self, status: int, message: str, *, code: str | None = None, param: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code or _CODES.get(status, "error")
+        self.param = param
+
+
+def error_body(status: int, message: str, code: str | None = None, param: str | None = None):
+    error: dict[str, object] = {
+        "status": status,
+        "code": code or _CODES.get(status, "error"),
+        "message": message,
+    }
+    if param is not None:
+        error["param"] = param
+    return {"error": error}
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    return JSONResponse(
+        error_body(error.status, error.message, error.code, error.param),
+        status_code=error.status,
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    message = exc.detail if isinstance(exc.detail, str) else "request failed"
+    if exc.status_code == 404:
+        message = f"no such path: {request.url.path}"
+    return error_response(ApiError(exc.status_code, message))
+
+
+async def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(ApiError(500, "internal error; see the collector log"))
+
+
+EXCEPTION_HANDLERS = {
+    ApiError: _api_error,
+    HTTPException: _http_error,
+    Exception: _unexpected,
+}

@@ -1,0 +1,89 @@
+"""One writer with group commit.
+
+Requests hand their rows to :meth:`Writer.submit` and wait. A single thread takes everything that
+queued up while the previous commit ran and stores it in one transaction, then wakes every
+waiter. So a beacon is answered only once its rows are durable, and under load one commit
+carries many beacons. :meth:`Writer.stop` drains what is queued before returning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from collector.storage.base import Click, Event, Store
+
+log = logging.getLogger("clicktrail.writer")
+
+
+@dataclass
+class _Job:
+    clicks: list[Click]
+    events: list[Event]
+    done: asyncio.Future[None] = field(repr=False)
+
+
+class Writer:
+    def __init__(self, store: Store, max_batch_events: int = 5000) -> None:
+        self._store = store
+        self._max_batch = max_batch_events
+        self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clicktrail-writer")
+        self._task: asyncio.Task[None] | None = None
+        self.commits = 0
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="writer")
+
+    async def submit(self, clicks: list[Click], events: list[Event]) -> None:
+        """Returns once the rows are committed; raises if the commit failed."""
+        if self._task is None or self._task.done():
+            raise RuntimeError("the writer is not running")
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Job(clicks, events, done))
+        await done
+
+    async def stop(self) -> None:
+        """Commit everything already submitted, then end the writer."""
+        if self._task is None:
+            return
+        self._queue.put_nowait(None)
+        await self._task
+        self._executor.shutdown(wait=True)
+        self._task = None
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is None:
+                break
+            jobs = [first]
+            size = len(first.events) + len(first.clicks)
+            while size < self._max_batch and not self._queue.empty():
+                job = self._queue.get_nowait()
+                if job is None:
+                    stopping = True
+                    break
+                jobs.append(job)
+                size += len(job.events) + len(job.clicks)
+            await self._commit(loop, jobs)
+
+    async def _commit(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
+        clicks = [click for job in jobs for click in job.clicks]
+        events = [event for job in jobs for event in job.events]
+        try:
+            await loop.run_in_executor(self._executor, self._store.write_batch, clicks, events)
+        except Exception as exc:
+            log.exception("group commit of %d jobs failed", len(jobs))
+            for job in jobs:
+                if not job.done.done():
+                    job.done.set_exception(exc)
+            return
+        self.commits += 1
+        for job in jobs:
+            if not job.done.done():
+                job.done.set_result(None)
