@@ -6,6 +6,7 @@ what ua-parser already recognises as a spider (:attr:`UAInfo.is_bot`).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from collector.useragent import UAInfo
@@ -76,7 +77,13 @@ def bot_reason(user_agent: str | None, ua: UAInfo) -> str | None:
 
     ``ua`` is :func:`collector.useragent.parse_user_agent` of the same string.
     """
-    text = (user_agent or "").strip()
+    return _reason(user_agent or "", ua.is_bot or ua.device_type == "bot", ua.browser)
+
+
+@functools.lru_cache(maxsize=20_000)
+def _reason(user_agent: str, parser_says_bot: bool, browser: str | None) -> str | None:
+    """The uncached check; user agents repeat a lot and the pattern costs ~0.1 ms a search."""
+    text = user_agent.strip()
     if not text:
         return "empty user agent"
     if match := _PATTERN.search(text):
@@ -84,6 +91,6 @@ def bot_reason(user_agent: str | None, ua: UAInfo) -> str | None:
         return f"{_LABELS[kind]}: {_token(text, *match.span())}"
     if len(text) < MIN_UA_LENGTH:
         return "short user agent"
-    if ua.is_bot or ua.device_type == "bot":
-        return f"known crawler: {ua.browser or 'spider'}"
+    if parser_says_bot:
+        return f"known crawler: {browser or 'spider'}"
     return None

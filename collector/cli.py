@@ -119,7 +119,15 @@ def _serve(settings: Settings, demo: object | None = None) -> None:
     from collector.app import create_app
 
     app = create_app(settings, demo=demo)  # type: ignore[arg-type]
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+    # proxy_headers=False: only --trusted-proxies decides whom X-Forwarded-For is taken from.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 def _demo(settings: Settings) -> None:

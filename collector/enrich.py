@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+import msgspec
 
 from collector.bots import bot_reason
 from collector.geo import GeoInfo
@@ -11,7 +15,7 @@ from collector.netaddr import anonymize_ip
 from collector.referrer import ad_click, classify_referrer
 from collector.storage.base import Brand, Click, Event
 from collector.useragent import UAInfo
-from collector.wire import Beacon
+from collector.wire import Beacon, decode_click_data, has_data
 
 MAX_URL = 2048
 MAX_QUERY_PARAMS = 50
@@ -39,8 +43,10 @@ class HitContext:
     now_ms: int
 
 
+@functools.lru_cache(maxsize=8192)
 def page_url_parts(url: str) -> tuple[str | None, dict[str, str]]:
-    """(lower-case host, first value of each query parameter, bounded)."""
+    """(lower-case host, first value of each query parameter, bounded). Cached, since every
+    beacon of a page load carries the same URL: treat the dict as read-only."""
     try:
         parts = urlsplit(url)
         host = parts.hostname
@@ -123,16 +129,24 @@ def build_click(
     )
 
 
-def _event_data(kind: str, data: dict | None) -> dict:
-    if kind != "click" or not data:
-        return data or {}
-    text = data.get("tx")
+def _event_data(kind: str, data: msgspec.Raw) -> dict[str, Any] | msgspec.Raw:
+    """What is stored as the event's data: a click's fields under their API names, or a
+    custom event's JSON object exactly as sent (validated, never decoded)."""
+    if not has_data(data):
+        return {}
+    if kind != "click":
+        return data
+    click = decode_click_data(data)
     return {
-        "selector": data.get("s"),
-        "text": text[:MAX_CLICK_TEXT] if isinstance(text, str) else None,
-        "x": data.get("x"),
-        "y": data.get("y"),
+        "selector": click.s,
+        "text": click.tx[:MAX_CLICK_TEXT] if click.tx else None,
+        "x": _number(click.x),
+        "y": _number(click.y),
     }
+
+
+def _number(value: float | None) -> int | float | None:
+    return int(value) if value is not None and value.is_integer() else value
 
 
 def build_events(beacon: Beacon, ctx: HitContext, offset: int) -> list[Event]:

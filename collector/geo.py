@@ -95,6 +95,7 @@ class GeoResolver:
                 self.close()
                 raise
         self._cached = functools.lru_cache(maxsize=cache_size)(self._lookup)
+        self._by_text = functools.lru_cache(maxsize=cache_size)(self._lookup_text)
 
     @property
     def database_types(self) -> tuple[str, str]:
@@ -104,10 +105,14 @@ class GeoResolver:
     def lookup(self, ip: str | None) -> GeoInfo:
         """Geo and network data for ``ip``; empty for ``None``, junk, non-public or unknown
         addresses. Never raises."""
-        addr = _public_address(ip)
-        if addr is None or (self._city is None and self._asn is None):
+        if ip is None or (self._city is None and self._asn is None):
             return EMPTY
-        return self._cached(addr)
+        return self._by_text(ip)
+
+    def _lookup_text(self, ip: str) -> GeoInfo:
+        """:meth:`lookup` of a non-empty text, before the (cached) check of the address."""
+        addr = _public_address(ip)
+        return EMPTY if addr is None else self._cached(addr)
 
     def _lookup(self, addr: str) -> GeoInfo:
         """Uncached lookup of a canonical public address in both databases."""
@@ -163,7 +168,7 @@ class GeoResolver:
 
     def cache_info(self) -> functools._CacheInfo:
         """Hit and miss counts of the lookup cache."""
-        return self._cached.cache_info()
+        return self._by_text.cache_info()
 
     def close(self) -> None:
         """Close the databases; later lookups return an empty :class:`GeoInfo`."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable
 
@@ -61,8 +62,13 @@ def client_ip(
     that is not an IP address stops the walk: the last good address seen is returned, so a
     client cannot smuggle text past the proxies. ``None`` when the peer is missing or not an IP.
     """
+    return _client_ip(peer, forwarded_for, tuple(trusted))
+
+
+@functools.lru_cache(maxsize=20_000)
+def _client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple) -> str | None:
+    """:func:`client_ip`, cached: the same peers and proxy chains come back again and again."""
     addr = _address(peer)
-    trusted = tuple(trusted)
     if addr is None or not _is_trusted(addr, trusted):
         return str(addr) if addr else None
     for entry in reversed((forwarded_for or "").split(",")):

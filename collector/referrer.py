@@ -9,6 +9,7 @@ are not. A ``.*`` key stands for any top-level domain, including two-part ones (
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Literal
@@ -371,6 +372,13 @@ def _from_query(query: Mapping[str, str], rule: Rule | None) -> Rule | None:
     return None
 
 
+@functools.lru_cache(maxsize=20_000)
+def _source(referrer: str | None) -> tuple[str | None, Rule | None]:
+    """The referrer's host and its rule, cached: most hits come from a few referrers."""
+    host, scheme = _referrer_host(referrer)
+    return host, _host_rule(host, scheme)
+
+
 def classify_referrer(
     referrer: str | None, page_host: str | None, query: Mapping[str, str]
 ) -> ReferrerInfo:
@@ -381,8 +389,7 @@ def classify_referrer(
     referrer: none, or the page's own host, is direct; known webmail, search engines and social
     networks by host; anything else is a referral.
     """
-    host, scheme = _referrer_host(referrer)
-    rule = _host_rule(host, scheme)
+    host, rule = _source(referrer)
     decided = _from_query(query, rule)
     if decided is not None:
         return ReferrerInfo(type=decided[0], name=decided[1], host=host)

@@ -31,21 +31,24 @@ class SessionAssigner:
         self._cache: OrderedDict[tuple[int, str], tuple[str, int]] = OrderedDict()
         self._cache_size = cache_size
 
-    def known(self, brand_id: int, visitor_id: str) -> tuple[str, int] | None:
-        """The visitor's current (session id, last activity), from memory or the store."""
-        key = (brand_id, visitor_id)
-        found = self._cache.get(key)
-        if found is None:
-            found = self._last_session(brand_id, visitor_id)
-            if found is not None:
-                self._remember(key, found)
-        return found
+    def cached(self, brand_id: int, visitor_id: str) -> tuple[str, int] | bool | None:
+        """The visitor's current (session id, last activity) from memory, or ``False`` when
+        memory does not know and the store must be asked."""
+        return self._cache.get((brand_id, visitor_id), False)
 
-    def is_cached(self, brand_id: int, visitor_id: str) -> bool:
-        return (brand_id, visitor_id) in self._cache
+    def stored(self, brand_id: int, visitor_id: str) -> tuple[str, int] | None:
+        """The visitor's current session as the store has it (blocking: call from a thread)."""
+        return self._last_session(brand_id, visitor_id)
 
-    def assign(self, brand_id: int, visitor_id: str, proposed: str | None, now_ms: int) -> str:
-        known = self.known(brand_id, visitor_id)
+    def assign(
+        self,
+        brand_id: int,
+        visitor_id: str,
+        proposed: str | None,
+        now_ms: int,
+        known: tuple[str, int] | None,
+    ) -> str:
+        """The session of this hit, given the visitor's ``known`` current session."""
         session_id = self._choose(known, proposed, now_ms)
         self._remember((brand_id, visitor_id), (session_id, now_ms))
         return session_id

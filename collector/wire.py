@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 
@@ -18,7 +18,9 @@ class WireEvent(msgspec.Struct, forbid_unknown_fields=False):
     t: _Name
     ts: Annotated[int, msgspec.Meta(ge=0)]
     u: _Url | None = None
-    d: dict[str, Any] | None = None
+    # Kept as raw JSON: custom data is stored as sent, never decoded and re-encoded.
+    # (msgspec.Raw cannot be in a union: "no data" is the empty Raw, or raw ``null``.)
+    d: msgspec.Raw = msgspec.Raw(b"")
 
 
 class Beacon(msgspec.Struct, forbid_unknown_fields=False):
@@ -37,7 +39,31 @@ class Beacon(msgspec.Struct, forbid_unknown_fields=False):
     i: Annotated[str, msgspec.Meta(max_length=128)] | None = None
 
 
+class ClickData(msgspec.Struct):
+    """``d`` of a ``click`` event."""
+
+    s: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    x: float | None = None
+    y: float | None = None
+    tx: str | None = None
+
+
 _decoder = msgspec.json.Decoder(Beacon)
+_click_decoder = msgspec.json.Decoder(ClickData)
+
+
+def has_data(raw: msgspec.Raw) -> bool:
+    """False for an absent or ``null`` ``d``."""
+    return len(raw) > 0 and memoryview(raw) != b"null"
+
+
+def is_json_object(raw: msgspec.Raw) -> bool:
+    """True when raw JSON (valid, as msgspec cut it: no leading space) is an object."""
+    return memoryview(raw)[:1] == b"{"
+
+
+def decode_click_data(raw: msgspec.Raw) -> ClickData:
+    return _click_decoder.decode(raw)
 
 
 def decode_beacon(body: bytes) -> Beacon:

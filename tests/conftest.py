@@ -31,8 +31,6 @@ def geoip_asn_db(testdata_dir: Path) -> str:
     return str(testdata_dir / "geoip" / "GeoLite2-ASN-Test.mmdb")
 
 
-
-
 @pytest.fixture
 def kit(store, testdata_dir: Path):
     """A real collector on a loopback port over ``store`` (both engines), with a brand whose

@@ -119,7 +119,9 @@ class Event(msgspec.Struct, kw_only=True):
     type: str
     timestamp: int
     url: str | None = None
-    data: dict[str, Any] = {}
+    # A dict, or a msgspec.Raw JSON object straight from the beacon: engines store it with
+    # msgspec.json.encode (which embeds Raw as is) and always read back a dict.
+    data: Any = {}
     seq: int = 0
 
 
@@ -151,6 +153,9 @@ class Store(Protocol):
     worker thread. Implementations must be safe to call from several threads."""
 
     url: str
+    # True when a keyed read (brand, domain, last session) is a local call of microseconds, so
+    # the ingest path may run it inline instead of hopping to a thread.
+    local_reads: bool
 
     def migrate(self) -> None:
         """Create or upgrade the schema (idempotent)."""
