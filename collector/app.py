@@ -89,6 +89,18 @@ async def tracker(request: Request) -> Response:
     return request.app.state.tracker.response(request)
 
 
+_FAVICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    b'<circle cx="8" cy="8" r="7" fill="#c8502b"/><circle cx="8" cy="8" r="3" fill="#fff"/></svg>'
+)
+
+
+async def favicon(request: Request) -> Response:
+    return Response(
+        _FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
 async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok", "database": request.app.state.store.url.split(":")[0]})
 
@@ -173,6 +185,7 @@ def create_app(
             Route("/demo", demo_page, methods=["GET"]),
             Route("/demo/{rest:path}", demo_page, methods=["GET"]),
             Route("/healthz", health, methods=["GET"]),
+            Route("/favicon.ico", favicon, methods=["GET"]),
             *api_brands.routes,
             *api_clicks.routes,
             *openapi.routes,

@@ -51,6 +51,8 @@ def _all():
         ({"p": "not-an-id"}, "p"),
         ({"e": [{"t": "page_view"}]}, "ts"),
         ({"w": "wide"}, "w"),
+        ({"e": [{"t": "signup", "ts": 1, "d": [1, 2]}]}, "must be an object"),
+        ({"e": [{"t": "click", "ts": 1, "d": {"x": "left"}}]}, "x"),
     ],
 )
 def test_beacon_of_the_wrong_shape_is_422_saying_what_is_wrong(kit, change, fragment):
@@ -59,6 +61,18 @@ def test_beacon_of_the_wrong_shape_is_422_saying_what_is_wrong(kit, change, frag
     assert response.status_code == 422
     assert fragment in response.json()["error"]["message"]
     assert _stored(kit, beacon["p"]) is None
+
+
+def test_custom_event_data_is_stored_as_sent_and_null_data_as_empty(kit):
+    data = {"product_id": 3, "tags": ["a", "b"], "price": {"amount": 9.5, "currency": "EUR"}}
+    beacon = kit.beacon()
+    beacon["e"] += [
+        {"t": "add_to_cart", "ts": now_ms(), "d": data},
+        {"t": "ping", "ts": now_ms(), "d": None},
+    ]
+    assert kit.collect(beacon).status_code == 204
+    events = kit.store.events_for_clicks(kit.brand.id, [beacon["p"]])
+    assert [e.data for e in events[1:]] == [data, {}]
 
 
 def test_oversized_body_is_413_and_nothing_is_stored(kit):
