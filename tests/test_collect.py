@@ -212,3 +212,13 @@ def test_preflight_is_answered_for_collect(kit):
     response = kit.http.options("/collect")
     assert response.status_code == 204
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_tracker_script_is_served_with_caching_headers_and_etag(kit):
+    response = kit.http.get("/t.js")
+    assert response.status_code == 200, "build the tracker first: make build"
+    assert response.headers["content-type"].startswith("application/javascript")
+    assert "max-age" in response.headers["cache-control"]
+    assert len(response.content) > 1000
+    again = kit.http.get("/t.js", headers={"if-none-match": response.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""

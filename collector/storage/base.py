@@ -125,7 +125,7 @@ class Event(msgspec.Struct, kw_only=True):
     seq: int = 0
 
 
-SortColumn = Literal["created_at", "url", "funnel_id", "country", "browser", "os", "device_type"]
+SortColumn = Literal["created_at", "funnel_id", "country", "browser", "os", "device_type"]
 SORT_COLUMNS: tuple[str, ...] = SortColumn.__args__  # type: ignore[attr-defined]
 
 

@@ -187,7 +187,7 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     for column in ("session_id", "visitor_id", "funnel_id", "sub1"):
         clicks.create_index(["brand_id", column, "created_at"], index_name=f"clicks_brand_{column}")
     # The other sort columns, ties broken by id.
-    for column in ("url", "funnel_id", "country", "browser", "os", "device_type"):
+    for column in ("funnel_id", "country", "browser", "os", "device_type"):
         clicks.create_index(["brand_id", column, "id"], index_name=f"clicks_sort_{column}")
 
     db.execute(
