@@ -127,7 +127,8 @@ def bench_engine(url: str, clicks: int, runs: int) -> dict[str, tuple[float, flo
             "baseline /healthz": ["/healthz"],
             "clicks list": [f"{base}/clicks"],
             "clicks list, page 100": [f"{base}/clicks?page=100"],
-            "filtered list": [f"{base}/clicks?funnel_id=7&exclude_bots=true&sub1=s3"],
+            "filtered list": [f"{base}/clicks?funnel_id=7&exclude_bots=true"],
+            "three filters": [f"{base}/clicks?funnel_id=7&exclude_bots=true&sub1=s3"],
             "url + date filter": [
                 f"{base}/clicks?url=p/42&start=2020-01-01&sort=created_at&direction=asc"
             ],

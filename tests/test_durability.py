@@ -31,9 +31,20 @@ def _free_port() -> int:
 def _start(database: str, *extra: str) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "collector", "serve", "--port", str(port), "--database",
-         database, *extra],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "collector",
+            "serve",
+            "--port",
+            str(port),
+            "--database",
+            database,
+            *extra,
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -50,7 +61,10 @@ def _start(database: str, *extra: str) -> tuple[subprocess.Popen, str]:
 def _brand(database: str) -> dict:
     done = subprocess.run(
         [sys.executable, "-m", "collector", "brands", "create", "durable", "--database", database],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return json.loads(done.stdout)
 
@@ -103,8 +117,9 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(tmp_path):
     process, url = _start(database)  # no --trusted-proxies: nobody may set X-Forwarded-For
     try:
         beacon = make_beacon(brand["site_key"], u="http://localhost/")
-        response = httpx.post(url + "/collect", content=json.dumps(beacon),
-                              headers={"x-forwarded-for": "81.2.69.160"})
+        response = httpx.post(
+            url + "/collect", content=json.dumps(beacon), headers={"x-forwarded-for": "81.2.69.160"}
+        )
         assert response.status_code == 204
     finally:
         process.terminate()

@@ -183,9 +183,12 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     clicks = db["clicks"]
     # The list's default order and its date range; is_bot makes "exclude bots" index-only.
     clicks.create_index(["brand_id", "created_at", "is_bot"], index_name="clicks_brand_created")
-    # Equality filters, each followed by the default sort column.
+    # Equality filters, each followed by the default sort column; is_bot last, so that counting
+    # a filtered list with "exclude bots" reads only the index.
     for column in ("session_id", "visitor_id", "funnel_id", "sub1"):
-        clicks.create_index(["brand_id", column, "created_at"], index_name=f"clicks_brand_{column}")
+        clicks.create_index(
+            ["brand_id", column, "created_at", "is_bot"], index_name=f"clicks_brand_{column}"
+        )
     # The other sort columns, ties broken by id.
     for column in ("funnel_id", "country", "browser", "os", "device_type"):
         clicks.create_index(["brand_id", column, "id"], index_name=f"clicks_sort_{column}")
