@@ -66,6 +66,7 @@ from .base import (
     ClickQuery,
     Event,
 )
+from .rows import event_from_row
 
 DEFAULT_DATABASE = "clicktrail"
 RECENT_CLICK_IDS = 200_000  # ids remembered per process to skip re-sent clicks cheaply
@@ -74,7 +75,6 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _INT_TIMES = {"DateTime64*": "int"}
 
 _json_encode = msgspec.json.Encoder().encode
-_decode_data = msgspec.json.Decoder().decode  # an object, as written (Event.data: Any)
 _decode_settings = msgspec.json.Decoder(BrandSettings).decode
 
 CLICK_FIELDS: tuple[str, ...] = Click.__struct_fields__
@@ -224,20 +224,6 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def _to_click(row: tuple[Any, ...]) -> Click:
     return Click(**dict(zip(CLICK_FIELDS, row, strict=True)))
-
-
-def _to_event(row: tuple[Any, ...]) -> Event:
-    brand_id, click_id, session_id, type_, url, timestamp, seq, data = row
-    return Event(
-        brand_id=brand_id,
-        click_id=click_id,
-        session_id=session_id,
-        type=type_,
-        url=url,
-        timestamp=timestamp,
-        seq=seq,
-        data=_decode_data(data) if data else {},
-    )
 
 
 def _to_brand(row: tuple[Any, ...]) -> Brand:
@@ -669,7 +655,7 @@ class ClickHouseStore:
             " ORDER BY timestamp, seq",
             {"brand": brand_id, "ids": list(click_ids)},
         )
-        return [_to_event(r) for r in rows]
+        return [event_from_row(r) for r in rows]
 
     def session_clicks(self, brand_id: int, session_id: str) -> list[Click]:
         rows = self._rows(
@@ -687,4 +673,4 @@ class ClickHouseStore:
             " ORDER BY timestamp, seq",
             {"brand": brand_id, "session": session_id},
         )
-        return [_to_event(r) for r in rows]
+        return [event_from_row(r) for r in rows]

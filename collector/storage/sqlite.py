@@ -49,12 +49,12 @@ from .base import (
     ClickQuery,
     Event,
 )
+from .rows import EVENT_COLUMNS, event_from_row
 
 DAY_MS = 86_400_000
 
 _json_encode = msgspec.json.Encoder().encode
 _decode_query = msgspec.json.Decoder(dict[str, str]).decode
-_decode_data = msgspec.json.Decoder().decode  # an object, as written (Event.data: Any)
 _decode_domains = msgspec.json.Decoder(list[str]).decode
 _decode_settings = msgspec.json.Decoder(BrandSettings).decode
 
@@ -67,7 +67,7 @@ _INSERT_CLICK_SQL = (
     f"INSERT OR IGNORE INTO clicks ({_CLICK_COLUMNS_SQL}) "
     f"VALUES ({', '.join('?' for _ in CLICK_FIELDS)})"
 )
-_EVENT_COLUMNS = ("brand_id", "click_id", "session_id", "type", "url", "timestamp", "seq", "data")
+_EVENT_COLUMNS = EVENT_COLUMNS
 _EVENT_COLUMNS_SQL = ", ".join(f'"{name}"' for name in _EVENT_COLUMNS)
 _INSERT_EVENT_SQL = (
     f"INSERT INTO events ({_EVENT_COLUMNS_SQL}) VALUES ({', '.join('?' for _ in _EVENT_COLUMNS)})"
@@ -268,20 +268,6 @@ def _to_click(row: tuple[Any, ...] | sqlite3.Row) -> Click:
     values["query"] = _decode_query(values["query"]) if values["query"] else {}
     values["is_bot"] = bool(values["is_bot"])
     return Click(**values)
-
-
-def _to_event(row: tuple[Any, ...]) -> Event:
-    brand_id, click_id, session_id, type_, url, timestamp, seq, data = row
-    return Event(
-        brand_id=brand_id,
-        click_id=click_id,
-        session_id=session_id,
-        type=type_,
-        url=url,
-        timestamp=timestamp,
-        seq=seq,
-        data=_decode_data(data) if data else {},
-    )
 
 
 def _to_brand(row: tuple[Any, ...]) -> Brand:
@@ -685,7 +671,7 @@ class SQLiteStore:
             " ORDER BY timestamp, seq, rowid",
             (brand_id, _json_encode(list(click_ids)).decode()),
         )
-        return [_to_event(r) for r in rows]
+        return [event_from_row(r) for r in rows]
 
     def session_clicks(self, brand_id: int, session_id: str) -> list[Click]:
         rows = self._all(
@@ -701,4 +687,4 @@ class SQLiteStore:
             " ORDER BY timestamp, seq, rowid",
             (brand_id, session_id),
         )
-        return [_to_event(r) for r in rows]
+        return [event_from_row(r) for r in rows]
