@@ -1,8 +1,9 @@
 """Ingest benchmark: /collect against a bare Starlette endpoint, same server settings, same run.
 
 Both servers run as `uvicorn` subprocesses with one worker; `wrk` (Debian package) drives them
-from the other core with POST bodies made unique per request (page ids and, every five
-requests, visitor ids change, as in real traffic where a page load sends a few beacons).
+from the other core with POST bodies made unique per request: each request is a new page load,
+and every fifth comes from a new visitor whose id was minted at that moment, as the tracker
+does on a first visit.
 The collector answers only after its group commit, so every answered beacon is durable.
 
     python bench/ingest.py            # full run (20 s per case)
@@ -44,9 +45,10 @@ app = Starlette(routes=[Route("/collect", collect, methods=["POST"])])
 LUA = r"""
 local alphabet = "%(alphabet)s"
 local counter = 0
-local function enc(n)
+local visitor = ""
+local function enc(n, length)
   local s = {}
-  for i = 16, 1, -1 do
+  for i = length, 1, -1 do
     local d = n %% 32
     s[i] = alphabet:sub(d + 1, d + 1)
     n = math.floor(n / 32)
@@ -55,13 +57,13 @@ local function enc(n)
 end
 local template = [==[%(template)s]==]
 local prefix = "%(prefix)s"
-local thread_base = 0
-setup = function(thread) thread_base = thread_base + 1e9 end
 request = function()
   counter = counter + 1
-  local page = prefix .. enc(counter)
-  local visitor = prefix .. enc(math.floor(counter / 5))
-  local body = template:gsub("PAGE_ID", page):gsub("VISITOR_ID", visitor)
+  if counter %% 5 == 1 then
+    -- a new visitor, its id minted now, as the tracker does on a first visit
+    visitor = enc(os.time() * 1000, 10) .. enc(counter, 16)
+  end
+  local body = template:gsub("PAGE_ID", prefix .. enc(counter, 16)):gsub("VISITOR_ID", visitor)
   return wrk.format("POST", "/collect", {["Content-Type"] = "text/plain"}, body)
 end
 """

@@ -164,11 +164,12 @@ class Ingestor:
         self.geo = geo
         self.trusted_proxies = trusted_proxies
         self.max_body_bytes = max_body_bytes
-        self.sessions = SessionAssigner(store.last_session)
+        # A local engine (SQLite) has one writing process, this one, and answers a keyed read in
+        # microseconds: cheaper inline than a thread hop.
+        self._inline_reads = bool(getattr(store, "local_reads", False))
+        self.sessions = SessionAssigner(store.last_session, sole_writer=self._inline_reads)
         self.cookieless = CookielessVisitors()
         self._known_domains: dict[tuple[int, str], int] = {}
-        # A local engine answers a keyed read in microseconds: cheaper inline than a thread hop.
-        self._inline_reads = bool(getattr(store, "local_reads", False))
 
     async def _blocking(self, function: Any, *args: Any) -> Any:
         if self._inline_reads:
@@ -197,7 +198,7 @@ class Ingestor:
     async def session_for(
         self, brand_id: int, visitor_id: str, proposed: str | None, now_ms: int
     ) -> str:
-        known = self.sessions.cached(brand_id, visitor_id)
+        known = self.sessions.cached(brand_id, visitor_id, now_ms)
         if known is False:
             known = await self._blocking(self.sessions.stored, brand_id, visitor_id)
         return self.sessions.assign(brand_id, visitor_id, proposed, now_ms, known)

@@ -5,6 +5,12 @@ either the visitor's current session or freshly minted (its time part within the
 minutes). Otherwise the visitor's current session continues if it was active in the last
 30 minutes, or a new id is minted. Visitors' current sessions are remembered in memory and read
 from the store on a miss, so a restart does not split sessions.
+
+When this process is the only writer (SQLite), memory is complete for every visitor first seen
+since it started, so a visitor id minted after that (ids carry their creation time) and not in
+memory belongs to a new visitor: no read is needed. That is the first beacon of most landing-page
+traffic. An eviction from memory moves that point forward, since an evicted visitor's id was
+minted before its eviction.
 """
 
 from __future__ import annotations
@@ -26,15 +32,33 @@ LastSession = Callable[[int, str], "tuple[str, int] | None"]
 
 
 class SessionAssigner:
-    def __init__(self, last_session: LastSession, cache_size: int = 200_000) -> None:
+    def __init__(
+        self,
+        last_session: LastSession,
+        cache_size: int = 200_000,
+        sole_writer: bool = False,
+        now_ms: int | None = None,
+    ) -> None:
         self._last_session = last_session
         self._cache: OrderedDict[tuple[int, str], tuple[str, int]] = OrderedDict()
         self._cache_size = cache_size
+        self._sole_writer = sole_writer
+        # Every visitor first seen after this time (ms) is in memory (see the module docstring).
+        self._complete_since = time.time_ns() // 1_000_000 if now_ms is None else now_ms
 
-    def cached(self, brand_id: int, visitor_id: str) -> tuple[str, int] | bool | None:
-        """The visitor's current (session id, last activity) from memory, or ``False`` when
-        memory does not know and the store must be asked."""
-        return self._cache.get((brand_id, visitor_id), False)
+    def cached(self, brand_id: int, visitor_id: str, now_ms: int) -> tuple[str, int] | bool | None:
+        """The visitor's current (session id, last activity) from memory, ``None`` for a visitor
+        known to be new, or ``False`` when the store must be asked."""
+        found = self._cache.get((brand_id, visitor_id), False)
+        if found is False and self._sole_writer and self._minted_lately(visitor_id, now_ms):
+            return None
+        return found
+
+    def _minted_lately(self, visitor_id: str, now_ms: int) -> bool:
+        if not is_valid_id(visitor_id):
+            return False
+        minted = id_time_ms(visitor_id)
+        return self._complete_since < minted <= now_ms + CLOCK_SKEW_MS
 
     def stored(self, brand_id: int, visitor_id: str) -> tuple[str, int] | None:
         """The visitor's current session as the store has it (blocking: call from a thread)."""
@@ -70,6 +94,7 @@ class SessionAssigner:
         self._cache.move_to_end(key)
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
+            self._complete_since = max(self._complete_since, value[1])
 
 
 class CookielessVisitors:
