@@ -68,7 +68,7 @@ class Collector:
         return json.loads(done.stdout)
 
 
-def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
+def wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -106,7 +106,7 @@ def collector(tmp_path_factory) -> Iterator[Collector]:
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    _wait_until_up(url, process, log_path)
+    wait_until_up(url, process, log_path)
     yield Collector(url, database, process)
     process.terminate()
     process.wait(timeout=20)
