@@ -4,13 +4,8 @@ landing page on another origin, and Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -24,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.servers import serve_in_thread
+from tests.servers import clicktrail_cli, serve_in_thread, start_collector
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = ROOT.parent / "shared" / "testdata"
@@ -45,71 +40,32 @@ DESKTOP_UA = (
 VISITOR_IP = "81.2.69.160"  # London in MaxMind's test City database
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
 class Collector:
     url: str
     database: str
-    process: subprocess.Popen
 
     def cli(self, *args: str) -> dict:
-        done = subprocess.run(
-            [sys.executable, "-m", "collector", *args, "--database", self.database],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-        return json.loads(done.stdout)
-
-
-def wait_until_up(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"the collector did not start:\n{log_path.read_text()}")
+        return clicktrail_cli(*args, database=self.database)
 
 
 @pytest.fixture(scope="session")
 def collector(tmp_path_factory) -> Iterator[Collector]:
     workdir = tmp_path_factory.mktemp("collector")
     database = f"sqlite:///{workdir}/clicktrail.db"
-    port = free_port()
-    log_path = workdir / "collector.log"
-    command = [
-        sys.executable,
-        "-m",
-        "collector",
+    running = start_collector(
         "serve",
-        "--port",
-        str(port),
-        "--database",
         database,
+        workdir / "collector.log",
         "--geoip-db",
         str(TESTDATA / "geoip" / "GeoIP2-City-Test.mmdb"),
         "--asn-db",
         str(TESTDATA / "geoip" / "GeoLite2-ASN-Test.mmdb"),
         "--trusted-proxies",
         "127.0.0.1",
-    ]
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(url, process, log_path)
-    yield Collector(url, database, process)
-    process.terminate()
-    process.wait(timeout=20)
+    )
+    yield Collector(running.url, database)
+    running.stop()
 
 
 def forwarding_proxy(upstream: str, client_ip: str) -> Starlette:

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
-import subprocess
-import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,55 +13,7 @@ import pytest
 from collector.storage import open_store
 from collector.storage.base import ClickQuery
 from tests.appkit import make_beacon
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start(database: str, *extra: str) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "collector",
-            "serve",
-            "--port",
-            str(port),
-            "--database",
-            database,
-            *extra,
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError(process.stderr.read().decode())
-
-
-def _brand(database: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-m", "collector", "brands", "create", "durable", "--database", database],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(done.stdout)
+from tests.servers import clicktrail_cli, start_collector
 
 
 def _send_many(url: str, site_key: str, count: int) -> list[str]:
@@ -100,30 +47,31 @@ def _stored_ids(database: str, brand_id: int) -> set[str]:
 @pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGTERM], ids=["killed", "stopped"])
 def test_every_answered_beacon_survives_the_process_ending(tmp_path, stop):
     database = f"sqlite:///{tmp_path}/ct.db"
-    brand = _brand(database)
-    process, url = _start(database)
+    brand = clicktrail_cli("brands", "create", "durable", database=database)
+    collector = start_collector("serve", database, tmp_path / "log")
     try:
-        answered = _send_many(url, brand["site_key"], 200)
+        answered = _send_many(collector.url, brand["site_key"], 200)
     finally:
-        process.send_signal(stop)
-        process.wait(timeout=30)
+        collector.stop(stop)
     assert len(answered) == 200
     assert set(answered) <= _stored_ids(database, brand["id"])
 
 
 def test_forwarded_for_from_an_untrusted_peer_is_ignored(tmp_path):
     database = f"sqlite:///{tmp_path}/ct.db"
-    brand = _brand(database)
-    process, url = _start(database)  # no --trusted-proxies: nobody may set X-Forwarded-For
+    brand = clicktrail_cli("brands", "create", "proxied", database=database)
+    # no --trusted-proxies: nobody may set X-Forwarded-For
+    collector = start_collector("serve", database, tmp_path / "log")
     try:
         beacon = make_beacon(brand["site_key"], u="http://localhost/")
         response = httpx.post(
-            url + "/collect", content=json.dumps(beacon), headers={"x-forwarded-for": "81.2.69.160"}
+            collector.url + "/collect",
+            content=json.dumps(beacon),
+            headers={"x-forwarded-for": "81.2.69.160"},
         )
         assert response.status_code == 204
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        collector.stop()
     store = open_store(database)
     try:
         assert store.get_click(brand["id"], beacon["p"]).ip_address == "127.0.0.1"
