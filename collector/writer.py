@@ -32,7 +32,6 @@ class Writer:
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clicktrail-writer")
         self._task: asyncio.Task[None] | None = None
-        self.commits = 0
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="writer")
@@ -83,7 +82,6 @@ class Writer:
                 if not job.done.done():
                     job.done.set_exception(exc)
             return
-        self.commits += 1
         for job in jobs:
             if not job.done.done():
                 job.done.set_result(None)
