@@ -1,23 +1,33 @@
-// Bundle src/ into one minified IIFE, collector/static/t.js, and check its size budget.
+// Bundle src/ into two minified IIFEs and check their size budgets:
+//   collector/static/t.js         the tracker (src/index.js)
+//   collector/static/t/replay.js  the replay recorder (src/replay/index.js, with @rrweb/record)
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { BUDGET_GZIP, OUTFILE, sizes } from './size.mjs';
+import { BUDGET_GZIP, OUTFILE, REPLAY_BUDGET_GZIP, REPLAY_OUTFILE, sizes } from './size.mjs';
 
-await build({
-  entryPoints: [fileURLToPath(new URL('../src/index.js', import.meta.url))],
-  outfile: OUTFILE,
-  bundle: true,
-  minify: true,
-  format: 'iife',
-  target: 'es2017',
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+const scripts = [
+  { name: 't.js', entry: '../src/index.js', outfile: OUTFILE, budget: BUDGET_GZIP },
+  { name: 't/replay.js', entry: '../src/replay/index.js', outfile: REPLAY_OUTFILE, budget: REPLAY_BUDGET_GZIP },
+];
 
-const s = sizes(readFileSync(OUTFILE));
-console.log(`t.js: ${s.raw} B raw, ${s.gzip} B gzip -9, ${s.brotli} B brotli (budget ${BUDGET_GZIP} B gzip)`);
-if (s.gzip > BUDGET_GZIP) {
-  console.error(`t.js is over its size budget by ${s.gzip - BUDGET_GZIP} B gzip`);
-  process.exit(1);
+let over = 0;
+for (const s of scripts) {
+  await build({
+    entryPoints: [fileURLToPath(new URL(s.entry, import.meta.url))],
+    outfile: s.outfile,
+    bundle: true,
+    minify: true,
+    format: 'iife',
+    target: 'es2017',
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  const z = sizes(readFileSync(s.outfile));
+  console.log(`${s.name}: ${z.raw} B raw, ${z.gzip} B gzip -9, ${z.brotli} B brotli (budget ${s.budget} B gzip)`);
+  if (z.gzip > s.budget) {
+    console.error(`${s.name} is over its size budget by ${z.gzip - s.budget} B gzip`);
+    over = 1;
+  }
 }
+process.exit(over);

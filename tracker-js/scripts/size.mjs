@@ -1,9 +1,14 @@
-// Size budget of the built tracker, shared by the build and the tests.
+// Size budgets of the built scripts, shared by the build and the tests.
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 
-export const BUDGET_GZIP = 2500; // bytes, gzip -9
-export const OUTFILE = fileURLToPath(new URL('../../collector/static/t.js', import.meta.url));
+const out = (p) => fileURLToPath(new URL('../../collector/static/' + p, import.meta.url));
+
+export const BUDGET_GZIP = 2500; // bytes, gzip -9: t.js, on every page
+export const OUTFILE = out('t.js');
+// The recorder, loaded only for sampled page sessions: rrweb's record plus our chunking.
+export const REPLAY_BUDGET_GZIP = 26000; // bytes, gzip -9 (rrweb's record is most of it)
+export const REPLAY_OUTFILE = out('t/replay.js');
 
 export const sizes = (buf) => ({
   raw: buf.length,

@@ -1,7 +1,8 @@
 // The event queue: recording, batching and the beacon payload (docs/WIRE.md).
 import { cfg, dnt } from './config.js';
-import { warn } from './guard.js';
+import { guard, warn } from './guard.js';
 import { newId } from './ids.js';
+import { recorder } from './recorder.js';
 import { post } from './send.js';
 import { ids, noStore } from './session.js';
 
@@ -14,6 +15,7 @@ let first; // 1 until the first beacon of this page session has gone (`n`)
 let href0; // the page URL of this page session (`u`)
 let cur; // URL of the last page_view, to drop SPA "navigations" that change nothing
 let ext; // external id from identify() (`i`)
+let sid; // session id of the last beacon (none in cookieless mode)
 
 export function identify(i) {
   i = i == null ? undefined : '' + i;
@@ -59,6 +61,7 @@ export function flush() {
 
 function batch(e) {
   const { v, s } = ids(e[0].ts, e[e.length - 1].ts);
+  sid = s;
   const json = JSON.stringify({
     k: cfg.k,
     v,
@@ -92,6 +95,7 @@ export function start(b) {
   if (b.c) noStore();
   ready = 1;
   flush();
+  guard(recorder)(b, sid, () => pid);
 }
 
 // No config (unknown site, network error) or DNT honoured: drop everything from now on.

@@ -2,11 +2,15 @@
 // <script src> served from the collector's origin), with fakes for what jsdom lacks or what a
 // test must control: fetch (config and POST fallback), navigator.sendBeacon, the clock and
 // timers, DNT/GPC, storage. Tests assert on the beacons sent, as Plausible's tests do.
+// The recorder (/t/replay.js) is served too, and runs rrweb for real when t.js injects it; its
+// chunks (POST /collect/replay) are kept apart from the /collect beacons.
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { JSDOM, ResourceLoader, VirtualConsole } from 'jsdom';
-import { OUTFILE } from '../scripts/size.mjs';
+import { OUTFILE, REPLAY_OUTFILE } from '../scripts/size.mjs';
 
 export const CODE = readFileSync(OUTFILE, 'utf8'); // `npm test` builds first
+export const REPLAY_CODE = readFileSync(REPLAY_OUTFILE, 'utf8');
 export const COLLECTOR = 'http://collector.test';
 export const T0 = 1733821200000;
 export const ID = /^[0-9a-hjkmnp-tv-z]{26}$/;
@@ -18,7 +22,15 @@ export const settle = async () => {
 };
 
 class Loader extends ResourceLoader {
+  constructor(page) {
+    super();
+    this.page = page;
+  }
   fetch(url) {
+    if (url.endsWith('/t/replay.js')) {
+      this.page.replayLoads.push(url);
+      return Promise.resolve(Buffer.from(REPLAY_CODE));
+    }
     return url === COLLECTOR + '/t.js' ? Promise.resolve(Buffer.from(CODE)) : null;
   }
 }
@@ -28,6 +40,9 @@ class Loader extends ResourceLoader {
  * brand: the config JSON, a status number (404), or 'hold' to answer later with page.answer().
  * beacon: 'ok' | 'refuse' (returns false) | 'throw' | 'missing'.
  * fetchPost: 'ok' | 'throw' | 'reject' for POST /collect through fetch.
+ * replayStatus: the status answered to POST /collect/replay through fetch, or 'reject', or
+ *   'hang' (never answered).
+ * gzip: give the page CompressionStream and Response (Node's), as browsers have them.
  */
 export async function open({
   url = 'https://shop.example/landing?utm_source=fb&sub1=abc',
@@ -44,6 +59,8 @@ export async function open({
   beacon = 'ok',
   fetchPost = 'ok',
   now = T0,
+  replayStatus = 204,
+  gzip = true,
 } = {}) {
   const warnings = [];
   const errors = [];
@@ -52,7 +69,7 @@ export async function open({
   vc.on('jsdomError', (e) => errors.push(e));
   vc.on('error', (...a) => errors.push(a.join(' ')));
 
-  const page = { warnings, errors, raw: [], configRequests: [], now };
+  const page = { warnings, errors, raw: [], replayRaw: [], replayLoads: [], configRequests: [], now };
   let answer;
   const timers = new Map();
   let timerId = 0;
@@ -62,7 +79,8 @@ export async function open({
     url,
     referrer: referrer === null ? undefined : referrer,
     runScripts: 'dangerously',
-    resources: new Loader(),
+    resources: new Loader(page),
+    pretendToBeVisual: true, // requestAnimationFrame, which rrweb uses
     virtualConsole: vc,
     beforeParse(w) {
       w.Date.now = () => page.now;
@@ -71,6 +89,7 @@ export async function open({
         return timerId;
       };
       w.clearTimeout = (id) => timers.delete(id);
+      if (gzip) Object.assign(w, { CompressionStream, Response });
 
       for (const [k, v] of Object.entries(storage)) w.localStorage.setItem(k, v);
       if (brokenStorage)
@@ -86,12 +105,19 @@ export async function open({
         w.navigator.sendBeacon = (u, blob) => {
           if (beacon === 'throw') throw new w.TypeError('sendBeacon is broken');
           if (beacon === 'refuse') return false;
-          page.raw.push({ via: 'beacon', url: u, blob, type: blob.type });
+          const to = u.endsWith('/collect/replay') ? page.replayRaw : page.raw;
+          to.push({ via: 'beacon', url: u, blob, type: blob.type });
           return true;
         };
 
       w.fetch = (u, init) => {
         const opts = init || {};
+        if (opts.method === 'POST' && u.endsWith('/collect/replay')) {
+          page.replayRaw.push({ via: 'fetch', url: u, body: opts.body, keepalive: opts.keepalive, opts });
+          if (replayStatus === 'reject') return Promise.reject(new w.TypeError('Failed to fetch'));
+          if (replayStatus === 'hang') return new Promise(() => {});
+          return Promise.resolve({ ok: replayStatus < 300, status: replayStatus });
+        }
         if (opts.method === 'POST') {
           if (fetchPost === 'throw') throw new w.TypeError('fetch is broken');
           if (fetchPost === 'reject') return Promise.reject(new w.TypeError('Failed to fetch'));
@@ -141,6 +167,26 @@ export async function open({
     }
     return out.map((r) => r.json);
   };
+  // The replay chunks sent so far: {via, keepalive, gzip (the body was gzip), type, json}.
+  page.chunks = async () => {
+    const out = [];
+    for (const r of page.replayRaw) {
+      const body = r.via === 'beacon' ? r.blob : r.body;
+      let bytes = typeof body === 'string' ? Buffer.from(body) : Buffer.from(await readBytes(w, body));
+      const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
+      if (gzip) bytes = gunzipSync(bytes);
+      out.push({ via: r.via, keepalive: r.keepalive, gzip, type: body.type, json: JSON.parse(bytes.toString()) });
+    }
+    return out;
+  };
+  // Wait for the recorder's asynchronous sends (gzip on Node's thread pool, then fetch): until
+  // n chunks have been sent (2 s at most), or a short while when n is not given.
+  page.drain = async (n) => {
+    const end = performance.now() + (n === undefined ? 40 : 2000);
+    while (performance.now() < end && !(page.replayRaw.length >= n))
+      await new Promise((r) => setTimeout(r, 2));
+    await settle();
+  };
   page.events = async () => (await page.sent()).flatMap((b) => b.e);
   page.click = (el, x = 0, y = 0) => {
     const e = new w.MouseEvent('click', { bubbles: true, cancelable: true, clientX: x, clientY: y });
@@ -154,6 +200,15 @@ export async function open({
   page.storage = () => Object.fromEntries(Object.keys(w.localStorage).map((k) => [k, w.localStorage.getItem(k)]));
   page.close = () => w.close();
   return page;
+}
+
+function readBytes(w, blob) {
+  return new Promise((resolve, reject) => {
+    const fr = new w.FileReader();
+    fr.onload = () => resolve(fr.result);
+    fr.onerror = reject;
+    fr.readAsArrayBuffer(blob);
+  });
 }
 
 function readBlob(w, blob) {

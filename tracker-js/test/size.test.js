@@ -1,14 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { BUDGET_GZIP, OUTFILE, sizes } from '../scripts/size.mjs';
+import { BUDGET_GZIP, OUTFILE, REPLAY_BUDGET_GZIP, REPLAY_OUTFILE, sizes } from '../scripts/size.mjs';
 
 test('the built t.js is within its gzip size budget', () => {
   const s = sizes(readFileSync(OUTFILE)); // `npm test` builds first
   assert.ok(s.gzip <= BUDGET_GZIP, `t.js is ${s.gzip} B gzip, budget ${BUDGET_GZIP} B`);
 });
 
-test('the built t.js is one IIFE that leaks no variables', () => {
-  const code = readFileSync(OUTFILE, 'utf8').trim();
-  assert.match(code, /^\(\(\)=>\{.*\}\)\(\);$/s);
+test('the built t/replay.js is within its gzip size budget', () => {
+  const s = sizes(readFileSync(REPLAY_OUTFILE));
+  assert.ok(s.gzip <= REPLAY_BUDGET_GZIP, `t/replay.js is ${s.gzip} B gzip, budget ${REPLAY_BUDGET_GZIP} B`);
+});
+
+test('the built scripts are each one IIFE that leaks no variables', () => {
+  for (const f of [OUTFILE, REPLAY_OUTFILE]) {
+    const code = readFileSync(f, 'utf8').trim();
+    assert.match(code, /^\(\(\)=>\{.*\}\)\(\);$/s, f);
+  }
 });

@@ -1,0 +1,120 @@
+// Replay chunks: buffer rrweb events and POST them to {api}/collect/replay as the envelope
+// {k, r, p, v?, s?, q, u, e} of docs/REPLAY.md. In the page's life a chunk is gzipped
+// (CompressionStream) and sent with fetch; during unload it goes uncompressed and synchronously
+// with sendBeacon, as compression is asynchronous and would not finish.
+import { warn } from '../guard.js';
+import { newId } from '../ids.js';
+
+const MAX_JSON = 256e3; // flush when the buffered events' JSON passes this (characters)
+const KEEPALIVE = 6e4; // keepalive bodies share a 64 KiB quota per page: only small ones use it
+const MAX_PENDING = 4; // live sends in flight; beyond that the network cannot keep up: give up
+const MAX_FAILS = 3; // failed sends in a row before giving up
+
+// R: window.clicktrail._r ({a, k, p(), i(t0, t1), m}); onDead: called once when sending gives up.
+export function chunks(R, onDead) {
+  let buf = []; // events as JSON strings, oldest first
+  let size = 0; // their total length
+  let q = 0; // sequence number of the next chunk
+  let r; // replay id
+  let u; // page URL when this replay started
+  let t0, t1; // time of the first and last buffered event
+  let pending = 0;
+  let fails = 0;
+  let dead;
+
+  const c = {
+    // A new replay (the page load, or a page restored from the back/forward cache).
+    reset() {
+      r = newId();
+      u = location.href;
+      q = 0;
+    },
+
+    add(e) {
+      if (dead) return;
+      const j = JSON.stringify(e);
+      if (!buf.length) t0 = e.timestamp;
+      t1 = e.timestamp;
+      buf.push(j);
+      size += j.length + 1;
+      if (size > MAX_JSON) c.flush();
+    },
+
+    // Send what is buffered. unload: the page is being hidden or left.
+    flush(unload) {
+      if (!buf.length || dead) return;
+      const { v, s } = R.i(t0, t1);
+      const head = JSON.stringify({ k: R.k, r, p: R.p(), v, s, q: q++, u });
+      const json = head.slice(0, -1) + ',"e":[' + buf.join(',') + ']}';
+      buf = [];
+      size = 0;
+      if (unload) beacon(json);
+      else live(json);
+    },
+
+    get dead() {
+      return dead;
+    },
+  };
+
+  const url = () => R.a + '/collect/replay';
+  const blob = (b) => new Blob([b], { type: 'text/plain' }); // a CORS "simple request"
+
+  function beacon(json) {
+    try {
+      if (navigator.sendBeacon(url(), blob(json))) return;
+    } catch (e) {
+      // missing or broken sendBeacon: fall through to fetch
+    }
+    // A string body is text/plain;charset=UTF-8. The browser refuses keepalive bodies over
+    // its quota: that chunk is lost, and the collector accepts gaps in the sequence.
+    try {
+      fetch(url(), { method: 'POST', body: json, keepalive: true }).catch(() => {});
+    } catch (e) {
+      // nothing more to try during unload
+    }
+  }
+
+  function live(json) {
+    if (pending >= MAX_PENDING) return die('the network does not keep up');
+    pending++;
+    Promise.resolve(json)
+      .then(gzip)
+      .catch(() => json) // compression failed: send it as it is
+      .then((body) => {
+        const b = blob(body);
+        return fetch(url(), { method: 'POST', body: b, keepalive: b.size < KEEPALIVE });
+      })
+      .then(
+        (res) => {
+          // 4xx: unknown site, domain not allowed, chunk refused: sending more will not help.
+          if (res.status >= 400 && res.status < 500) return die('replay ' + res.status);
+          fails = res.ok ? 0 : fails + 1;
+          if (fails >= MAX_FAILS) die('replay ' + res.status);
+        },
+        (e) => {
+          if (++fails >= MAX_FAILS) die(e);
+        },
+      )
+      .finally(() => pending--);
+  }
+
+  function die(e) {
+    if (dead) return;
+    dead = 1;
+    buf = [];
+    size = 0;
+    warn(e);
+    onDead();
+  }
+
+  c.reset();
+  return c;
+}
+
+// The gzip bytes of a string, or the string itself where CompressionStream is missing.
+function gzip(s) {
+  if (typeof CompressionStream != 'function') return s;
+  const z = new Response(s).body.pipeThrough(new CompressionStream('gzip'));
+  return new Response(z).arrayBuffer();
+}
