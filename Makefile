@@ -3,6 +3,7 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TRACKER := collector/static/t.js
+VIEWER  := collector/static/replay-viewer/viewer.js
 
 .PHONY: run test install install-test build chromium wrk lint bench bench-smoke clean
 
@@ -11,6 +12,7 @@ run: install build
 
 test: install-test build chromium
 	cd tracker-js && npm test
+	cd replay-viewer && npm test
 	$(PY) -m pytest
 
 install: $(VENV)/.installed
@@ -26,13 +28,21 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-build: $(TRACKER)
+build: $(TRACKER) $(VIEWER)
 
-$(TRACKER): tracker-js/node_modules/.installed $(shell find tracker-js/src -type f 2>/dev/null) tracker-js/package.json
+# npm run build in tracker-js/ writes t.js and t/replay.js (the lazily loaded recorder).
+$(TRACKER): tracker-js/node_modules/.installed $(shell find tracker-js/src tracker-js/scripts -type f 2>/dev/null) tracker-js/package.json
 	cd tracker-js && npm run build
 
 tracker-js/node_modules/.installed: tracker-js/package.json tracker-js/package-lock.json
 	cd tracker-js && npm ci --no-audit --no-fund
+	touch $@
+
+$(VIEWER): replay-viewer/node_modules/.installed $(shell find replay-viewer/src replay-viewer/scripts -type f 2>/dev/null) replay-viewer/package.json
+	cd replay-viewer && npm run build
+
+replay-viewer/node_modules/.installed: replay-viewer/package.json replay-viewer/package-lock.json
+	cd replay-viewer && npm ci --no-audit --no-fund
 	touch $@
 
 chromium:
@@ -45,14 +55,16 @@ lint: install-test
 wrk:
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
 
-bench: install-test build wrk
+bench: install-test build wrk chromium
 	$(PY) bench/ingest.py
 	$(PY) bench/query.py
+	$(PY) bench/replay.py
 
 # A few seconds of each benchmark: proves they still run (CI); the figures mean nothing.
-bench-smoke: install-test build wrk
+bench-smoke: install-test build wrk chromium
 	$(PY) bench/ingest.py --smoke
 	$(PY) bench/query.py --clicks 20000 --runs 10
+	$(PY) bench/replay.py --smoke
 
 clean:
-	rm -rf $(VENV) tracker-js/node_modules $(TRACKER) data
+	rm -rf $(VENV) tracker-js/node_modules replay-viewer/node_modules $(TRACKER) collector/static/t collector/static/replay-viewer data

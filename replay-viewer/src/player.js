@@ -1,0 +1,230 @@
+// The player: rrweb's Replayer in the stage (scaled to fit), the controls and the timeline.
+import { Replayer } from '@rrweb/replay';
+import { $, clock, h } from './dom.js';
+
+export const SPEEDS = [1, 2, 4, 8];
+const SEEK_LEAD_MS = 1000; // jumping to a marker starts a moment before it
+
+export class Player {
+  constructor({ onFinish, onSkip }) {
+    this.replayer = null;
+    this.durationMs = 0;
+    this.startMs = 0;
+    this.speed = 1;
+    this.skipInactive = true;
+    this.playing = false;
+    this.viewport = { width: 1280, height: 800 };
+    this.onFinish = onFinish;
+    this.onSkip = onSkip;
+    this.stage = $('stage');
+    this.root = $('stage-inner');
+    this.track = $('track');
+    this.frame = 0;
+    new ResizeObserver(() => this.fit()).observe(this.stage);
+    this.bindControls();
+  }
+
+  /** Builds a Replayer over `events` (rrweb's array) and shows its first frame. */
+  load(events, { markers, inactive, viewport }) {
+    this.destroy();
+    this.root.replaceChildren();
+    if (viewport && viewport.width && viewport.height) this.viewport = viewport;
+    const replayer = new Replayer(events, {
+      root: this.root,
+      speed: this.speed,
+      skipInactive: this.skipInactive,
+      showWarning: false,
+      mouseTail: { strokeStyle: 'rgba(200, 80, 43, 0.45)', lineWidth: 2, duration: 600 },
+      UNSAFE_replayCanvas: false,
+    });
+    this.replayer = replayer;
+    const meta = replayer.getMetaData();
+    this.startMs = meta.startTime;
+    this.durationMs = Math.max(0, meta.totalTime);
+    replayer.on('resize', (d) => {
+      this.viewport = { width: d.width, height: d.height };
+      this.fit();
+    });
+    replayer.on('finish', () => {
+      if (this.replayer !== replayer) return;
+      this.setPlaying(false);
+      this.render(this.durationMs);
+      this.onFinish();
+    });
+    replayer.on('skip-start', () => this.onSkip(true));
+    replayer.on('skip-end', () => this.onSkip(false));
+    this.drawTimeline(markers, inactive);
+    this.setPlaying(false);
+    this.render(0);
+    this.fit();
+    return replayer;
+  }
+
+  destroy() {
+    cancelAnimationFrame(this.frame);
+    if (this.replayer) {
+      try {
+        this.replayer.destroy();
+      } catch {
+        /* already gone */
+      }
+    }
+    this.replayer = null;
+    this.playing = false;
+  }
+
+  /** The recorded viewport, scaled down (never up) and centred in the stage. */
+  fit() {
+    const wrapper = this.replayer && this.replayer.wrapper;
+    if (!wrapper) return;
+    const { width, height } = this.viewport;
+    const box = this.stage.getBoundingClientRect();
+    const scale = Math.min(box.width / width, box.height / height, 1);
+    wrapper.style.transform = `scale(${scale})`;
+    wrapper.style.left = `${Math.max(0, (box.width - width * scale) / 2)}px`;
+    wrapper.style.top = `${Math.max(0, (box.height - height * scale) / 2)}px`;
+    $('scale').textContent = `${width} × ${height} · ${Math.round(scale * 100)}%`;
+  }
+
+  currentMs() {
+    if (!this.replayer) return 0;
+    // Before the first play rrweb's baseline is 0, so its current time is minus the start time.
+    const at = this.replayer.getCurrentTime();
+    return at > 0 ? Math.min(at, this.durationMs) : 0;
+  }
+
+  play() {
+    if (!this.replayer) return;
+    let at = this.currentMs();
+    if (at >= this.durationMs - 50) at = 0; // play again from the start after the end
+    this.replayer.play(at);
+    this.setPlaying(true);
+  }
+
+  pause() {
+    if (!this.replayer) return;
+    if (this.playing) this.replayer.pause();
+    this.setPlaying(false);
+  }
+
+  toggle() {
+    if (this.playing) this.pause();
+    else this.play();
+  }
+
+  /** Goes to `ms` after the start; keeps playing if it was. */
+  seek(ms) {
+    if (!this.replayer) return;
+    const at = Math.min(Math.max(0, Math.round(ms)), this.durationMs);
+    if (this.playing && at < this.durationMs) this.replayer.play(at);
+    else {
+      this.replayer.pause(at);
+      this.setPlaying(false);
+    }
+    this.render(at);
+  }
+
+  setSpeed(speed) {
+    if (!SPEEDS.includes(speed)) return;
+    this.speed = speed;
+    if (this.replayer) this.replayer.setConfig({ speed });
+    for (const b of document.querySelectorAll('[data-speed]')) {
+      b.setAttribute('aria-pressed', String(Number(b.dataset.speed) === speed));
+    }
+  }
+
+  setSkipInactive(on) {
+    this.skipInactive = Boolean(on);
+    if (this.replayer) this.replayer.setConfig({ skipInactive: this.skipInactive });
+    $('skip').checked = this.skipInactive;
+  }
+
+  setPlaying(playing) {
+    this.playing = playing;
+    const button = $('play');
+    button.setAttribute('aria-label', playing ? 'Pause' : 'Play');
+    button.title = playing ? 'Pause (Space)' : 'Play (Space)';
+    button.classList.toggle('is-playing', playing);
+    cancelAnimationFrame(this.frame);
+    if (playing) {
+      const tick = () => {
+        this.render(this.currentMs());
+        this.frame = requestAnimationFrame(tick);
+      };
+      this.frame = requestAnimationFrame(tick);
+    }
+  }
+
+  render(ms) {
+    const fraction = this.durationMs ? Math.min(1, ms / this.durationMs) : 0;
+    $('progress').style.width = `${fraction * 100}%`;
+    $('handle').style.left = `${fraction * 100}%`;
+    $('elapsed').textContent = clock(ms);
+    $('total').textContent = clock(this.durationMs);
+    this.track.setAttribute('aria-valuenow', String(Math.round(ms / 1000)));
+    this.track.setAttribute('aria-valuemax', String(Math.round(this.durationMs / 1000)));
+    this.track.setAttribute('aria-valuetext', `${clock(ms)} of ${clock(this.durationMs)}`);
+  }
+
+  drawTimeline(markers, inactive) {
+    const pct = (ms) => `${this.durationMs ? (ms / this.durationMs) * 100 : 0}%`;
+    $('inactive').replaceChildren(
+      ...inactive.map((p) =>
+        h('span', { class: 'gap', style: `left:${pct(p.start)};width:${pct(p.end - p.start)}` }),
+      ),
+    );
+    $('markers').replaceChildren(
+      ...markers.map((m) =>
+        h('button', {
+          type: 'button',
+          class: `marker mk-${m.kind}`,
+          style: `left:${pct(m.ts)}`,
+          title: `${clock(m.ts)} · ${m.label}`,
+          'aria-label': `${m.kind.replace('_', ' ')} at ${clock(m.ts)}: ${m.label}`,
+          tabindex: '-1',
+          onclick: (ev) => {
+            ev.stopPropagation();
+            this.seek(m.ts - SEEK_LEAD_MS);
+          },
+        }),
+      ),
+    );
+  }
+
+  bindControls() {
+    $('play').addEventListener('click', () => this.toggle());
+    for (const b of document.querySelectorAll('[data-speed]')) {
+      b.addEventListener('click', () => this.setSpeed(Number(b.dataset.speed)));
+    }
+    $('skip').addEventListener('change', (e) => this.setSkipInactive(e.target.checked));
+    const at = (ev) => {
+      const box = this.track.getBoundingClientRect();
+      return (Math.min(Math.max(ev.clientX - box.left, 0), box.width) / box.width) * this.durationMs;
+    };
+    const hover = $('hover-time');
+    this.track.addEventListener('pointermove', (ev) => {
+      const ms = at(ev);
+      hover.textContent = clock(ms);
+      hover.style.left = `${this.durationMs ? (ms / this.durationMs) * 100 : 0}%`;
+      hover.hidden = false;
+      if (this.dragging) this.render(ms);
+    });
+    this.track.addEventListener('pointerleave', () => {
+      hover.hidden = true;
+    });
+    this.track.addEventListener('pointerdown', (ev) => {
+      if (ev.button !== 0 || ev.target.classList.contains('marker')) return;
+      this.dragging = { wasPlaying: this.playing };
+      this.track.setPointerCapture(ev.pointerId);
+      if (this.playing) this.pause();
+      this.render(at(ev));
+    });
+    this.track.addEventListener('pointerup', (ev) => {
+      if (!this.dragging) return;
+      const { wasPlaying } = this.dragging;
+      this.dragging = null;
+      this.seek(at(ev));
+      if (wasPlaying) this.play();
+    });
+  }
+}
