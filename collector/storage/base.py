@@ -148,7 +148,125 @@ class ClickQuery(msgspec.Struct, kw_only=True):
     offset: int = 0
 
 
-class Store(Protocol):
+# replays ------------------------------------------------------------------------------------
+# A replay is one sampled page session's rrweb stream. The recorder sends it in chunks; each is
+# stored zstd-compressed as it arrives. Compaction later rewrites a replay that has ended as
+# segments: zstd at a high level with the brand's trained dictionary, each segment starting at a
+# seek point (an rrweb Meta + FullSnapshot pair). See docs/REPLAY.md.
+
+
+class ReplayChunk(msgspec.Struct, kw_only=True):
+    """One flushed piece of a replay, as the recorder sent it. ``(brand_id, replay_id, seq)`` is
+    unique: a chunk sent twice is stored once."""
+
+    brand_id: int
+    replay_id: str
+    seq: int
+    session_id: str
+    page_session_id: str
+    visitor_id: str
+    url: str
+    received_at: int  # ms, collector clock
+    first_ts: int  # rrweb timestamps of the first and last event (ms, recorder clock)
+    last_ts: int
+    event_count: int
+    viewport_width: int | None = None  # from a Meta event in the chunk, if any
+    viewport_height: int | None = None
+    raw_bytes: int  # size of the events' JSON array, uncompressed
+    body: bytes  # a zstd frame (no dictionary) of that JSON array
+
+
+class ReplaySegment(msgspec.Struct, kw_only=True):
+    """A piece of a compacted replay; ``idx`` orders them. Every segment but possibly the first
+    starts with a Meta event followed by a FullSnapshot, so playback can start there."""
+
+    brand_id: int
+    replay_id: str
+    idx: int
+    first_ts: int
+    last_ts: int
+    event_count: int
+    raw_bytes: int
+    dict_id: int | None  # the brand dictionary it was compressed with, if any
+    body: bytes  # a zstd frame of the segment's JSON array of events
+
+
+class Replay(msgspec.Struct, kw_only=True):
+    """What an engine knows about a replay, summed over its segments and live chunks."""
+
+    id: str
+    brand_id: int
+    session_id: str
+    page_session_id: str
+    visitor_id: str
+    url: str  # of the first chunk
+    started_at: int  # first_ts of the first event
+    ended_at: int  # last_ts of the last event
+    viewport_width: int | None = None  # the first known
+    viewport_height: int | None = None
+    event_count: int = 0
+    raw_bytes: int = 0
+    stored_bytes: int = 0  # bytes of stored bodies (segments + live chunks), dictionaries excluded
+    live_chunks: int = 0  # chunks not yet compacted
+    compacted_seq: int = -1  # chunks up to this seq are in the segments
+    updated_at: int = 0  # received_at of the newest chunk
+
+
+class ReplayPart(msgspec.Struct, kw_only=True):
+    """A stored body of a replay, in playback order: segments by idx, then live chunks by seq."""
+
+    kind: Literal["segment", "chunk"]
+    number: int  # idx of a segment, seq of a chunk
+    first_ts: int
+    last_ts: int
+    dict_id: int | None
+    body: bytes
+
+
+class ReplayStore(Protocol):
+    """Replay storage; part of :class:`Store` (every engine implements both)."""
+
+    def replays_for_session(self, brand_id: int, session_id: str) -> list[Replay]:
+        """The session's replays ordered by started_at."""
+
+    def get_replay(self, brand_id: int, replay_id: str) -> Replay | None: ...
+
+    def replay_parts(self, brand_id: int, replay_id: str) -> list[ReplayPart]:
+        """Segments (by idx), then chunks with seq > compacted_seq (by seq)."""
+
+    def ended_replays(self, idle_since: int, limit: int) -> list[Replay]:
+        """Replays of any brand with live chunks, none received at or after ``idle_since`` (ms),
+        oldest first."""
+
+    def compact_replay(
+        self, brand_id: int, replay_id: str, segments: list[ReplaySegment], upto_seq: int
+    ) -> None:
+        """Replace the replay's segments and its chunks with seq <= upto_seq by ``segments``.
+        Readers never see a half-done state: either the old parts or the new ones. Chunks with a
+        higher seq (arrived meanwhile) stay live. A chunk arriving later with seq <= upto_seq is
+        ignored by write_batch."""
+
+    def brand_dictionary(self, brand_id: int) -> tuple[int, bytes] | None:
+        """The brand's newest replay dictionary: (dict_id, zstd dictionary bytes)."""
+
+    def get_dictionary(self, dict_id: int) -> bytes | None: ...
+
+    def add_dictionary(self, brand_id: int, body: bytes, now: int) -> int:
+        """Store a trained dictionary; returns its id (unique across brands)."""
+
+    def link_replay_assets(self, brand_id: int, replay_id: str, links: dict[str, str]) -> None:
+        """Remember that the replay's page used these URLs, fetched as these asset hashes
+        (sha256 hex). A URL linked again keeps its first hash."""
+
+    def replay_assets(self, brand_id: int, replay_id: str) -> dict[str, str]:
+        """url -> sha256 of every asset linked to the replay."""
+
+    def secret(self, name: str) -> bytes:
+        """A 32-byte random secret kept in the database (created on first use, the same for
+        every process on the database afterwards). Used to sign share links."""
+
+
+class Store(ReplayStore, Protocol):
     """What every storage engine provides. Methods are synchronous; the app calls them from a
     worker thread. Implementations must be safe to call from several threads."""
 
@@ -187,9 +305,12 @@ class Store(Protocol):
     def domains_by_id(self, brand_id: int, ids: list[int]) -> dict[int, str]: ...
 
     # ingest ---------------------------------------------------------------------------
-    def write_batch(self, clicks: list[Click], events: list[Event]) -> None:
+    def write_batch(
+        self, clicks: list[Click], events: list[Event], chunks: list[ReplayChunk] | None = None
+    ) -> None:
         """Store all of it durably, or nothing (one transaction). A click whose id is already
-        stored is ignored (not an error)."""
+        stored is ignored (not an error); so is a replay chunk whose (brand_id, replay_id, seq)
+        is already stored or whose seq is at or below the replay's compacted_seq."""
 
     def last_session(self, brand_id: int, visitor_id: str) -> tuple[str, int] | None:
         """The newest (session_id, last activity ms) of a visitor, if any."""
