@@ -75,6 +75,51 @@ SETTINGS: tuple[Setting, ...] = (
         "Most events committed in one group commit.",
         _positive_int,
     ),
+    Setting(
+        "replay_max_body_bytes",
+        2 * 1024 * 1024,
+        "Largest accepted /collect/replay body as sent (compressed), in bytes.",
+        _positive_int,
+    ),
+    Setting(
+        "replay_max_chunk_bytes",
+        16 * 1024 * 1024,
+        "Largest replay chunk once decompressed, in bytes (a bigger one gets 413).",
+        _positive_int,
+    ),
+    Setting(
+        "replay_idle_minutes",
+        30,
+        "A replay with no chunk for this long has ended and is compacted.",
+        _positive_int,
+    ),
+    Setting(
+        "compact_interval_seconds",
+        300,
+        "How often the background compaction looks for ended replays.",
+        _positive_int,
+    ),
+    Setting(
+        "replay_assets_dir",
+        "./data/replay-assets",
+        "Directory of the content-addressed store of fetched stylesheets and fonts.",
+    ),
+    Setting(
+        "replay_asset_networks",
+        "",
+        "Comma-separated private CIDRs assets may be fetched from (default: none; tests only).",
+    ),
+    Setting(
+        "replay_asset_max_bytes",
+        5 * 1024 * 1024,
+        "Largest stylesheet or font fetched for replays, in bytes.",
+        _positive_int,
+    ),
+    Setting(
+        "public_url",
+        "",
+        "Base URL of the collector as users reach it, for share links (default: the request's).",
+    ),
 )
 
 
@@ -88,6 +133,14 @@ class Settings:
     trusted_proxies: str = ""
     max_body_bytes: int = 65536
     writer_max_batch: int = 5000
+    replay_max_body_bytes: int = 2 * 1024 * 1024
+    replay_max_chunk_bytes: int = 16 * 1024 * 1024
+    replay_idle_minutes: int = 30
+    compact_interval_seconds: int = 300
+    replay_assets_dir: str = "./data/replay-assets"
+    replay_asset_networks: str = ""
+    replay_asset_max_bytes: int = 5 * 1024 * 1024
+    public_url: str = ""
 
     def replace(self, **changes: Any) -> Settings:
         values = {f.name: getattr(self, f.name) for f in fields(self)}

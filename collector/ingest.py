@@ -68,6 +68,12 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def client_ip_of(request: Request, trusted_proxies: tuple) -> str | None:
+    """The visitor's address of a framework request (X-Forwarded-For only from trusted peers)."""
+    peer = request.client.host if request.client else None
+    return client_ip(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
+
+
 async def _receive_body(receive: Receive, declared: str | None, limit: int) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise _too_large(limit)

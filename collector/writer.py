@@ -13,7 +13,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from collector.storage.base import Click, Event, Store
+from collector.storage.base import Click, Event, ReplayChunk, Store
 
 log = logging.getLogger("clicktrail.writer")
 
@@ -22,7 +22,12 @@ log = logging.getLogger("clicktrail.writer")
 class _Job:
     clicks: list[Click]
     events: list[Event]
+    chunks: list[ReplayChunk]
     done: asyncio.Future[None] = field(repr=False)
+
+    @property
+    def size(self) -> int:
+        return len(self.clicks) + len(self.events) + len(self.chunks)
 
 
 class Writer:
@@ -36,12 +41,14 @@ class Writer:
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="writer")
 
-    async def submit(self, clicks: list[Click], events: list[Event]) -> None:
+    async def submit(
+        self, clicks: list[Click], events: list[Event], chunks: list[ReplayChunk] | None = None
+    ) -> None:
         """Returns once the rows are committed; raises if the commit failed."""
         if self._task is None or self._task.done():
             raise RuntimeError("the writer is not running")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Job(clicks, events, done))
+        self._queue.put_nowait(_Job(clicks, events, chunks or [], done))
         await done
 
     async def stop(self) -> None:
@@ -61,21 +68,23 @@ class Writer:
             if first is None:
                 break
             jobs = [first]
-            size = len(first.events) + len(first.clicks)
+            size = first.size
             while size < self._max_batch and not self._queue.empty():
                 job = self._queue.get_nowait()
                 if job is None:
                     stopping = True
                     break
                 jobs.append(job)
-                size += len(job.events) + len(job.clicks)
+                size += job.size
             await self._commit(loop, jobs)
 
     async def _commit(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
         clicks = [click for job in jobs for click in job.clicks]
         events = [event for job in jobs for event in job.events]
+        chunks = [chunk for job in jobs for chunk in job.chunks]
+        args = (clicks, events, chunks) if chunks else (clicks, events)
         try:
-            await loop.run_in_executor(self._executor, self._store.write_batch, clicks, events)
+            await loop.run_in_executor(self._executor, self._store.write_batch, *args)
         except Exception as exc:
             log.exception("group commit of %d jobs failed", len(jobs))
             for job in jobs:

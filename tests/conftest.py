@@ -32,9 +32,10 @@ def geoip_asn_db(testdata_dir: Path) -> str:
 
 
 @pytest.fixture
-def kit(store, testdata_dir: Path):
+def kit(store, testdata_dir: Path, tmp_path: Path):
     """A real collector on a loopback port over ``store`` (both engines), with a brand whose
     allowed domains are shop.example, localhost and 127.0.0.1, and its admin and read keys."""
     from tests.appkit import geoip_settings, run_kit
 
-    yield from run_kit(store, geoip_settings(testdata_dir))
+    settings = geoip_settings(testdata_dir, replay_assets_dir=str(tmp_path / "replay-assets"))
+    yield from run_kit(store, settings)

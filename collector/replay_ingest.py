@@ -1,0 +1,125 @@
+"""``POST /collect/replay``: a replay chunk from the recorder, stored before it is answered.
+
+Validation follows ``/collect`` (site key, allowed domain, DNT when the brand honours it); the
+session is the one the page's click got, so replays and clicks always agree. The events stay the
+bytes the recorder sent; they are compressed once (zstd, fast level) off the event loop.
+Stylesheets and fonts the page used are fetched afterwards, in the background.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response
+
+from collector.brands import host_allowed
+from collector.enrich import page_url_parts
+from collector.errors import ApiError
+from collector.ingest import CORS_HEADERS, Ingestor, client_ip_of, read_body
+from collector.replay_codec import compress_chunk
+from collector.replay_wire import ChunkFacts, ReplayEnvelope, chunk_facts, decode_envelope, unwrap
+from collector.storage.base import Brand, ReplayChunk
+
+if TYPE_CHECKING:
+    from collector.assets import AssetCollector
+
+
+class Prepared:
+    """A decoded chunk: the envelope, what was read from its events, and their compressed body."""
+
+    def __init__(self, envelope: ReplayEnvelope, facts: ChunkFacts, events: bytes) -> None:
+        self.envelope = envelope
+        self.facts = facts
+        self.events = events
+        self.body = compress_chunk(events)
+
+
+def prepare(body: bytes, max_chunk_bytes: int) -> Prepared:
+    """Unwrap, decode and compress a chunk (CPU work: runs in a worker thread)."""
+    envelope = decode_envelope(unwrap(body, max_chunk_bytes))
+    events = bytes(envelope.e)
+    return Prepared(envelope, chunk_facts(events), events)
+
+
+class ReplayIngestor:
+    def __init__(
+        self,
+        ingestor: Ingestor,
+        max_body_bytes: int,
+        max_chunk_bytes: int,
+        assets: AssetCollector | None = None,
+    ) -> None:
+        self.ingestor = ingestor
+        self.max_body_bytes = max_body_bytes
+        self.max_chunk_bytes = max_chunk_bytes
+        self.assets = assets
+
+    async def __call__(self, request: Request) -> Response:
+        body = await read_body(request, self.max_body_bytes)
+        chunk = await anyio.to_thread.run_sync(prepare, body, self.max_chunk_bytes)
+        brand = await self.ingestor.brand_for(chunk.envelope.k)
+        self._check_origin(request, brand, chunk.envelope.u)
+        if brand.settings.respect_dnt and (
+            request.headers.get("dnt") == "1" or request.headers.get("sec-gpc") == "1"
+        ):
+            return Response(status_code=204, headers=CORS_HEADERS)
+        now_ms = time.time_ns() // 1_000_000
+        session_id, visitor_id = await self._session(request, brand, chunk.envelope, now_ms)
+        stored = self._row(brand, chunk, session_id, visitor_id, now_ms)
+        await self.ingestor.writer.submit([], [], [stored])
+        if self.assets is not None:
+            self.assets.submit(brand.id, stored.replay_id, chunk.events, stored.url)
+        return Response(status_code=204, headers=CORS_HEADERS)
+
+    @staticmethod
+    def _check_origin(request: Request, brand: Brand, page_url: str) -> None:
+        host = page_url_parts(page_url)[0]
+        origin = request.headers.get("origin")
+        origin_host = page_url_parts(origin)[0] if origin and origin != "null" else None
+        if not host_allowed(host, brand.domains) or (
+            origin_host is not None and not host_allowed(origin_host, brand.domains)
+        ):
+            raise ApiError(403, f"the domain {origin_host or host!r} is not allowed for this site")
+
+    async def _session(
+        self, request: Request, brand: Brand, envelope: ReplayEnvelope, now_ms: int
+    ) -> tuple[str, str]:
+        """(session id, visitor id): the page's click's, or assigned as /collect would."""
+        ingestor = self.ingestor
+        click = await ingestor._blocking(ingestor.store.get_click, brand.id, envelope.p)
+        if click is not None:
+            return click.session_id, click.visitor_id
+        if brand.settings.cookieless or not envelope.v:
+            ip = client_ip_of(request, ingestor.trusted_proxies)
+            agent = request.headers.get("user-agent")
+            visitor_id = ingestor.cookieless.visitor_id(brand.id, ip, agent)
+        else:
+            visitor_id = envelope.v
+        session_id = await ingestor.session_for(brand.id, visitor_id, envelope.s, now_ms)
+        return session_id, visitor_id
+
+    @staticmethod
+    def _row(
+        brand: Brand, chunk: Prepared, session_id: str, visitor_id: str, now_ms: int
+    ) -> ReplayChunk:
+        envelope, facts = chunk.envelope, chunk.facts
+        return ReplayChunk(
+            brand_id=brand.id,
+            replay_id=envelope.r,
+            seq=envelope.q,
+            session_id=session_id,
+            page_session_id=envelope.p,
+            visitor_id=visitor_id,
+            url=envelope.u[:2048],
+            received_at=now_ms,
+            first_ts=facts.first_ts,
+            last_ts=facts.last_ts,
+            event_count=facts.event_count,
+            viewport_width=facts.viewport_width,
+            viewport_height=facts.viewport_height,
+            raw_bytes=len(chunk.events),
+            body=chunk.body,
+        )
