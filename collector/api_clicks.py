@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.routing import Route
 
 from collector import params
+from collector.auth import Access
 from collector.errors import ApiError
 from collector.params import JSON, iso
 from collector.storage.base import SORT_COLUMNS, Click, ClickQuery, Event, Store
@@ -32,6 +33,11 @@ def authorize(request: Request, scope: str = "read") -> int:
     brand = brand_id(request)
     request.app.state.keys.authorize(request, brand, scope)
     return brand
+
+
+def authorize_shared(request: Request) -> Access:
+    """Read access by an API key, or by a share link (then limited to its session)."""
+    return request.app.state.keys.authorize(request, brand_id(request), "read", shared=True)
 
 
 def event_json(event: Event) -> dict[str, Any]:
@@ -160,8 +166,11 @@ def _next_page_url(request: Request, page: int, last_page: int) -> str | None:
 
 
 async def list_clicks(request: Request) -> JSON:
-    brand = authorize(request)
+    access = authorize_shared(request)
+    brand = access.brand_id
     query, page = click_query(request)
+    if access.session_id is not None:
+        access.check_session(query.click_or_session or "")
     total, rows = await anyio.to_thread.run_sync(_page_of_clicks, _store(request), brand, query)
     last_page = max(1, -(-total // PAGE_SIZE))
     return JSON(
@@ -217,8 +226,10 @@ def _session_detail(store: Store, brand: int, session_id: str) -> dict[str, Any]
 
 
 async def get_session(request: Request) -> JSON:
-    brand = authorize(request)
+    access = authorize_shared(request)
+    brand = access.brand_id
     session_id = request.path_params["session_id"]
+    access.check_session(session_id)
     found = await anyio.to_thread.run_sync(_session_detail, _store(request), brand, session_id)
     if found is None:
         raise ApiError(404, f"no session {session_id!r}")

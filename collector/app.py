@@ -7,6 +7,7 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from importlib import resources
+from pathlib import Path
 
 import anyio
 from starlette.applications import Starlette
@@ -15,14 +16,18 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from collector import api_brands, api_clicks, openapi
+from collector import api_brands, api_clicks, api_replays, openapi, viewer
+from collector.assets import AssetCollector, AssetFetcher, AssetStore
 from collector.auth import KeyChecker
 from collector.brands import BrandCache
+from collector.compaction import Compactor
 from collector.config import Settings
 from collector.errors import EXCEPTION_HANDLERS, ApiError
 from collector.geo import GeoResolver
 from collector.ingest import CORS_HEADERS, CollectEndpoint, Ingestor
 from collector.netaddr import parse_trusted_proxies
+from collector.replay_ingest import ReplayIngestor
+from collector.share import ShareSigner
 from collector.storage import open_store
 from collector.storage.base import Store
 from collector.writer import Writer
@@ -89,6 +94,14 @@ async def tracker(request: Request) -> Response:
     return request.app.state.tracker.response(request)
 
 
+async def recorder(request: Request) -> Response:
+    return request.app.state.recorder.response(request)
+
+
+async def collect_replay(request: Request) -> Response:
+    return await request.app.state.replay_ingestor(request)
+
+
 _FAVICON = (
     b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
     b'<circle cx="8" cy="8" r="7" fill="#c8502b"/><circle cx="8" cy="8" r="3" fill="#fff"/></svg>'
@@ -136,6 +149,30 @@ class Clicktrail(Starlette):
         await super().__call__(scope, receive, send)
 
 
+def _open_replay_resources(app: Starlette, settings: Settings, store: Store) -> None:
+    state = app.state
+    state.keys.share = ShareSigner(store.secret("share"))
+    state.asset_store = AssetStore(Path(settings.replay_assets_dir))
+    fetcher = AssetFetcher(
+        state.asset_store,
+        allowed_networks=parse_trusted_proxies(settings.replay_asset_networks),
+        max_bytes=settings.replay_asset_max_bytes,
+        timeout_s=10.0,
+    )
+    state.assets = AssetCollector(fetcher, store.link_replay_assets)
+    state.replay_ingestor = ReplayIngestor(
+        state.ingestor,
+        max_body_bytes=settings.replay_max_body_bytes,
+        max_chunk_bytes=settings.replay_max_chunk_bytes,
+        assets=state.assets,
+    )
+    state.compactor = Compactor(
+        store,
+        interval_s=settings.compact_interval_seconds,
+        idle_ms=settings.replay_idle_minutes * 60_000,
+    )
+
+
 def _open_resources(app: Starlette, settings: Settings, store: Store) -> None:
     state = app.state
     state.store = store
@@ -151,6 +188,7 @@ def _open_resources(app: Starlette, settings: Settings, store: Store) -> None:
         trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
         max_body_bytes=settings.max_body_bytes,
     )
+    _open_replay_resources(app, settings, store)
 
 
 def create_app(
@@ -168,10 +206,14 @@ def create_app(
         opened = store or await anyio.to_thread.run_sync(open_store, settings.database)
         _open_resources(app, settings, opened)
         app.state.writer.start()
+        app.state.assets.start()
+        app.state.compactor.start()
         try:
             yield
         finally:
+            await anyio.to_thread.run_sync(app.state.compactor.stop)
             await app.state.writer.stop()
+            await anyio.to_thread.run_sync(app.state.assets.stop, 5.0)
             app.state.geo.close()
             if own_store:
                 opened.close()
@@ -180,6 +222,9 @@ def create_app(
         routes=[
             Route("/collect", CollectEndpoint(), methods=["POST"]),
             Route("/collect", collect_preflight, methods=["OPTIONS"]),
+            Route("/collect/replay", collect_replay, methods=["POST"]),
+            Route("/collect/replay", collect_preflight, methods=["OPTIONS"]),
+            Route("/t/replay.js", recorder, methods=["GET", "HEAD"]),
             Route("/config/{site_key}", brand_config, methods=["GET"]),
             Route("/t.js", tracker, methods=["GET", "HEAD"]),
             Route("/demo", demo_page, methods=["GET"]),
@@ -188,6 +233,8 @@ def create_app(
             Route("/favicon.ico", favicon, methods=["GET"]),
             *api_brands.routes,
             *api_clicks.routes,
+            *api_replays.routes,
+            *viewer.routes,
             *openapi.routes,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
@@ -196,4 +243,5 @@ def create_app(
     app.state.settings = settings
     app.state.demo = demo
     app.state.tracker = StaticAsset("t.js", "application/javascript", max_age=3600)
+    app.state.recorder = StaticAsset("t/replay.js", "application/javascript", max_age=3600)
     return app

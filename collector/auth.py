@@ -11,9 +11,11 @@ import hmac
 import secrets
 import time
 
+import msgspec
 from starlette.requests import Request
 
 from collector.errors import ApiError
+from collector.share import ShareSigner, looks_like_share_token
 from collector.storage.base import SCOPE_RANK, ApiKey, Scope, Store
 
 _PREFIX = "ct_"
@@ -46,12 +48,27 @@ def key_from_headers(request: Request) -> str | None:
     return None
 
 
+class Access(msgspec.Struct):
+    """Who may read what: a brand, and for a share link, only one session of it."""
+
+    brand_id: int
+    session_id: str | None = None
+
+    def check_session(self, session_id: str) -> None:
+        """404 (never reveal it exists) when a share link asks for another session."""
+        if self.session_id is not None and session_id != self.session_id:
+            raise ApiError(404, "not found (a share link opens only its own session)")
+
+
 class KeyChecker:
-    """Verifies keys against the store, remembering good ones briefly to keep reads cheap."""
+    """Verifies keys against the store, remembering good ones briefly to keep reads cheap.
+    With a :class:`ShareSigner` set as ``share``, share-link tokens are accepted too, on the
+    routes that ask for it (``shared=True``) and for reading only."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+        self.share: ShareSigner | None = None
 
     def _record(self, key_id: str) -> ApiKey | None:
         now = time.monotonic()
@@ -76,12 +93,29 @@ class KeyChecker:
             raise ApiError(401, "the API key is not valid")
         return record
 
-    def authorize(self, request: Request, brand_id: int, scope: Scope) -> ApiKey:
+    def authorize(
+        self, request: Request, brand_id: int, scope: Scope, *, shared: bool = False
+    ) -> Access:
         """Checks the request's key: 401 without a good key, 404 for another brand's resources
-        (never reveal they exist), 403 when the key's scope is too low."""
-        record = self.verify(key_from_headers(request))
+        (never reveal they exist), 403 when the key's scope is too low. A share token passes
+        only where ``shared`` is set and ``scope`` is read; the caller then checks the session
+        with :meth:`Access.check_session`."""
+        credential = key_from_headers(request)
+        if credential and looks_like_share_token(credential):
+            return self._shared(credential, brand_id, scope, shared)
+        record = self.verify(credential)
         if record.brand_id != brand_id:
             raise ApiError(404, f"no brand {brand_id}")
         if SCOPE_RANK[record.scope] < SCOPE_RANK[scope]:
             raise ApiError(403, f"this needs a key with the {scope!r} scope")
-        return record
+        return Access(brand_id)
+
+    def _shared(self, token: str, brand_id: int, scope: Scope, shared: bool) -> Access:
+        if self.share is None:
+            raise ApiError(401, "the share link is not valid")
+        grant = self.share.verify(token, int(time.time()))
+        if grant.b != brand_id:
+            raise ApiError(404, f"no brand {brand_id}")
+        if not shared or scope != "read":
+            raise ApiError(403, "a share link only reads the session it was made for")
+        return Access(brand_id, grant.s)

@@ -1,4 +1,4 @@
-"""``clicktrail`` command line: serve, demo, brands create, keys create."""
+"""``clicktrail`` command line: serve, demo, brands create, keys create, replays import/compact."""
 
 from __future__ import annotations
 
@@ -62,6 +62,19 @@ def _parser() -> argparse.ArgumentParser:
     key.add_argument("--brand", type=int, required=True)
     key.add_argument("--scope", choices=["read", "write", "admin"], default="read")
     _add_settings(key, {"database"})
+
+    replays = commands.add_parser("replays", help="manage replays").add_subparsers(
+        dest="action", required=True
+    )
+    imp = replays.add_parser("import", help="import an rrweb event array (JSON file) as a replay")
+    imp.add_argument("file", help="a JSON file holding an array of rrweb events")
+    imp.add_argument("--brand", type=int, required=True)
+    _add_settings(imp, {"database"})
+    compact = replays.add_parser("compact", help="compact replays that have ended, now")
+    compact.add_argument(
+        "--all", action="store_true", help="also replays still recording (idle or not)"
+    )
+    _add_settings(compact, {"database", "replay_idle_minutes"})
     return parser
 
 
@@ -111,6 +124,39 @@ def _keys_create(args: argparse.Namespace, settings: Settings) -> dict:
     finally:
         store.close()
     return {"id": record.id, "brand_id": args.brand, "scope": args.scope, "api_key": api_key}
+
+
+def _replays_import(args: argparse.Namespace, settings: Settings) -> dict:
+    from collector.errors import ApiError
+    from collector.replay_import import import_replay
+
+    try:
+        with open(args.file, "rb") as file:
+            events = file.read()
+    except OSError as exc:
+        raise SettingsError(f"{args.file}: {exc.strerror}") from None
+    store = open_store(settings.database)
+    try:
+        if store.get_brand(args.brand) is None:
+            raise SettingsError(f"--brand: no brand {args.brand}")
+        try:
+            return {"id": import_replay(store, args.brand, events, _now_ms())}
+        except ApiError as exc:
+            raise SettingsError(f"{args.file}: {exc.message}") from None
+    finally:
+        store.close()
+
+
+def _replays_compact(args: argparse.Namespace, settings: Settings) -> dict:
+    from collector.compaction import compact_ended
+
+    store = open_store(settings.database)
+    try:
+        now = _now_ms()
+        idle_ms = 0 if args.all else settings.replay_idle_minutes * 60_000
+        return {"compacted": compact_ended(store, now + 1 if args.all else now, idle_ms=idle_ms)}
+    finally:
+        store.close()
 
 
 def _serve(settings: Settings, demo: object | None = None) -> None:
@@ -170,6 +216,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps(_brands_create(args, settings)))
         elif args.command == "keys":
             print(json.dumps(_keys_create(args, settings)))
+        elif args.command == "replays" and args.action == "import":
+            print(json.dumps(_replays_import(args, settings)))
+        elif args.command == "replays":
+            print(json.dumps(_replays_compact(args, settings)))
     except SettingsError as exc:
         print(f"clicktrail: {exc}", file=sys.stderr)
         return 2

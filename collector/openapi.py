@@ -134,6 +134,94 @@ _BRAND_PATCH = {
 }
 
 
+_REPLAY_ID = _param("replay_id", "The replay id (from the list).", _STR, "path")
+_REPLAY_EVENT = {
+    "type": "object",
+    "description": "mousemove {x, y, ts}, click {x, y, ts, target}, scroll {scrollY, ts}; "
+    "ts in ms from the replay's start",
+    "properties": {
+        "type": {"type": "string", "enum": ["mousemove", "click", "scroll"]},
+        "x": _INT,
+        "y": _INT,
+        "scrollY": _INT,
+        "ts": _INT,
+        "target": _STR,
+    },
+}
+_REPLAY = {
+    "type": "object",
+    "properties": {
+        "id": _STR,
+        "session_id": _STR,
+        "page_session_id": _STR,
+        "url": _STR,
+        "duration_ms": _INT,
+        "viewport_width": _INT,
+        "viewport_height": _INT,
+        "events": {"type": "array", "items": _REPLAY_EVENT},
+        "size": {"type": "object", "properties": {"raw_bytes": _INT, "stored_bytes": _INT}},
+        "started_at": _STR,
+        "visitor_id": _STR,
+    },
+}
+
+
+def _replay_paths(brand: str) -> dict[str, Any]:
+    return {
+        f"{brand}/replays": {
+            "get": {
+                "summary": "A session's replays (key or share link)",
+                "parameters": [
+                    _BRAND,
+                    {**_param("session_id", "The session id.", _STR), "required": True},
+                ],
+                "responses": {
+                    "200": _ok("[{id, session_id, page_session_id, ...}]"),
+                    **_errors(401, 403, 404, 422),
+                },
+            }
+        },
+        f"{brand}/replays/{{replay_id}}": {
+            "get": {
+                "summary": "A replay: seed events, or the raw rrweb stream with format=rrweb",
+                "parameters": [
+                    _BRAND,
+                    _REPLAY_ID,
+                    _param("format", "seed (default) or rrweb", _STR),
+                    _param("since_ms", "rrweb: start at the seek point before this ms", _INT),
+                    _param("assets", "rrweb: `stored` points styles and fonts at copies", _STR),
+                ],
+                "responses": {"200": _ok("The replay", _REPLAY), **_errors(401, 403, 404, 422)},
+            }
+        },
+        f"{brand}/replays/{{replay_id}}/share": {
+            "post": {
+                "summary": "A signed, expiring viewer URL for the replay's session",
+                "parameters": [_BRAND, _REPLAY_ID],
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {"type": "object", "properties": {"expires_in": _INT}}
+                        }
+                    }
+                },
+                "responses": {
+                    "201": _ok("{url, expires_at}"),
+                    **_errors(401, 403, 404, 422),
+                },
+            }
+        },
+        "/collect/replay": {
+            "post": {
+                "summary": "Replay chunk from the recorder (JSON, optionally gzip; docs/REPLAY.md)",
+                "security": [],
+                "requestBody": {"content": {"text/plain": {"schema": {"type": "object"}}}},
+                "responses": {"204": _ok("Stored durably"), **_errors(400, 403, 404, 413, 422)},
+            }
+        },
+    }
+
+
 def build_spec() -> dict[str, Any]:
     brand = "/api/brands/{brand}"
     return {
@@ -249,6 +337,7 @@ def build_spec() -> dict[str, Any]:
                     },
                 }
             },
+            **_replay_paths(brand),
             "/collect": {
                 "post": {
                     "summary": "Tracker beacon (text/plain JSON; see docs/WIRE.md)",

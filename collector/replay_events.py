@@ -1,0 +1,140 @@
+"""The seed's replay events (``mousemove``, ``click``, ``scroll``) derived from an rrweb stream.
+
+rrweb numbers (from rrweb's ``EventType`` / ``IncrementalSource`` / ``MouseInteractions``):
+FullSnapshot 2, IncrementalSnapshot 3; sources Mutation 0, MouseMove 1, MouseInteraction 2,
+Scroll 3, TouchMove 6; interaction Click 2. Times become ms from the stream's first event.
+A click's ``target`` is a short CSS selector of the clicked element, rebuilt from the snapshot
+and the mutations before it (``button#buy-now``, ``div.hero > a.cta``).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+FULL_SNAPSHOT, INCREMENTAL = 2, 3
+MUTATION, MOUSE_MOVE, MOUSE_INTERACTION, SCROLL, TOUCH_MOVE = 0, 1, 2, 3, 6
+CLICK = 2
+DOCUMENT, ELEMENT = 0, 2
+_MAX_DEPTH = 3
+_IDENT = re.compile(r"^-?[_a-zA-Z][_a-zA-Z0-9-]*$")
+
+
+class _Node(msgspec.Struct):
+    parent: int | None
+    tag: str | None = None  # None for a non-element
+    css_id: str | None = None
+    classes: tuple[str, ...] = ()
+
+
+class NodeIndex:
+    """What a selector needs to know about every node seen so far: tag, id, classes, parent."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[int, _Node] = {}
+        self.documents: set[int] = set()
+
+    def add_tree(self, root: dict[str, Any], parent: int | None) -> None:
+        stack = [(root, parent)]
+        while stack:
+            node, parent_id = stack.pop()
+            node_id = node.get("id")
+            if not isinstance(node_id, int):
+                continue
+            self.nodes[node_id] = _describe(node, parent_id)
+            if node.get("type") == DOCUMENT:
+                self.documents.add(node_id)
+            for child in node.get("childNodes") or ():
+                if isinstance(child, dict):
+                    stack.append((child, node_id))
+
+    def selector(self, node_id: int) -> str | None:
+        node = self.nodes.get(node_id)
+        if node is not None and node.tag is None and node.parent is not None:
+            node_id, node = node.parent, self.nodes.get(node.parent)  # a text node: its element
+        parts: list[str] = []
+        while node is not None and node.tag is not None and len(parts) < _MAX_DEPTH:
+            parts.append(_part(node))
+            if node.css_id or node.tag in ("html", "body") or node.parent is None:
+                break
+            node = self.nodes.get(node.parent)
+        return " > ".join(reversed(parts)) or None
+
+
+def _describe(node: dict[str, Any], parent: int | None) -> _Node:
+    if node.get("type") != ELEMENT:
+        return _Node(parent)
+    attributes = node.get("attributes") or {}
+    css_id = attributes.get("id")
+    classes = attributes.get("class")
+    return _Node(
+        parent,
+        str(node.get("tagName") or "").lower() or "*",
+        css_id if isinstance(css_id, str) and _IDENT.match(css_id) else None,
+        tuple(c for c in classes.split() if _IDENT.match(c))[:2]
+        if isinstance(classes, str)
+        else (),
+    )
+
+
+def _part(node: _Node) -> str:
+    if node.css_id:
+        return f"{node.tag}#{node.css_id}"
+    return node.tag + "".join("." + c for c in node.classes)  # type: ignore[operator]
+
+
+def _number(value: Any) -> int:
+    return round(value) if isinstance(value, int | float) else 0
+
+
+def seed_events(events_json: bytes) -> list[dict[str, Any]]:
+    """mousemove / click / scroll events in the seed's shape, in stream order."""
+    events = msgspec.json.decode(events_json)
+    if not events:
+        return []
+    start = min(e.get("timestamp", 0) for e in events)
+    index = NodeIndex()
+    out: list[dict[str, Any]] = []
+    for event in events:
+        kind, data = event.get("type"), event.get("data") or {}
+        ts = event.get("timestamp", start) - start
+        if kind == FULL_SNAPSHOT and isinstance(data.get("node"), dict):
+            index.add_tree(data["node"], None)
+        elif kind == INCREMENTAL:
+            _incremental(data, ts, index, out)
+    return out
+
+
+def _incremental(data: dict[str, Any], ts: int, index: NodeIndex, out: list) -> None:
+    source = data.get("source")
+    if source == MUTATION:
+        for add in data.get("adds") or ():
+            if isinstance(add.get("node"), dict):
+                index.add_tree(add["node"], add.get("parentId"))
+    elif source in (MOUSE_MOVE, TOUCH_MOVE):
+        for p in data.get("positions") or ():
+            at = max(0, ts + _number(p.get("timeOffset", 0)))
+            out.append(
+                {"type": "mousemove", "x": _number(p.get("x")), "y": _number(p.get("y")), "ts": at}
+            )
+    elif source == MOUSE_INTERACTION and data.get("type") == CLICK:
+        out.append(
+            {
+                "type": "click",
+                "x": _number(data.get("x")),
+                "y": _number(data.get("y")),
+                "ts": ts,
+                "target": index.selector(data.get("id", -1)),
+            }
+        )
+    elif source == SCROLL and _is_page_scroll(index, data.get("id")):
+        out.append({"type": "scroll", "scrollY": _number(data.get("y")), "ts": ts})
+
+
+def _is_page_scroll(index: NodeIndex, node_id: Any) -> bool:
+    if node_id in index.documents:
+        return True
+    node = index.nodes.get(node_id) if isinstance(node_id, int) else None
+    return node is not None and node.tag in ("html", "body")
