@@ -63,6 +63,11 @@ def collector(tmp_path_factory) -> Iterator[Collector]:
         str(TESTDATA / "geoip" / "GeoLite2-ASN-Test.mmdb"),
         "--trusted-proxies",
         "127.0.0.1",
+        # Test pages' cross-origin stylesheets live on loopback: let the asset fetcher reach them.
+        "--replay-asset-networks",
+        "127.0.0.0/8",
+        "--replay-assets-dir",
+        str(workdir / "replay-assets"),
     )
     yield Collector(running.url, database)
     running.stop()
