@@ -53,3 +53,33 @@ def test_keys_create_for_a_missing_brand_fails_with_a_message(tmp_path):
 def test_bad_setting_exits_2_with_a_message(tmp_path):
     done = _cli("serve", "--port", "eighty")
     assert done.returncode == 2 and "--port" in done.stderr
+
+
+def test_replays_import_prints_the_new_replay_id_and_compact_reports_a_count(
+    tmp_path, testdata_dir
+):
+    db = f"sqlite:///{tmp_path}/ct.db"
+    brand = json.loads(_cli("brands", "create", "Acme", "--database", db).stdout)
+    recording = testdata_dir / "recordings" / "demoit-react-hooks.json"
+    done = _cli("replays", "import", str(recording), "--brand", str(brand["id"]), "--database", db)
+    assert done.returncode == 0, done.stderr
+    replay_id = json.loads(done.stdout)["id"]
+    store = open_store(db)
+    try:
+        replay = store.get_replay(brand["id"], replay_id)
+        assert replay is not None and replay.live_chunks == 0 and replay.event_count == 272
+    finally:
+        store.close()
+    compacted = _cli("replays", "compact", "--all", "--database", db)
+    assert compacted.returncode == 0, compacted.stderr
+    assert json.loads(compacted.stdout) == {"compacted": 0}
+
+
+def test_replays_import_of_a_file_that_is_not_rrweb_events_fails_with_a_message(tmp_path):
+    db = f"sqlite:///{tmp_path}/ct.db"
+    brand = json.loads(_cli("brands", "create", "Acme", "--database", db).stdout)
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"not": "an array"}')
+    done = _cli("replays", "import", str(bad), "--brand", str(brand["id"]), "--database", db)
+    assert done.returncode == 2
+    assert "not an rrweb event array" in done.stderr
