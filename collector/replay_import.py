@@ -13,8 +13,8 @@ from collector.compaction import compact_replay
 from collector.errors import ApiError
 from collector.ids import new_id
 from collector.replay_codec import compress_chunk
-from collector.replay_wire import chunk_facts
-from collector.storage.base import ReplayChunk, Store
+from collector.replay_wire import ChunkIds, chunk_facts, chunk_row
+from collector.storage.base import Store
 
 CHUNK_MS = 5_000
 
@@ -55,30 +55,26 @@ def import_replay(store: Store, brand_id: int, events_json: bytes, now: int) -> 
         raise ApiError(422, "the recording has no events")
     replay_id, page_session_id = new_id(now), new_id(now)
     session_id, visitor_id = new_id(now), new_id(now)
-    url = ""
-    rows = []
-    for seq, piece in enumerate(pieces):
-        facts = chunk_facts(piece)
-        url = url or facts.href or ""
-        rows.append(
-            ReplayChunk(
+    facts = [chunk_facts(piece) for piece in pieces]
+    url = next((f.href for f in facts if f.href), "")
+    rows = [
+        chunk_row(
+            ChunkIds(
                 brand_id=brand_id,
                 replay_id=replay_id,
                 seq=seq,
                 session_id=session_id,
                 page_session_id=page_session_id,
                 visitor_id=visitor_id,
-                url=url,
-                received_at=now,
-                first_ts=facts.first_ts,
-                last_ts=facts.last_ts,
-                event_count=facts.event_count,
-                viewport_width=facts.viewport_width,
-                viewport_height=facts.viewport_height,
-                raw_bytes=len(piece),
-                body=compress_chunk(piece),
-            )
+            ),
+            url,
+            now,
+            facts[seq],
+            piece,
+            compress_chunk(piece),
         )
+        for seq, piece in enumerate(pieces)
+    ]
     store.write_batch([], [], rows)
     replay = store.get_replay(brand_id, replay_id)
     assert replay is not None

@@ -20,7 +20,15 @@ from collector.enrich import page_url_parts
 from collector.errors import ApiError
 from collector.ingest import CORS_HEADERS, Ingestor, client_ip_of, read_body
 from collector.replay_codec import compress_chunk
-from collector.replay_wire import ChunkFacts, ReplayEnvelope, chunk_facts, decode_envelope, unwrap
+from collector.replay_wire import (
+    ChunkFacts,
+    ChunkIds,
+    ReplayEnvelope,
+    chunk_facts,
+    chunk_row,
+    decode_envelope,
+    unwrap,
+)
 from collector.storage.base import Brand, ReplayChunk
 
 if TYPE_CHECKING:
@@ -105,21 +113,13 @@ class ReplayIngestor:
     def _row(
         brand: Brand, chunk: Prepared, session_id: str, visitor_id: str, now_ms: int
     ) -> ReplayChunk:
-        envelope, facts = chunk.envelope, chunk.facts
-        return ReplayChunk(
+        envelope = chunk.envelope
+        ids = ChunkIds(
             brand_id=brand.id,
             replay_id=envelope.r,
             seq=envelope.q,
             session_id=session_id,
             page_session_id=envelope.p,
             visitor_id=visitor_id,
-            url=envelope.u[:2048],
-            received_at=now_ms,
-            first_ts=facts.first_ts,
-            last_ts=facts.last_ts,
-            event_count=facts.event_count,
-            viewport_width=facts.viewport_width,
-            viewport_height=facts.viewport_height,
-            raw_bytes=len(chunk.events),
-            body=chunk.body,
         )
+        return chunk_row(ids, envelope.u, now_ms, chunk.facts, chunk.events, chunk.body)

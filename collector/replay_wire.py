@@ -13,6 +13,7 @@ from typing import Annotated
 import msgspec
 
 from collector.errors import ApiError
+from collector.storage.base import ReplayChunk
 
 GZIP_MAGIC = b"\x1f\x8b"
 META = 4  # rrweb EventType.Meta
@@ -116,3 +117,37 @@ def chunk_facts(events_json: bytes | msgspec.Raw) -> ChunkFacts:
             facts.viewport_height = meta.height
             break
     return facts
+
+
+class ChunkIds(msgspec.Struct, kw_only=True):
+    """Whose chunk it is: the ids a stored chunk carries."""
+
+    brand_id: int
+    replay_id: str
+    seq: int
+    session_id: str
+    page_session_id: str
+    visitor_id: str
+
+
+def chunk_row(
+    ids: ChunkIds, url: str, received_at: int, facts: ChunkFacts, events: bytes, body: bytes
+) -> ReplayChunk:
+    """The stored row of a chunk: its ids, what was read from its events, their zstd body."""
+    return ReplayChunk(
+        brand_id=ids.brand_id,
+        replay_id=ids.replay_id,
+        seq=ids.seq,
+        session_id=ids.session_id,
+        page_session_id=ids.page_session_id,
+        visitor_id=ids.visitor_id,
+        url=url[:2048],
+        received_at=received_at,
+        first_ts=facts.first_ts,
+        last_ts=facts.last_ts,
+        event_count=facts.event_count,
+        viewport_width=facts.viewport_width,
+        viewport_height=facts.viewport_height,
+        raw_bytes=len(events),
+        body=body,
+    )

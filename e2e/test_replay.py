@@ -5,7 +5,6 @@ stored nowhere, and the viewer opened from a share link shows the page as it was
 from __future__ import annotations
 
 import sqlite3
-import time
 from pathlib import Path
 
 import httpx
@@ -14,7 +13,7 @@ import zstandard
 
 from e2e.conftest import DESKTOP_UA, static_site
 from e2e.pixels import similarity
-from e2e.recording import open_viewer, replay_of_page
+from e2e.recording import open_viewer, replay_of_page, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -43,15 +42,6 @@ PAGE = """<!doctype html>
 </main>
 </body></html>
 """
-
-
-def _wait_for(fetch, ready, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if ready(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.25)
 
 
 def _record_visit(browser, site: str) -> bytes:
@@ -114,14 +104,14 @@ def test_a_recorded_visit_replays_from_a_share_link_and_keeps_no_typed_text(
     with static_site(tmp_path) as site:
         original = _record_visit(browser, site)
 
-    clicks = _wait_for(lambda: api.get("/clicks").json(), lambda b: b["total"] >= 1)
+    clicks = wait_for(lambda: api.get("/clicks").json(), lambda b: b["total"] >= 1)
     session_id = clicks["data"][0]["session_id"]
-    replays = _wait_for(
+    replays = wait_for(
         lambda: api.get("/replays", params={"session_id": session_id}).json(),
         lambda rows: len(rows) == 1,
     )
     replay_id = replays[0]["id"]
-    replay = _wait_for(
+    replay = wait_for(
         lambda: api.get(f"/replays/{replay_id}").json(),
         lambda r: {"click", "scroll"} <= {e["type"] for e in r["events"]},
     )
@@ -205,7 +195,7 @@ def test_a_cross_origin_stylesheet_still_styles_the_replay_after_the_site_delete
         page_session = page.evaluate("window.clicktrail._r.p()")
         context.close()
         replay = replay_of_page(api, page_session)
-        stored = _wait_for(
+        stored = wait_for(
             lambda: (
                 api.get(
                     f"/replays/{replay['id']}", params={"format": "rrweb", "assets": "stored"}

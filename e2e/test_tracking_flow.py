@@ -3,12 +3,11 @@ Chromium: load, click, custom event, SPA navigation, close; then the API tells t
 
 from __future__ import annotations
 
-import time
-
 import httpx
 import pytest
 
 from e2e.conftest import DESKTOP_UA, static_site
+from e2e.recording import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -28,15 +27,6 @@ document.getElementById("step2").addEventListener("click", function (e) {{
 </script>
 </body></html>
 """
-
-
-def _wait_for(fetch, ready, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if ready(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def test_visit_is_recorded_as_one_session_with_ordered_events_and_geo(
@@ -61,7 +51,7 @@ def test_visit_is_recorded_as_one_session_with_ordered_events_and_geo(
         page.wait_for_timeout(300)
         context.close()  # pagehide: the tracker flushes what is queued
 
-    clicks = _wait_for(
+    clicks = wait_for(
         lambda: api.get("/clicks").json(),
         lambda body: body["total"] >= 1 and len(body["data"][0]["events"]) >= 5,
     )
