@@ -136,6 +136,15 @@ def _origin_host(origin: str | None) -> str | None:
     return page_url_parts(origin)[0]
 
 
+def check_page_origin(brand: Brand, page_host: str | None, origin: str | None) -> None:
+    """403 unless the page's host, and the Origin header when sent, are the brand's domains."""
+    origin_host = _origin_host(origin)
+    if not host_allowed(page_host, brand.domains) or (
+        origin_host is not None and not host_allowed(origin_host, brand.domains)
+    ):
+        raise ApiError(403, f"the domain {origin_host or page_host!r} is not allowed for this site")
+
+
 async def _send_error(send: Send, error: ApiError) -> None:
     body = msgspec.json.encode(error_body(error.status, error.message, error.code, error.param))
     await send(
@@ -229,11 +238,7 @@ class Ingestor:
         beacon = parse_beacon(body)
         brand = await self.brand_for(beacon.k)
         host, query = page_url_parts(beacon.u)
-        origin_host = _origin_host(headers.get(b"origin"))
-        if not host_allowed(host, brand.domains) or (
-            origin_host is not None and not host_allowed(origin_host, brand.domains)
-        ):
-            raise ApiError(403, f"the domain {origin_host or host!r} is not allowed for this site")
+        check_page_origin(brand, host, headers.get(b"origin"))
         if brand.settings.respect_dnt and (
             headers.get(b"dnt") == "1" or headers.get(b"sec-gpc") == "1"
         ):

@@ -15,10 +15,8 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from collector.brands import host_allowed
 from collector.enrich import page_url_parts
-from collector.errors import ApiError
-from collector.ingest import CORS_HEADERS, Ingestor, client_ip_of, read_body
+from collector.ingest import CORS_HEADERS, Ingestor, check_page_origin, client_ip_of, read_body
 from collector.replay_codec import compress_chunk
 from collector.replay_wire import (
     ChunkFacts,
@@ -69,7 +67,8 @@ class ReplayIngestor:
         body = await read_body(request, self.max_body_bytes)
         chunk = await anyio.to_thread.run_sync(prepare, body, self.max_chunk_bytes)
         brand = await self.ingestor.brand_for(chunk.envelope.k)
-        self._check_origin(request, brand, chunk.envelope.u)
+        page_host = page_url_parts(chunk.envelope.u)[0]
+        check_page_origin(brand, page_host, request.headers.get("origin"))
         if brand.settings.respect_dnt and (
             request.headers.get("dnt") == "1" or request.headers.get("sec-gpc") == "1"
         ):
@@ -81,16 +80,6 @@ class ReplayIngestor:
         if self.assets is not None:
             self.assets.submit(brand.id, stored.replay_id, chunk.events, stored.url)
         return Response(status_code=204, headers=CORS_HEADERS)
-
-    @staticmethod
-    def _check_origin(request: Request, brand: Brand, page_url: str) -> None:
-        host = page_url_parts(page_url)[0]
-        origin = request.headers.get("origin")
-        origin_host = page_url_parts(origin)[0] if origin and origin != "null" else None
-        if not host_allowed(host, brand.domains) or (
-            origin_host is not None and not host_allowed(origin_host, brand.domains)
-        ):
-            raise ApiError(403, f"the domain {origin_host or host!r} is not allowed for this site")
 
     async def _session(
         self, request: Request, brand: Brand, envelope: ReplayEnvelope, now_ms: int
