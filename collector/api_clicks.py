@@ -220,7 +220,8 @@ def _session_detail(store: Store, brand: int, session_id: str) -> dict[str, Any]
             "zip": first.zip,
             "ip_address": first.ip_address,
         },
-        "events": [event_json(event) for event in events],
+        # click_id after the seed's fields: which page (click) of the session each event is of
+        "events": [{**event_json(event), "click_id": event.click_id} for event in events],
         "domains": {str(i): f"{schemes.get(i, 'https')}://{host}" for i, host in domains.items()},
     }
 

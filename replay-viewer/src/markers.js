@@ -19,7 +19,8 @@ const lastPart = (selector) => (selector ? selector.split('>').pop().trim() : ''
  *
  * Clicks come from the replay itself (its derived events: exact times and a CSS selector of the
  * target). Page views and custom events come from the session's events (clicks/session) whose
- * time falls inside the replay; without a replay click list, the session's clicks are used too.
+ * time falls inside the replay and that belong to its page (`click_id` = the replay's
+ * page_session_id); without a replay click list, the session's clicks are used too.
  */
 export function buildMarkers(meta, sessionEvents, startMs, durationMs) {
   const markers = [];
@@ -27,7 +28,9 @@ export function buildMarkers(meta, sessionEvents, startMs, durationMs) {
   for (const c of clicks) {
     markers.push({ kind: 'click', ts: c.ts, label: lastPart(c.target) || `at ${c.x}, ${c.y}`, detail: c.target });
   }
+  const page = meta && meta.page_session_id;
   for (const e of sessionEvents || []) {
+    if (page && e.click_id && e.click_id !== page) continue; // another page (tab) of the session
     const at = epochMs(e.timestamp) - startMs;
     if (!(at >= -LEAD_MS && at <= durationMs + 1000)) continue;
     const ts = Math.min(Math.max(at, 0), durationMs);

@@ -74,3 +74,15 @@ test('formatting', () => {
   assert.equal(shortUrl('https://a.example/x/y?q=1#h'), '/x/y?q=1#h');
   assert.equal(shortUrl('not a url'), 'not a url');
 });
+
+test('markers: events of another page of the session (another tab) are left out', () => {
+  const meta = { page_session_id: 'page-a', events: [] };
+  const session = [
+    { type: 'signup', url: 'u', timestamp: iso(1000), data: {}, click_id: 'page-a' },
+    { type: 'checkout', url: 'u', timestamp: iso(2000), data: {}, click_id: 'page-b' },
+  ];
+  assert.deepEqual(
+    buildMarkers(meta, session, T0, 5000).map((m) => m.label),
+    ['signup'],
+  );
+});
