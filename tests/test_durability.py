@@ -3,6 +3,7 @@ and the data is in the database when it comes back."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import signal
 from concurrent.futures import ThreadPoolExecutor
@@ -77,3 +78,44 @@ def test_forwarded_for_from_an_untrusted_peer_is_ignored(tmp_path):
         assert store.get_click(brand["id"], beacon["p"]).ip_address == "127.0.0.1"
     finally:
         store.close()
+
+
+def _send_replay_chunks(url: str, site_key: str, count: int) -> list[str]:
+    """Posts ``count`` gzip'd replay chunks concurrently; returns the replay ids answered 204."""
+    from collector.ids import new_id
+    from tests.appkit import now_ms
+    from tests.replay_samples import checkout_recording
+
+    def send(_: int) -> str | None:
+        envelope = {
+            "k": site_key,
+            "r": new_id(),
+            "p": new_id(),
+            "q": 0,
+            "u": "http://localhost/checkout",
+            "e": checkout_recording(now_ms()),
+        }
+        body = gzip.compress(json.dumps(envelope).encode())
+        with httpx.Client(timeout=30) as client:
+            response = client.post(url + "/collect/replay", content=body)
+        return envelope["r"] if response.status_code == 204 else None
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        return [r for r in pool.map(send, range(count)) if r]
+
+
+def test_every_answered_replay_chunk_survives_the_process_being_killed(tmp_path):
+    database = f"sqlite:///{tmp_path}/ct.db"
+    brand = clicktrail_cli("brands", "create", "durable replays", database=database)
+    collector = start_collector("serve", database, tmp_path / "log")
+    try:
+        answered = _send_replay_chunks(collector.url, brand["site_key"], 100)
+    finally:
+        collector.stop(signal.SIGKILL)
+    assert len(answered) == 100
+    store = open_store(database)
+    try:
+        missing = [r for r in answered if store.get_replay(brand["id"], r) is None]
+    finally:
+        store.close()
+    assert missing == []
