@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from collector import params
 from collector.api_clicks import authorize_shared, brand_id
+from collector.assets import ASSET_PREFIX, rewrite_asset_urls
 from collector.errors import ApiError
 from collector.ids import is_valid_id
 from collector.params import JSON, iso
@@ -20,8 +21,6 @@ from collector.replay_codec import read_events
 from collector.replay_events import seed_events
 from collector.share import DEFAULT_SECONDS, MAX_SECONDS, ShareGrant
 from collector.storage.base import Replay, Store
-
-ASSET_PREFIX = "/replay-assets/"
 
 
 def _store(request: Request) -> Store:
@@ -86,8 +85,6 @@ async def _replay(request: Request) -> tuple[int, Replay]:
 def _raw_events(store: Store, replay: Replay, since_ms: int | None, assets: bool) -> bytes:
     events = read_events(store, replay.brand_id, replay.id, since_ms) or b"[]"
     if assets:
-        from collector.assets import rewrite_asset_urls
-
         links = store.replay_assets(replay.brand_id, replay.id)
         events = rewrite_asset_urls(events, links, ASSET_PREFIX)
     return events

@@ -1,0 +1,124 @@
+"""Background collection: the assets of stored replay chunks, fetched in worker threads."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+
+from collector.assets.extract import asset_urls
+from collector.assets.fetch import AssetFetcher
+
+log = logging.getLogger("clicktrail.assets")
+
+Link = Callable[[int, str, dict[str, str]], None]
+
+
+class _Job(NamedTuple):
+    brand_id: int
+    replay_id: str
+    events_json: bytes
+    page_url: str
+
+
+_STOP = object()
+
+
+class AssetCollector:
+    """Fetches the assets of stored replay chunks in background threads.
+
+    :meth:`submit` never blocks: when the queue is full the chunk's assets are skipped (logged).
+    For each chunk, at most ``max_urls`` URLs are fetched and ``link(brand_id, replay_id,
+    {url: sha256})`` is called, from a worker thread, with those that were stored.
+    """
+
+    def __init__(
+        self,
+        fetcher: AssetFetcher,
+        link: Link,
+        workers: int = 2,
+        *,
+        queue_size: int = 1000,
+        max_urls: int = 64,
+    ) -> None:
+        self.fetcher = fetcher
+        self.link = link
+        self.workers = workers
+        self.max_urls = max_urls
+        self._queue: queue.Queue[_Job | object] = queue.Queue(maxsize=queue_size)
+        self._threads: list[threading.Thread] = []
+        self._pending = 0
+        self._idle = threading.Condition()
+        self._stopped = False
+
+    def start(self) -> None:
+        if self._threads:
+            return
+        self._stopped = False
+        for n in range(self.workers):
+            thread = threading.Thread(target=self._run, name=f"assets-{n}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """Finish the queued chunks, then end the workers; ``False`` if ``timeout`` ran out."""
+        with self._idle:
+            self._stopped = True  # no job is queued after this
+        deadline = time.monotonic() + timeout
+        for _ in self._threads:
+            try:  # after the pending jobs: they drain first
+                self._queue.put(_STOP, timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Full:
+                break
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        done = not any(thread.is_alive() for thread in self._threads)
+        self._threads = []
+        return done
+
+    def submit(self, brand_id: int, replay_id: str, events_json: bytes, page_url: str) -> None:
+        """Queue a stored chunk (before :meth:`start` too); returns at once."""
+        with self._idle:
+            if self._stopped:
+                log.warning("asset collector stopped; assets of replay %s skipped", replay_id)
+                return
+            try:
+                self._queue.put_nowait(_Job(brand_id, replay_id, events_json, page_url))
+            except queue.Full:
+                log.warning("asset queue full; assets of replay %s skipped", replay_id)
+                return
+            self._pending += 1
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until every submitted chunk is processed; ``False`` on timeout."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def _done(self) -> None:
+        with self._idle:
+            self._pending -= 1
+            if self._pending == 0:
+                self._idle.notify_all()
+
+    def _run(self) -> None:
+        while (job := self._queue.get()) is not _STOP:
+            try:
+                self._process(job)  # type: ignore[arg-type]
+            except Exception:
+                log.exception("assets of replay %s failed", getattr(job, "replay_id", "?"))
+            finally:
+                self._done()
+
+    def _process(self, job: _Job) -> None:
+        urls = asset_urls(job.events_json, job.page_url)
+        if len(urls) > self.max_urls:
+            log.info(
+                "replay %s: %d asset URLs, only %d fetched", job.replay_id, len(urls), self.max_urls
+            )
+            urls = urls[: self.max_urls]
+        mapping = {url: sha for url in urls if (sha := self.fetcher.fetch(url))}
+        if mapping:
+            self.link(job.brand_id, job.replay_id, mapping)
