@@ -35,7 +35,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Protocol
 
 import zstandard
 
@@ -55,16 +54,6 @@ SAMPLE_PIECE_BYTES = 8 * 1024
 REFRESH_MS = 30 * 86_400_000
 IDLE_MS = 30 * 60_000
 MAX_BATCHES = 100  # per run of the Compactor, so that it always gets back to its timer
-
-
-class TrainingStore(ReplayStore, Protocol):
-    """What dictionary training needs beyond :class:`ReplayStore` (both engines have it)."""
-
-    def brand_replays(self, brand_id: int, limit: int) -> list[Replay]: ...
-
-    def count_replays(self, brand_id: int, before: int | None = None) -> int: ...
-
-    def dictionary_created_at(self, brand_id: int, dict_id: int) -> int | None: ...
 
 
 # --- segments ---------------------------------------------------------------------------------
@@ -123,7 +112,7 @@ def compact_replay(
 # --- dictionaries -------------------------------------------------------------------------------
 
 
-def _needs_dictionary(store: TrainingStore, brand_id: int, now: int) -> bool:
+def _needs_dictionary(store: ReplayStore, brand_id: int, now: int) -> bool:
     current = store.brand_dictionary(brand_id)
     total = store.count_replays(brand_id)
     if current is None:
@@ -173,7 +162,7 @@ def train(samples: list[bytes], dict_size: int = DICT_SIZE) -> bytes | None:
 def ensure_dictionary(store: ReplayStore, brand_id: int, now: int) -> int | None:
     """Train and store a new dictionary for the brand when the rule in the module docstring
     asks for one. Returns the id of the dictionary stored, None if none was."""
-    training: TrainingStore = store  # type: ignore[assignment]
+    training: ReplayStore = store  # type: ignore[assignment]
     if not _needs_dictionary(training, brand_id, now):
         return None
     replays = training.brand_replays(brand_id, SAMPLE_REPLAYS)

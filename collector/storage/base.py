@@ -246,6 +246,14 @@ class ReplayStore(Protocol):
         higher seq (arrived meanwhile) stay live. A chunk arriving later with seq <= upto_seq is
         ignored by write_batch."""
 
+    def brand_replays(self, brand_id: int, limit: int) -> list[Replay]:
+        """The brand's newest replays (by started_at), for training its dictionary."""
+
+    def count_replays(self, brand_id: int, before: int | None = None) -> int:
+        """How many replays the brand has (created before ``before`` ms, if given)."""
+
+    def dictionary_created_at(self, brand_id: int, dict_id: int) -> int | None: ...
+
     def brand_dictionary(self, brand_id: int) -> tuple[int, bytes] | None:
         """The brand's newest replay dictionary: (dict_id, zstd dictionary bytes)."""
 
