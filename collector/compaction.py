@@ -8,16 +8,17 @@ joined in playback order (a chunk's events are never reordered), cut before ever
 :data:`SEGMENT_LEVEL` with the brand dictionary. Chunks that arrive after that with a higher seq
 stay live and are folded into the segments by the next compaction.
 
-Measured on ``shared/testdata/recordings/demoit-react-hooks.json`` (272 events, 159 KB of
-compact JSON, 81 s; baseline = gzip level 6 of each 5-second chunk). Live storage (zstd 3 per
-chunk) is 0.98 of the baseline. Level 19 over the whole replay without a dictionary is 0.58; a
-long window (``window_log=27``, long-distance matching) or level 22 gain nothing, the replay fits
-level 19's window. The dictionary is what gets under 0.4: trained on the site's other replays it
-holds the markup and CSS every full snapshot repeats. Simulated second visit (the same page's
-snapshot followed by events the dictionary never saw; dictionary trained on the first 40 s):
-16 KiB 0.43, 32 KiB 0.33, 64 KiB 0.24, 110 KiB 0.25 of the baseline. Fixed COVER parameters
-(``k=2048, d=8``) beat zstd's parameter search here (64 KiB: 0.24 against 0.45) and train in
-~0.1 s per MB of samples instead of ~2 s.
+Why a large dictionary (measured; baseline = gzip level 6 of each 5-second chunk, what
+rrweb-based tools store): level 19 over a whole replay without a dictionary is 0.58 of the
+baseline on ``shared/testdata/recordings/demoit-react-hooks.json`` (81 s) and about 0.8 on 12 s
+visits of the test pages, where the full snapshot is nearly everything; level 22 or a longer
+window gain nothing. What a brand's replays repeat is the markup and CSS of its own pages, seen
+by every visitor, so the dictionary has to hold pages, not just rrweb's JSON scaffolding. Second
+visits of the five test pages, dictionary trained on the first visits (about 1 MB of samples):
+64 KiB 0.70, 256 KiB 0.50, 512 KiB 0.33, **1 MiB 0.23** (0.13 when trained on eight times as
+many samples), 2 MiB no better; a site the dictionary has never seen stays at 0.55. Fixed COVER
+parameters (``k=2048, d=8``) beat zstd's parameter search and train 8 MB of samples into 1 MiB
+in about 1.3 s. The dictionary is stored once per brand and version, and loaded once per process.
 
 Dictionary rule (``ensure_dictionary``): a brand's first dictionary is trained once it has
 :data:`MIN_REPLAYS` replays holding at least :data:`MIN_SAMPLE_BYTES` of events; it is retrained
@@ -44,10 +45,10 @@ from collector.storage.base import Replay, ReplaySegment, ReplayStore
 log = logging.getLogger(__name__)
 
 SEGMENT_LEVEL = 19
-DICT_SIZE = 64 * 1024
+DICT_SIZE = 1024 * 1024
 DICT_K, DICT_D = 2048, 8  # COVER segment and d-mer sizes (measured, see above)
 MIN_REPLAYS = 5
-MIN_SAMPLE_BYTES = 4 * DICT_SIZE
+MIN_SAMPLE_BYTES = 256 * 1024
 MAX_SAMPLE_BYTES = 8 * 1024 * 1024  # newest replays first; about a second of training
 SAMPLE_REPLAYS = 200
 SAMPLE_PIECE_BYTES = 8 * 1024

@@ -1,0 +1,841 @@
+"""Replay benchmark: what a replay costs to store, to take in, to seek in and to record.
+
+1. storage   Real recordings: the rrweb export in testdata/recordings and a scripted visit of
+             every test page, recorded in Chromium through a real collector. Stored bytes once
+             compacted with the brand's trained dictionary, against what rrweb-based tools
+             store: each 5-second chunk gzip'd at level 6. The dictionary is trained on a first
+             visit of every page; the figures are a second visit, which it has not seen (the
+             steady state of a brand), plus the first visits it was trained on.
+2. ingest    POST /collect/replay with those chunks gzip'd as the recorder sends them (fresh
+             replay ids: no duplicates) from concurrent clients, against a bare Starlette
+             endpoint that reads the body and answers 204 under the same uvicorn settings.
+3. seeking   A 30-minute replay (a real recording's activity repeated, a checkout every 10
+             minutes as the recorder takes them): the API from the middle (since_ms) against
+             the whole stream, and the viewer's seek to the middle in Chromium.
+4. recorder  Main-thread time of the largest test page with the recorder (data-replay="1")
+             against the same page without it (data-replay="0"), the same scripted minute.
+
+Chromium is Debian's (/usr/bin/chromium), driven by Playwright; pages reach loopback only.
+
+    python bench/replay.py            # full run (about 10 minutes)
+    python bench/replay.py --smoke    # seconds per part, for CI: the figures mean nothing
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import itertools
+import json
+import multiprocessing
+import os
+import random
+import shutil
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from collector.compaction import compact_ended, compact_replay  # noqa: E402
+from collector.ids import new_id  # noqa: E402
+from collector.replay_codec import compress_chunk  # noqa: E402
+from collector.replay_import import import_replay, split_into_chunks  # noqa: E402
+from collector.storage import open_store  # noqa: E402
+from collector.storage.base import Store  # noqa: E402
+from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP_UA, TESTDATA, static_site  # noqa: E402
+from e2e.recording import local_only, replay_of_page, tagged_page  # noqa: E402
+from tests.servers import CollectorProcess, clicktrail_cli, free_port, start_collector  # noqa: E402
+
+PAGES = TESTDATA / "pages"
+RECORDINGS = TESTDATA / "recordings"
+VIEWPORT = {"width": 1280, "height": 800}
+STEP_S = 0.25  # one scripted action every 250 ms
+CHECKOUT_MS = 10 * 60_000  # the recorder's checkoutEveryNms
+STORAGE_GOAL = 0.4
+SEEK_GOAL_MS = 300.0
+
+BARE_APP = """
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+async def collect_replay(request):
+    await request.body()
+    return Response(status_code=204)
+
+app = Starlette(routes=[Route("/collect/replay", collect_replay, methods=["POST"])])
+"""
+
+# A point of the viewport whose element is no link, button or field: clicking it stays on the
+# page. A small LCG so that the same seed picks the same points on every run.
+SAFE_POINT = """([w, h, seed]) => {
+  let s = seed;
+  const next = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const active = 'a, button, input, select, textarea, label, summary, iframe, [onclick],'
+    + ' [role=button], [role=link], [contenteditable]';
+  for (let i = 0; i < 40; i++) {
+    const x = Math.floor(20 + next() * (w - 40));
+    const y = Math.floor(20 + next() * (h - 40));
+    const el = document.elementFromPoint(x, y);
+    if (el && !el.closest(active)) return [x, y];
+  }
+  return null;
+}"""
+
+PAGE_SESSION = (
+    "() => { const p = window.clicktrail._r.p; return typeof p === 'function' ? p() : p; }"
+)
+
+# Seek, then wait for the frame to be painted: the next animation frame runs before the paint,
+# a task queued from it runs after.
+TIMED_SEEK = """async (ms) => {
+  const t0 = performance.now();
+  window.viewer.seek(ms);
+  await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
+  return performance.now() - t0;
+}"""
+
+VIEWER_READY = "() => window.viewer && window.viewer.ready"
+
+
+@dataclass
+class Bench:
+    work: Path
+    database: str
+    brand: dict
+    collector: CollectorProcess
+    api: httpx.Client
+    store: Store
+    notes: list[str] = field(default_factory=list)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def _kb(n: float) -> str:
+    return f"{n / 1024:,.1f}"
+
+
+# --- the browser ----------------------------------------------------------------------------------
+
+
+def visit(page, seconds: float, seed: int) -> int:
+    """A scripted visit: an action every STEP_S (mostly mouse moves, then scrolls, now and then a
+    click on something that is no link), the same actions at the same times for a seed, however
+    slow the page is. Returns the number of clicks."""
+    rng = random.Random(seed)
+    width, height = VIEWPORT["width"], VIEWPORT["height"]
+    clicks = 0
+    start = time.monotonic()
+    for step in range(int(seconds / STEP_S)):
+        delay = start + step * STEP_S - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        roll = rng.random()
+        if roll < 0.7:
+            page.mouse.move(rng.randrange(width), rng.randrange(height), steps=4)
+        elif roll < 0.92:
+            page.mouse.wheel(0, rng.choice((300, 450, 600, -250)))
+        else:
+            point = page.evaluate(SAFE_POINT, [width, height, rng.randrange(1 << 30)])
+            if point:
+                page.mouse.click(*point)
+                clicks += 1
+    delay = start + seconds - time.monotonic()
+    if delay > 0:
+        time.sleep(delay)
+    return clicks
+
+
+def new_page(browser):
+    context = browser.new_context(user_agent=DESKTOP_UA, viewport=VIEWPORT)
+    local_only(context)
+    page = context.new_page()
+    page.on("popup", lambda popup: popup.close())
+    return context, page
+
+
+def record_visit(bench: Bench, browser, url: str, seconds: float, seed: int) -> str:
+    """Visit the page, act, leave; returns the replay id once every chunk is stored."""
+    context, page = new_page(browser)
+    page.goto(url, wait_until="load")
+    page.wait_for_function("() => window.clicktrail && window.clicktrail._r", timeout=30_000)
+    visit(page, seconds, seed)
+    if page.url != url:
+        bench.notes.append(f"{url} navigated to {page.url} during the visit")
+    page_session = page.evaluate(PAGE_SESSION)
+    context.close()  # pagehide: the recorder sends its last chunk
+    return replay_of_page(bench.api, page_session, timeout=30)["id"]
+
+
+def settle(bench: Bench, replay_ids: list[str]) -> None:
+    """Wait until no more chunks arrive for these replays (the last beacons are in)."""
+
+    def sizes() -> list[int]:
+        return [replay_info(bench, r)["size"]["raw_bytes"] for r in replay_ids]
+
+    last = sizes()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        time.sleep(1.5)
+        now = sizes()
+        if now == last:
+            return
+        last = now
+
+
+def replay_info(bench: Bench, replay_id: str) -> dict:
+    return bench.api.get(f"/replays/{replay_id}").raise_for_status().json()
+
+
+def rrweb_events(bench: Bench, replay_id: str) -> bytes:
+    return bench.api.get(f"/replays/{replay_id}", params={"format": "rrweb"}).content
+
+
+# --- 1. storage -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Stored:
+    name: str
+    events: int
+    raw: int
+    baseline: int
+    live: int
+    stored: int
+    dict_ids: set[int | None]
+
+
+def baseline_bytes(events_json: bytes) -> int:
+    """What rrweb-based tools store: every 5-second chunk gzip'd at level 6."""
+    return sum(len(gzip.compress(c, compresslevel=6)) for c in split_into_chunks(events_json))
+
+
+def measure(bench: Bench, name: str, replay_id: str, live: int) -> Stored:
+    events_json = rrweb_events(bench, replay_id)
+    info = replay_info(bench, replay_id)
+    parts = bench.store.replay_parts(bench.brand["id"], replay_id)
+    if any(p.kind == "chunk" for p in parts):
+        bench.notes.append(f"{name}: live chunks left after compaction")
+    return Stored(
+        name=name,
+        events=len(json.loads(events_json)),
+        raw=len(events_json),
+        baseline=baseline_bytes(events_json),
+        live=live,
+        stored=info["size"]["stored_bytes"],
+        dict_ids={p.dict_id for p in parts},
+    )
+
+
+def storage(bench: Bench, browser, site: str, names: list[str], seconds: float, smoke: bool):
+    """Returns (first visits, second visits + recordings, dictionary bytes)."""
+    brand_id = bench.brand["id"]
+    first: dict[str, str] = {}
+    if not smoke:  # the visits the dictionary is trained on
+        for i, name in enumerate(names):
+            first[name] = record_visit(bench, browser, f"{site}/{name}.html", seconds, 100 + i)
+        settle(bench, list(first.values()))
+        live_first = {n: replay_info(bench, r)["size"]["stored_bytes"] for n, r in first.items()}
+        # compact_ended trains the brand's first dictionary (5 replays) and compacts them
+        compact_ended(bench.store, _now_ms() + 1, idle_ms=0)
+
+    def import_recordings() -> dict[str, str]:
+        return {
+            p.stem: import_replay(bench.store, brand_id, p.read_bytes(), _now_ms())
+            for p in sorted(RECORDINGS.glob("*.json"))
+        }
+
+    # A recording of another site, imported before the second visits arrive: import_replay
+    # compacts it at once with the dictionary (a sixth replay does not make it retrain).
+    imported = {} if smoke else import_recordings()
+    second: dict[str, str] = {}
+    for i, name in enumerate(names):
+        second[name] = record_visit(bench, browser, f"{site}/{name}.html", seconds, 200 + i)
+    settle(bench, list(second.values()))
+    live_second = {n: replay_info(bench, r)["size"]["stored_bytes"] for n, r in second.items()}
+    if smoke:  # no first visits: the dictionary is trained on these
+        compact_ended(bench.store, _now_ms() + 1, idle_ms=0)
+        imported = import_recordings()
+    else:
+        # The dictionary stays the one trained on the first visits: compact_ended would
+        # retrain now (the brand's replays have doubled) on the very replays it then compacts.
+        for replay_id in second.values():
+            replay = bench.store.get_replay(brand_id, replay_id)
+            compact_replay(bench.store, replay, _now_ms(), train=False)
+    rows_first = [measure(bench, n, r, live_first[n]) for n, r in first.items()]
+    rows = [measure(bench, n, r, live_second[n]) for n, r in second.items()]
+    for name, replay_id in imported.items():
+        # never live (imported replays are compacted at once): what its chunks would have been
+        events_json = rrweb_events(bench, replay_id)
+        live = sum(len(compress_chunk(c)) for c in split_into_chunks(events_json))
+        rows.append(measure(bench, name, replay_id, live))
+    dict_ids = {d for row in rows_first + rows for d in row.dict_ids if d is not None}
+    dict_bytes = sum(len(bench.store.get_dictionary(d) or b"") for d in dict_ids)
+    if any(None in row.dict_ids for row in rows):
+        bench.notes.append("some segments were compacted without a dictionary")
+    return rows_first, rows, dict_bytes, len(dict_ids)
+
+
+def print_storage(rows_first: list[Stored], rows: list[Stored], dict_bytes: int, dicts: int):
+    print("\n1. storage (KB; baseline = gzip -6 of each 5-second chunk; live = zstd -3 chunks)")
+    print(
+        f"{'recording':<30}{'events':>8}{'raw':>10}{'baseline':>10}{'live':>9}{'stored':>9}"
+        f"{'÷ base':>8}{'÷ raw':>8}"
+    )
+
+    def line(row: Stored) -> None:
+        live = _kb(row.live) if row.live else "-"
+        print(
+            f"{row.name:<30}{row.events:>8}{_kb(row.raw):>10}{_kb(row.baseline):>10}{live:>9}"
+            f"{_kb(row.stored):>9}{row.stored / row.baseline:>8.3f}{row.stored / row.raw:>8.3f}"
+        )
+
+    for row in rows:
+        line(row)
+    raw = sum(r.raw for r in rows)
+    base = sum(r.baseline for r in rows)
+    stored = sum(r.stored for r in rows)
+    total = Stored("total", sum(r.events for r in rows), raw, base, 0, stored, set())
+    line(total)
+    with_dict = stored + dict_bytes
+    print(
+        f"{'dictionary':<30}{'':>8}{'':>10}{'':>10}{'':>9}{_kb(dict_bytes):>9}"
+        f"   ({dicts} dictionar{'y' if dicts == 1 else 'ies'})"
+    )
+    print(
+        f"{'total + dictionary':<30}{'':>8}{'':>10}{_kb(base):>10}{'':>9}{_kb(with_dict):>9}"
+        f"{with_dict / base:>8.3f}"
+    )
+    if rows_first:
+        print("first visits (the dictionary was trained on them):")
+        for row in rows_first:
+            line(
+                Stored(
+                    f"  {row.name}", row.events, row.raw, row.baseline, row.live, row.stored, set()
+                )
+            )
+        fb = sum(r.baseline for r in rows_first)
+        fs = sum(r.stored for r in rows_first)
+        print(f"  {'total':<28}{'':>8}{'':>10}{_kb(fb):>10}{'':>9}{_kb(fs):>9}{fs / fb:>8.3f}")
+    ratio = stored / base
+    print(
+        f"goal stored <= {STORAGE_GOAL} x baseline: {ratio:.3f}"
+        f" {'✓' if ratio <= STORAGE_GOAL else '✗'}"
+        f" (with the dictionary counted once: {with_dict / base:.3f})"
+    )
+
+
+# --- 2. ingest ------------------------------------------------------------------------------------
+
+GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
+
+
+@dataclass
+class Tail:
+    """A chunk's events (``...]}``, the end of the body), deflated once ahead of the run."""
+
+    deflated: bytes
+    data: bytes
+    events_bytes: int
+
+
+def deflate_tail(events_json: bytes) -> Tail:
+    data = events_json + b"}"
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return Tail(compressor.compress(data) + compressor.flush(), data, len(events_json))
+
+
+def gzip_body(head: bytes, tail: Tail) -> bytes:
+    """``head + tail.data`` as one gzip member: the head (which holds the fresh ids) as a stored
+    deflate block, then the tail deflated ahead of time. Valid gzip, as the recorder's
+    CompressionStream makes it, without compressing the events again for every request."""
+    stored = b"\x00" + struct.pack("<HH", len(head), len(head) ^ 0xFFFF) + head
+    crc = zlib.crc32(tail.data, zlib.crc32(head))
+    size = (len(head) + len(tail.data)) & 0xFFFFFFFF
+    return GZIP_HEADER + stored + tail.deflated + struct.pack("<II", crc, size)
+
+
+def bodies(site_key: str, recordings: list[list[Tail]]):
+    """(body, events bytes) for ever: the recordings' chunks in order, every pass over a
+    recording a new replay with its own ids, so that no chunk is a duplicate."""
+    while True:
+        for chunks in recordings:
+            ids = {"k": site_key, "r": new_id(), "p": new_id(), "v": new_id()}
+            for seq, tail in enumerate(chunks):
+                envelope = {**ids, "q": seq, "u": "http://localhost/bench/page"}
+                head = json.dumps(envelope, separators=(",", ":")).encode()[:-1] + b',"e":'
+                yield gzip_body(head, tail), tail.events_bytes
+
+
+async def _post_loop(port: int, feed, deadline: float, stats: dict) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.monotonic() < deadline:
+            body, events_bytes = next(feed)
+            started = time.perf_counter()
+            writer.write(
+                b"POST /collect/replay HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                b"Content-Type: text/plain\r\nOrigin: http://localhost\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(body)
+            )
+            writer.write(body)
+            await writer.drain()
+            status = int((await reader.readline()).split()[1])
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                if name.strip().lower() == b"content-length":
+                    length = int(value)
+            if length:
+                await reader.readexactly(length)
+            stats["latencies"].append(time.perf_counter() - started)
+            if status == 204:
+                stats["chunks"] += 1
+                stats["events_bytes"] += events_bytes
+                stats["body_bytes"] += len(body)
+            else:
+                stats["errors"] += 1
+    finally:
+        writer.close()
+
+
+async def _drive(port: int, feed, seconds: float, connections: int) -> dict:
+    stats = {"latencies": [], "chunks": 0, "events_bytes": 0, "body_bytes": 0, "errors": 0}
+    cpu, started = time.process_time(), time.monotonic()
+    await asyncio.gather(
+        *(_post_loop(port, feed, started + seconds, stats) for _ in range(connections))
+    )
+    stats["seconds"] = time.monotonic() - started
+    stats["client_cpu"] = (time.process_time() - cpu) / stats["seconds"]
+    return stats
+
+
+def _client(port, site_key, recordings, seconds, connections, results) -> None:
+    """The load, in its own process (so on the other core)."""
+    results.put(asyncio.run(_drive(port, bodies(site_key, recordings), seconds, connections)))
+
+
+def run_load(port: int, site_key: str, recordings, seconds: float, connections: int) -> dict:
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(
+        target=_client, args=(port, site_key, recordings, seconds, connections, results)
+    )
+    process.start()
+    stats = results.get(timeout=seconds + 120)
+    process.join(timeout=30)
+    return stats
+
+
+def start_bare(work: Path) -> tuple[subprocess.Popen, int]:
+    """The bare endpoint under uvicorn with the settings `clicktrail serve` uses."""
+    (work / "bare_app.py").write_text(BARE_APP)
+    port = free_port()
+    log = open(work / "bare.log", "w")  # noqa: SIM115 - kept open for the process's life
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "--app-dir", str(work), "--port", str(port)),
+            *("--no-access-log", "--no-proxy-headers", "--log-level", "info", "bare_app:app"),
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/collect/replay", content=b"{}", timeout=1)
+            return process, port
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError((work / "bare.log").read_text())
+
+
+def ingest(bench: Bench, sources: list[bytes], seconds: float, connections: int) -> dict:
+    """{"bare": stats, "clicktrail": stats} for the same load, one after the other."""
+    recordings = [[deflate_tail(c) for c in split_into_chunks(s)] for s in sources]
+    # a collector of its own, on a database of its own, as `clicktrail serve` runs it
+    database = f"sqlite:///{bench.work}/ingest.db"
+    brand = clicktrail_cli("brands", "create", "ingest", "--domain", "localhost", database=database)
+    results = {}
+    bare, port = start_bare(bench.work)
+    try:
+        results["bare"] = run_load(port, brand["site_key"], recordings, seconds, connections)
+    finally:
+        bare.terminate()
+        bare.wait(timeout=30)
+    collector = start_collector(
+        "serve",
+        database,
+        bench.work / "ingest-collector.log",
+        *("--replay-assets-dir", str(bench.work / "ingest-assets")),
+        *("--compact-interval-seconds", "86400"),
+    )
+    try:
+        results["clicktrail"] = run_load(
+            int(collector.url.rsplit(":", 1)[1]),
+            brand["site_key"],
+            recordings,
+            seconds,
+            connections,
+        )
+    finally:
+        collector.stop()
+    return results
+
+
+def print_ingest(results: dict, seconds: float, connections: int) -> None:
+    print(
+        f"\n2. ingest: POST /collect/replay, gzip'd real chunks, {connections} connections,"
+        f" {seconds:g} s per server"
+    )
+    print(
+        f"{'server':<12}{'MB/s events':>12}{'MB/s sent':>11}{'chunks/s':>10}{'p50 ms':>9}"
+        f"{'p99 ms':>9}{'errors':>8}{'client CPU':>12}"
+    )
+    for name, r in results.items():
+        lat = [x * 1000 for x in r["latencies"]] or [0.0]
+        print(
+            f"{name:<12}{r['events_bytes'] / r['seconds'] / 1e6:>12.2f}"
+            f"{r['body_bytes'] / r['seconds'] / 1e6:>11.2f}{r['chunks'] / r['seconds']:>10.0f}"
+            f"{_p(lat, 0.5):>9.1f}{_p(lat, 0.99):>9.1f}{r['errors']:>8}"
+            f"{r['client_cpu'] * 100:>11.0f}%"
+        )
+    bare, ours = results["bare"], results["clicktrail"]
+    ratio = (ours["events_bytes"] / ours["seconds"]) / (bare["events_bytes"] / bare["seconds"])
+    print(f"{'ratio':<12}{ratio:>12.2f}")
+
+
+# --- 3. seeking -----------------------------------------------------------------------------------
+
+
+def long_replay(events_json: bytes, minutes: float, checkout_ms: int) -> bytes:
+    """``minutes`` of activity: the recording's first Meta + FullSnapshot, then its incremental
+    events over and over with shifted timestamps, and a Meta + FullSnapshot checkout every
+    ``checkout_ms`` as the recorder takes them."""
+    events = json.loads(events_json)
+    start = next(
+        i for i in range(len(events) - 1) if events[i]["type"] == 4 and events[i + 1]["type"] == 2
+    )
+    meta, snapshot = events[start], events[start + 1]
+    incremental = [e for e in events[start + 2 :] if e["type"] == 3]
+    if not incremental:
+        raise ValueError("the recording has no incremental events to repeat")
+    t0 = meta["timestamp"]
+    period = incremental[-1]["timestamp"] - t0 + 1000
+    end = t0 + int(minutes * 60_000)
+    out = [meta, snapshot]
+    checkout = t0 + checkout_ms
+    for lap in itertools.count():
+        for event in incremental:
+            ts = event["timestamp"] + lap * period
+            if ts > end:
+                return json.dumps(out, separators=(",", ":")).encode()
+            if ts >= checkout:
+                out += [{**meta, "timestamp": checkout}, {**snapshot, "timestamp": checkout + 1}]
+                checkout += checkout_ms
+            out.append({**event, "timestamp": ts})
+    raise AssertionError("unreachable")
+
+
+@dataclass
+class Seek:
+    name: str
+    events: int
+    raw: int
+    middle_ms: int
+    full_bytes: int
+    since_bytes: int
+    full_ms: list[float]
+    since_ms: list[float]
+    open_ms: float = 0.0
+    start_seek_ms: list[float] = field(default_factory=list)
+    middle_seek_ms: list[float] = field(default_factory=list)
+    frame_nodes: int = 0
+
+
+def _timed_get(client: httpx.Client, path: str, params: dict) -> tuple[float, int]:
+    started = time.perf_counter()
+    response = client.get(path, params=params).raise_for_status()
+    json.loads(response.content)
+    return (time.perf_counter() - started) * 1000, len(response.content)
+
+
+def seeking(bench: Bench, browser, sources: dict[str, bytes], minutes: float, runs: int):
+    checkout_ms = int(minutes * 60_000 / 3)  # 10 minutes in the full run
+    results = []
+    for name, source in sources.items():
+        events_json = long_replay(source, minutes, checkout_ms)
+        replay_id = import_replay(bench.store, bench.brand["id"], events_json, _now_ms())
+        info = replay_info(bench, replay_id)
+        middle = info["duration_ms"] // 2
+        path = f"/replays/{replay_id}"
+        full = {"format": "rrweb"}
+        since = {"format": "rrweb", "since_ms": middle}
+        _timed_get(bench.api, path, full)  # warm: dictionary loaded, pages cached
+        full_ms, since_ms = [], []
+        for _ in range(runs):
+            ms, full_bytes = _timed_get(bench.api, path, full)
+            full_ms.append(ms)
+            ms, since_bytes = _timed_get(bench.api, path, since)
+            since_ms.append(ms)
+        seek = Seek(
+            name,
+            len(json.loads(events_json)),
+            len(events_json),
+            middle,
+            full_bytes,
+            since_bytes,
+            full_ms,
+            since_ms,
+        )
+        if browser is not None:
+            link = bench.api.post(f"{path}/share").raise_for_status().json()["url"]
+            viewer_seeks(browser, link, seek, runs)
+        results.append(seek)
+    return results
+
+
+def viewer_seeks(browser, link: str, seek: Seek, runs: int) -> None:
+    """Open the viewer from the share link, then seek to 1 s and to the middle, ``runs``
+    times; each timed until the frame is painted."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    local_only(context)
+    page = context.new_page()
+    started = time.perf_counter()
+    page.goto(link)
+    page.wait_for_function("() => window.viewer")
+    page.evaluate(VIEWER_READY)  # resolves once the Replayer shows the first frame
+    seek.open_ms = (time.perf_counter() - started) * 1000
+    for _ in range(runs):
+        seek.start_seek_ms.append(page.evaluate(TIMED_SEEK, 1000))
+        seek.middle_seek_ms.append(page.evaluate(TIMED_SEEK, seek.middle_ms))
+    seek.frame_nodes = page.evaluate(
+        "() => document.querySelector('iframe').contentDocument.querySelectorAll('*').length"
+    )
+    context.close()
+
+
+def print_seeking(results: list[Seek], minutes: float, runs: int) -> None:
+    print(
+        f"\n3. seeking to the middle of a {minutes:g}-minute replay (p50 of {runs} runs;"
+        f" checkouts every {minutes / 3:g} min)"
+    )
+    print(
+        f"{'replay':<24}{'events':>8}{'MB':>7}{'full KB':>9}{'full ms':>9}{'from KB':>9}"
+        f"{'from ms':>9}{'ratio':>7}{'open ms':>9}{'seek 1s':>9}{'seek mid':>10}"
+    )
+    for s in results:
+        full, since = statistics.median(s.full_ms), statistics.median(s.since_ms)
+        start = f"{statistics.median(s.start_seek_ms):.0f}" if s.start_seek_ms else "-"
+        mid = f"{statistics.median(s.middle_seek_ms):.0f}" if s.middle_seek_ms else "-"
+        print(
+            f"{s.name:<24}{s.events:>8}{s.raw / 1e6:>7.1f}{_kb(s.full_bytes):>9}{full:>9.1f}"
+            f"{_kb(s.since_bytes):>9}{since:>9.1f}{since / full:>7.2f}{s.open_ms:>9.0f}"
+            f"{start:>9}{mid:>10}"
+        )
+    for s in results:
+        since = statistics.median(s.since_ms)
+        mid = statistics.median(s.middle_seek_ms) if s.middle_seek_ms else None
+        print(
+            f"goal {s.name}: API from the middle < {SEEK_GOAL_MS:.0f} ms: {since:.1f}"
+            f" {'✓' if since < SEEK_GOAL_MS else '✗'}"
+            + (
+                f"; viewer seek to the middle < {SEEK_GOAL_MS:.0f} ms: {mid:.0f}"
+                f" {'✓' if mid < SEEK_GOAL_MS else '✗'} (p99 {_p(s.middle_seek_ms, 0.99):.0f};"
+                f" {s.frame_nodes} elements in the frame)"
+                if mid is not None
+                else ""
+            )
+        )
+
+
+# --- 4. the recorder's cost in the page ----------------------------------------------------------
+
+
+def _metrics(cdp) -> dict[str, float]:
+    return {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+
+
+def recorder_cost(browser, site: str, name: str, seconds: float, runs: int) -> dict:
+    """{"0"|"1": [(task ms, script ms)]}: the same scripted visit of ``name`` without and with
+    the recorder, alternating which goes first."""
+    costs: dict[str, list[tuple[float, float]]] = {"0": [], "1": []}
+    for run in range(runs):
+        for replay in ("0", "1") if run % 2 == 0 else ("1", "0"):
+            context, page = new_page(browser)
+            cdp = context.new_cdp_session(page)
+            cdp.send("Performance.enable")
+            before = _metrics(cdp)
+            page.goto(f"{site}/{name}-replay{replay}.html", wait_until="load")
+            visit(page, seconds, seed=300)
+            recording = page.evaluate("() => Boolean(window.clicktrail && window.clicktrail._r)")
+            if recording != (replay == "1"):
+                raise RuntimeError(f'data-replay="{replay}" but recording is {recording}')
+            after = _metrics(cdp)
+            context.close()
+            costs[replay].append(
+                (
+                    (after["TaskDuration"] - before["TaskDuration"]) * 1000,
+                    (after["ScriptDuration"] - before["ScriptDuration"]) * 1000,
+                )
+            )
+    return costs
+
+
+def print_cost(costs: dict, name: str, size: int, seconds: float) -> None:
+    per_minute = 60 / seconds
+    print(
+        f"\n4. recorder cost: {name} ({_kb(size)} KB of HTML), {seconds:g} s scripted visit,"
+        f" {len(costs['1'])} run(s) each; main-thread ms"
+    )
+    print(f"{'metric':<16}{'without':>10}{'with':>10}{'extra/min':>11}{'ratio':>8}")
+    for i, metric in enumerate(("TaskDuration", "ScriptDuration")):
+        without = statistics.median(c[i] for c in costs["0"])
+        with_ = statistics.median(c[i] for c in costs["1"])
+        print(
+            f"{metric:<16}{without:>10.0f}{with_:>10.0f}{(with_ - without) * per_minute:>11.0f}"
+            f"{with_ / without:>8.2f}"
+        )
+
+
+# --- main -----------------------------------------------------------------------------------------
+
+
+def write_site(site_dir: Path, collector: str, site_key: str) -> tuple[list[str], str]:
+    """Every test page tagged (``<name>.html``); the largest also as ``<name>-replay0.html`` and
+    ``<name>-replay1.html``. Returns the names and the largest's."""
+    names = sorted(p.name for p in PAGES.iterdir() if (p / "source.html").is_file())
+    for name in names:
+        (site_dir / f"{name}.html").write_bytes(
+            tagged_page(PAGES / name / "source.html", collector, site_key)
+        )
+    largest = max(names, key=lambda n: (PAGES / n / "source.html").stat().st_size)
+    tagged = tagged_page(PAGES / largest / "source.html", collector, site_key)
+    (site_dir / f"{largest}-replay1.html").write_bytes(tagged)
+    (site_dir / f"{largest}-replay0.html").write_bytes(
+        tagged.replace(b'data-replay="1"', b'data-replay="0"', 1)
+    )
+    return names, largest
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="seconds per part, for CI")
+    parser.add_argument(
+        "--parts", default="storage,ingest,seeking,recorder", help="comma-separated parts to run"
+    )
+    parser.add_argument("--visit-seconds", type=float, default=20.0)
+    parser.add_argument("--ingest-seconds", type=float, default=15.0)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--seek-minutes", type=float, default=30.0)
+    parser.add_argument("--seek-runs", type=int, default=30)
+    parser.add_argument("--cost-seconds", type=float, default=60.0)
+    parser.add_argument("--cost-runs", type=int, default=1, help="runs with and without")
+    options = parser.parse_args()
+    if options.smoke:
+        options.visit_seconds, options.ingest_seconds = 3.0, 2.0
+        options.seek_minutes, options.seek_runs = 3.0, 5
+        options.cost_seconds, options.cost_runs = 5.0, 1
+    parts = set(options.parts.split(","))
+    if not Path(CHROMIUM).exists() and parts & {"storage", "seeking", "recorder"}:
+        sys.exit(f"bench/replay.py needs Chromium at {CHROMIUM}: make chromium")
+
+    work = Path(tempfile.mkdtemp(prefix="clicktrail-bench-replay-"))
+    database = f"sqlite:///{work}/bench.db"
+    brand = clicktrail_cli(
+        "brands", "create", "Replay bench", "--domain", "localhost", database=database
+    )
+    collector = start_collector(
+        "serve",
+        database,
+        work / "collector.log",
+        *("--replay-assets-dir", str(work / "assets")),
+        *("--compact-interval-seconds", "86400"),
+    )
+    api = httpx.Client(
+        base_url=f"{collector.url}/api/brands/{brand['id']}",
+        headers={"EF-Access-Key": brand["api_key"]},
+        timeout=120,
+    )
+    bench = Bench(work, database, brand, collector, api, open_store(database))
+    site_dir = work / "site"
+    site_dir.mkdir()
+    names, largest = write_site(site_dir, collector.url, brand["site_key"])
+    recordings = {p.stem: p.read_bytes() for p in sorted(RECORDINGS.glob("*.json"))}
+    load = os.getloadavg()[0]
+    print(
+        f"replay benchmark{' (smoke: figures mean nothing)' if options.smoke else ''};"
+        f" load average {load:.2f} on {os.cpu_count()} cores at the start"
+    )
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright, static_site(site_dir) as site:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            sources = dict(recordings)
+            if "storage" in parts:
+                first, rows, dict_bytes, dicts = storage(
+                    bench, browser, site, names, options.visit_seconds, options.smoke
+                )
+                print_storage(first, rows, dict_bytes, dicts)
+                # the recorded pages' streams, for ingest and seeking
+                for row in rows:
+                    if row.name in names:
+                        replay_id = next(
+                            r.id
+                            for r in bench.store.brand_replays(brand["id"], 1000)
+                            if r.raw_bytes and r.url.endswith(f"/{row.name}.html")
+                        )
+                        sources[row.name] = rrweb_events(bench, replay_id)
+            if "seeking" in parts:
+                chosen = {k: v for k, v in sources.items() if k in recordings}
+                recorded = {k: v for k, v in sources.items() if k not in recordings}
+                if recorded:  # the heaviest page recorded here: the largest snapshot to rebuild
+                    heaviest = max(recorded, key=lambda k: len(recorded[k]))
+                    chosen[heaviest] = recorded[heaviest]
+                results = seeking(bench, browser, chosen, options.seek_minutes, options.seek_runs)
+                print_seeking(results, options.seek_minutes, options.seek_runs)
+            if "recorder" in parts:
+                costs = recorder_cost(
+                    browser, site, largest, options.cost_seconds, options.cost_runs
+                )
+                size = (PAGES / largest / "source.html").stat().st_size
+                print_cost(costs, largest, size, options.cost_seconds)
+            browser.close()
+        if "ingest" in parts:
+            results = ingest(
+                bench, list(sources.values()), options.ingest_seconds, options.connections
+            )
+            print_ingest(results, options.ingest_seconds, options.connections)
+    finally:
+        bench.store.close()
+        api.close()
+        collector.stop()
+        print(f"\nload average {os.getloadavg()[0]:.2f} at the end")
+        for note in bench.notes:
+            print(f"note: {note}")
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
