@@ -23,7 +23,7 @@ PAGES = TESTDATA / "pages"
 NAMES = sorted(p.name for p in PAGES.iterdir() if (p / "source.html").is_file())
 VIEWPORT = {"width": 1280, "height": 800}
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-FLOOR = 0.85
+FLOOR = 0.97
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,17 @@
 import { Replayer } from '@rrweb/replay';
 import { $, clock, h } from './dom.js';
 
+// The replay iframe has no scripts, and a <canvas> in a document without scripting renders its
+// fallback content instead (an empty inline box): keep the box a canvas would have had, from its
+// width/height attributes where the browser supports typed attr(), else the default 300 x 150,
+// and keep the fallback content hidden, as a browser with scripting does.
+// (insertRule takes one rule per string.)
+const CANVAS_RULES = [
+  'canvas { display: inline-block; width: 300px; height: 150px; overflow: hidden; ' +
+    'width: attr(width px, 300px); height: attr(height px, 150px); }',
+  'canvas > * { display: none !important; }',
+];
+
 export const SPEEDS = [1, 2, 4, 8];
 const SEEK_LEAD_MS = 1000; // jumping to a marker starts a moment before it
 
@@ -36,6 +47,7 @@ export class Player {
       showWarning: false,
       mouseTail: { strokeStyle: 'rgba(200, 80, 43, 0.45)', lineWidth: 2, duration: 600 },
       UNSAFE_replayCanvas: false,
+      insertStyleRules: CANVAS_RULES,
     });
     this.replayer = replayer;
     const meta = replayer.getMetaData();
