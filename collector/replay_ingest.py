@@ -9,6 +9,7 @@ Stylesheets and fonts the page used are fetched afterwards, in the background.
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import anyio
@@ -31,6 +32,8 @@ from collector.storage.base import Brand, ReplayChunk
 
 if TYPE_CHECKING:
     from collector.assets import AssetCollector
+
+_PAGES_REMEMBERED = 50_000
 
 
 class Prepared:
@@ -62,6 +65,9 @@ class ReplayIngestor:
         self.max_body_bytes = max_body_bytes
         self.max_chunk_bytes = max_chunk_bytes
         self.assets = assets
+        # (brand, page session) -> (session, visitor): a page sends a chunk every few seconds,
+        # and every chunk of it belongs to the same session.
+        self._pages: OrderedDict[tuple[int, str], tuple[str, str]] = OrderedDict()
 
     async def __call__(self, request: Request) -> Response:
         body = await read_body(request, self.max_body_bytes)
@@ -84,7 +90,22 @@ class ReplayIngestor:
     async def _session(
         self, request: Request, brand: Brand, envelope: ReplayEnvelope, now_ms: int
     ) -> tuple[str, str]:
-        """(session id, visitor id): the page's click's, or assigned as /collect would."""
+        """(session id, visitor id): the page's click's, or assigned as /collect would; the
+        same for every chunk of a page."""
+        key = (brand.id, envelope.p)
+        known = self._pages.get(key)
+        if known is not None:
+            self._pages.move_to_end(key)
+            return known
+        found = await self._lookup(request, brand, envelope, now_ms)
+        self._pages[key] = found
+        if len(self._pages) > _PAGES_REMEMBERED:
+            self._pages.popitem(last=False)
+        return found
+
+    async def _lookup(
+        self, request: Request, brand: Brand, envelope: ReplayEnvelope, now_ms: int
+    ) -> tuple[str, str]:
         ingestor = self.ingestor
         click = await ingestor._blocking(ingestor.store.get_click, brand.id, envelope.p)
         if click is not None:
