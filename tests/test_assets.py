@@ -716,3 +716,28 @@ def test_rewrite_of_the_real_recording(testdata_dir: Path) -> None:
     assert font.encode() not in out
     assert b"url('/replay-assets/" + b"d" * 64 + b"')" in out
     assert len(json.loads(out)) == len(json.loads(body))
+
+
+def test_collector_scans_a_pages_snapshot_once_and_links_its_assets_to_later_visits(
+    site: Site, store: AssetStore
+) -> None:
+    site.routes["/site.css"] = Route(b"p{}", CSS_TYPE)
+    site.routes["/f.woff2"] = Route(FONT, WOFF2_TYPE)
+    calls: dict[str, dict[str, str]] = {}
+    collector = AssetCollector(fetcher_for(store), lambda b, r, m: calls.update({r: m}), workers=1)
+    page = site.url("/page.html")
+    no_assets = encode(snapshot_events([], href=page))
+    collector.start()
+    try:
+        collector.submit(1, "first", chunk_with_assets(site), page)
+        assert collector.wait_idle(10)
+        # Later visitors of the same page (any query string): their snapshot is not decoded
+        # again; the page's assets are linked to their replays as found the first time.
+        collector.submit(1, "second", no_assets, page + "?utm_source=mail")
+        # Another brand's page is its own: scanned, and this snapshot names no assets.
+        collector.submit(2, "other brand", no_assets, page)
+        assert collector.wait_idle(10)
+    finally:
+        assert collector.stop(10)
+    assert calls["second"] == calls["first"] and len(calls["first"]) == 2
+    assert "other brand" not in calls

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable
 from typing import NamedTuple
+from urllib.parse import urlsplit
 
 from collector.assets.extract import asset_urls
 from collector.assets.fetch import AssetFetcher
@@ -25,6 +27,38 @@ class _Job(NamedTuple):
 
 
 _STOP = object()
+# rrweb serialises an event as {"type", "data", "timestamp"}; a FullSnapshot starts like this.
+_FULL_SNAPSHOT = re.compile(rb'"type":\s*2,\s*"data":\s*\{\s*"node"')
+SNAPSHOT_MEMO_S = 600.0
+_MEMO_ENTRIES = 10_000
+
+
+class _SnapshotMemo:
+    """The asset URLs found in a page's full snapshot, per brand and page (URL without query),
+    for a few minutes: every visitor of a landing page records the same stylesheets, and a
+    snapshot is by far the most expensive chunk to scan (it is decoded whole)."""
+
+    def __init__(self, ttl_s: float = SNAPSHOT_MEMO_S) -> None:
+        self.ttl_s = ttl_s
+        self._found: dict[tuple[int, str], tuple[float, list[str]]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def key(brand_id: int, page_url: str) -> tuple[int, str]:
+        return brand_id, urlsplit(page_url)._replace(query="", fragment="").geturl()
+
+    def get(self, key: tuple[int, str]) -> list[str] | None:
+        with self._lock:
+            found = self._found.get(key)
+        if found is None or time.monotonic() - found[0] > self.ttl_s:
+            return None
+        return found[1]
+
+    def put(self, key: tuple[int, str], urls: list[str]) -> None:
+        with self._lock:
+            if len(self._found) >= _MEMO_ENTRIES:
+                self._found.clear()
+            self._found[key] = (time.monotonic(), urls)
 
 
 class AssetCollector:
@@ -53,6 +87,7 @@ class AssetCollector:
         self._pending = 0
         self._idle = threading.Condition()
         self._stopped = False
+        self._snapshots = _SnapshotMemo()
 
     def start(self) -> None:
         if self._threads:
@@ -112,8 +147,19 @@ class AssetCollector:
             finally:
                 self._done()
 
+    def _urls(self, job: _Job) -> list[str]:
+        """The chunk's asset URLs; a page's full snapshot is scanned once per few minutes."""
+        if _FULL_SNAPSHOT.search(job.events_json) is None:
+            return asset_urls(job.events_json, job.page_url)
+        key = self._snapshots.key(job.brand_id, job.page_url)
+        urls = self._snapshots.get(key)
+        if urls is None:
+            urls = asset_urls(job.events_json, job.page_url)
+            self._snapshots.put(key, urls)
+        return urls
+
     def _process(self, job: _Job) -> None:
-        urls = asset_urls(job.events_json, job.page_url)
+        urls = self._urls(job)
         if len(urls) > self.max_urls:
             log.info(
                 "replay %s: %d asset URLs, only %d fetched", job.replay_id, len(urls), self.max_urls
