@@ -78,7 +78,7 @@ test('buffered events go every 5 s, in order, in the same replay', async () => {
   p.close();
 });
 
-test('a buffer past 256 KB of JSON is sent at once; a big chunk goes without keepalive', async () => {
+test('a buffer past 60 KB of JSON is sent at once; a big chunk goes without keepalive', async () => {
   const p = await recording();
   await p.mutate('y'.repeat(300_000));
   await p.drain(2);
@@ -86,7 +86,6 @@ test('a buffer past 256 KB of JSON is sent at once; a big chunk goes without kee
   assert.equal(c.json.q, 1);
   assert.equal(c.gzip, true);
   assert.equal(c.keepalive, true, 'gzip makes 300 KB of one letter tiny');
-  await p.mutate(Array.from({ length: 60_000 }, (_, i) => i.toString(36)).join(''));
   await p.mutate(Array.from({ length: 20_000 }, () => Math.random().toString(36).slice(2)).join(''));
   await p.drain(3);
   const [, , big] = await p.chunks();

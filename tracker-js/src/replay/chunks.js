@@ -5,7 +5,9 @@
 import { warn } from '../guard.js';
 import { newId } from '../ids.js';
 
-const MAX_JSON = 256e3; // flush when the buffered events' JSON passes this (characters)
+// Flush when the buffered events' JSON passes this (characters): kept under the keepalive quota,
+// so that what is left to send when the page is hidden fits one sendBeacon.
+const MAX_JSON = 6e4;
 const KEEPALIVE = 6e4; // keepalive bodies share a 64 KiB quota per page: only small ones use it
 const MAX_PENDING = 4; // live sends in flight; beyond that the network cannot keep up: give up
 const MAX_FAILS = 3; // failed sends in a row before giving up
