@@ -110,6 +110,22 @@ test('leaving the page sends the buffer with sendBeacon, plain JSON, synchronous
   }
 });
 
+test('a chunk still unanswered when the page is hidden is sent again by beacon, before the rest', async () => {
+  const p = await recording({ replayStatus: 'hang' }); // the full snapshot's send never returns
+  await p.mutate();
+  p.leave();
+  const [first, again, rest] = await p.chunks();
+  assert.equal(first.via, 'fetch');
+  assert.equal(again.via, 'beacon');
+  assert.equal(again.json.q, 0, 'the unanswered full snapshot, again');
+  assert.deepEqual(types(again), [META, FULL]);
+  assert.equal(rest.via, 'beacon');
+  assert.equal(rest.json.q, 1);
+  p.leave();
+  assert.equal(p.replayRaw.length, 3, 'sent again once only');
+  p.close();
+});
+
 test('when sendBeacon refuses, the unload chunk goes with fetch keepalive', async () => {
   const p = await recording({ beacon: 'refuse' });
   await p.mutate();

@@ -20,7 +20,7 @@ export function chunks(R, onDead) {
   let r; // replay id
   let u; // page URL when this replay started
   let t0, t1; // time of the first and last buffered event
-  let pending = 0;
+  const unacked = new Set(); // chunks sent in the page's life and not answered yet (their JSON)
   let fails = 0;
   let dead;
 
@@ -44,7 +44,14 @@ export function chunks(R, onDead) {
 
     // Send what is buffered. unload: the page is being hidden or left.
     flush(unload) {
-      if (!buf.length || dead) return;
+      if (dead) return;
+      if (unload) {
+        // A chunk still being compressed or on the wire may die with the page: send it again
+        // (the collector keeps one copy of a chunk) before the rest.
+        unacked.forEach(beacon);
+        unacked.clear();
+      }
+      if (!buf.length) return;
       const { v, s } = R.i(t0, t1);
       const head = JSON.stringify({ k: R.k, r, p: R.p(), v, s, q: q++, u });
       const json = head.slice(0, -1) + ',"e":[' + buf.join(',') + ']}';
@@ -78,33 +85,35 @@ export function chunks(R, onDead) {
   }
 
   function live(json) {
-    if (pending >= MAX_PENDING) return die('the network does not keep up');
-    pending++;
+    if (unacked.size >= MAX_PENDING) return die('the network does not keep up');
+    unacked.add(json);
     Promise.resolve(json)
       .then(gzip)
       .catch(() => json) // compression failed: send it as it is
       .then((body) => {
+        if (!unacked.has(json)) return; // the page was hidden meanwhile: sent by beacon
         const b = blob(body);
-        return fetch(url(), { method: 'POST', body: b, keepalive: b.size < KEEPALIVE });
-      })
-      .then(
-        (res) => {
-          // 4xx: unknown site, domain not allowed, chunk refused: sending more will not help.
-          if (res.status >= 400 && res.status < 500) return die('replay ' + res.status);
-          fails = res.ok ? 0 : fails + 1;
-          if (fails >= MAX_FAILS) die('replay ' + res.status);
-        },
-        (e) => {
-          if (++fails >= MAX_FAILS) die(e);
-        },
-      )
-      .finally(() => pending--);
+        return fetch(url(), { method: 'POST', body: b, keepalive: b.size < KEEPALIVE }).then(
+          (res) => {
+            unacked.delete(json);
+            // 4xx: unknown site, domain not allowed, chunk refused: sending more will not help.
+            if (res.status >= 400 && res.status < 500) return die('replay ' + res.status);
+            fails = res.ok ? 0 : fails + 1;
+            if (fails >= MAX_FAILS) die('replay ' + res.status);
+          },
+          (e) => {
+            unacked.delete(json);
+            if (++fails >= MAX_FAILS) die(e);
+          },
+        );
+      });
   }
 
   function die(e) {
     if (dead) return;
     dead = 1;
     buf = [];
+    unacked.clear();
     size = 0;
     warn(e);
     onDead();
