@@ -218,3 +218,29 @@ def test_a_cross_origin_stylesheet_still_styles_the_replay_after_the_site_delete
     image = Image.open(BytesIO(shot)).convert("RGB")
     r, g, b = image.getpixel((image.width // 2, 40))
     assert abs(r - 10) < 12 and abs(g - 120) < 12 and abs(b - 60) < 12, (r, g, b)
+
+
+def test_a_click_right_before_the_tab_closes_is_in_the_replay(collector, browser, tmp_path):
+    brand = collector.cli("brands", "create", "Hasty shop", "--domain", "localhost")
+    (tmp_path / "checkout.html").write_text(
+        PAGE.format(collector=collector.url, site_key=brand["site_key"])
+    )
+    api = httpx.Client(
+        base_url=f"{collector.url}/api/brands/{brand['id']}",
+        headers={"EF-Access-Key": brand["api_key"]},
+        timeout=30,
+    )
+    with static_site(tmp_path) as site:
+        context = browser.new_context(user_agent=DESKTOP_UA, viewport=VIEWPORT)
+        page = context.new_page()
+        with page.expect_response(lambda r: r.url.endswith("/collect/replay"), timeout=20_000):
+            page.goto(f"{site}/checkout.html")
+        page_session = page.evaluate("window.clicktrail._r.p()")
+        page.click("#buy-now")
+        context.close()  # at once: the click is only in the recorder's buffer
+        replay = replay_of_page(api, page_session)
+        found = wait_for(
+            lambda: api.get(f"/replays/{replay['id']}").json()["events"],
+            lambda events: any(e["type"] == "click" for e in events),
+        )
+    assert [e["target"] for e in found if e["type"] == "click"] == ["button#buy-now"]
