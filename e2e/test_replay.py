@@ -11,7 +11,7 @@ import httpx
 import pytest
 import zstandard
 
-from e2e.conftest import DESKTOP_UA, static_site
+from e2e.conftest import DESKTOP_UA, TESTDATA, static_site
 from e2e.pixels import similarity
 from e2e.recording import open_viewer, replay_of_page, wait_for
 
@@ -244,3 +244,33 @@ def test_a_click_right_before_the_tab_closes_is_in_the_replay(collector, browser
             lambda events: any(e["type"] == "click" for e in events),
         )
     assert [e["target"] for e in found if e["type"] == "click"] == ["button#buy-now"]
+
+
+def test_the_viewer_opens_with_a_pasted_key_kept_only_for_the_tab(collector, browser):
+    brand = collector.cli("brands", "create", "Keyed shop")
+    recording = TESTDATA / "recordings" / "demoit-react-hooks.json"
+    replay_id = collector.cli("replays", "import", str(recording), "--brand", str(brand["id"]))[
+        "id"
+    ]
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"{collector.url}/replay/{replay_id}?brand={brand['id']}")
+    page.fill("#auth-key", "ct_wrong_key")
+    page.press("#auth-key", "Enter")
+    page.wait_for_selector("#auth-error:not([hidden])")
+    assert "not valid" in page.inner_text("#auth-error")
+    page.fill("#auth-key", brand["api_key"])
+    page.press("#auth-key", "Enter")
+    page.wait_for_function("() => window.viewer && window.viewer.readyState === 'ready'")
+    stored = page.evaluate(
+        "() => [JSON.stringify(sessionStorage), JSON.stringify(localStorage), document.cookie]"
+    )
+    assert brand["api_key"] in stored[0]
+    assert brand["api_key"] not in stored[1] and brand["api_key"] not in stored[2]
+    page.keyboard.press("End")
+    page.wait_for_timeout(300)
+    assert (
+        page.evaluate("() => window.viewer.currentTime()")
+        >= page.evaluate("() => window.viewer.durationMs") - 50
+    )
+    context.close()
