@@ -181,8 +181,11 @@ def record_visit(bench: Bench, browser, url: str, seconds: float, seed: int) -> 
     if page.url != url:
         bench.notes.append(f"{url} navigated to {page.url} during the visit")
     page_session = page.evaluate(PAGE_SESSION)
-    context.close()  # pagehide: the recorder sends its last chunk
-    return replay_of_page(bench.api, page_session, timeout=30)["id"]
+    page.close()  # pagehide: the recorder sends its last chunk (the browser stays open)
+    try:
+        return replay_of_page(bench.api, page_session, timeout=30)["id"]
+    finally:
+        context.close()
 
 
 def settle(bench: Bench, replay_ids: list[str]) -> None:

@@ -44,9 +44,8 @@ PAGE = """<!doctype html>
 """
 
 
-def _record_visit(browser, site: str) -> bytes:
-    """Visit, act, close; returns a screenshot of the page as first shown."""
-    context = browser.new_context(user_agent=DESKTOP_UA, viewport=VIEWPORT)
+def _record_visit(context, site: str) -> bytes:
+    """Visit, act, close the tab; returns a screenshot of the page as first shown."""
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -60,7 +59,7 @@ def _record_visit(browser, site: str) -> bytes:
     page.click("#buy-now")
     page.mouse.wheel(0, 600)
     page.wait_for_timeout(600)
-    context.close()  # pagehide: the recorder flushes its last chunk
+    page.close()  # pagehide: the recorder flushes its last chunk
     assert errors == []
     return original
 
@@ -101,8 +100,10 @@ def test_a_recorded_visit_replays_from_a_share_link_and_keeps_no_typed_text(
         headers={"EF-Access-Key": brand["api_key"]},
         timeout=30,
     )
+    # The browser stays open while the tab closes, as for a visitor: its last beacons go out.
+    visitor = browser.new_context(user_agent=DESKTOP_UA, viewport=VIEWPORT)
     with static_site(tmp_path) as site:
-        original = _record_visit(browser, site)
+        original = _record_visit(visitor, site)
 
     clicks = wait_for(lambda: api.get("/clicks").json(), lambda b: b["total"] >= 1)
     session_id = clicks["data"][0]["session_id"]
@@ -122,6 +123,7 @@ def test_a_recorded_visit_replays_from_a_share_link_and_keeps_no_typed_text(
     assert max(e["scrollY"] for e in replay["events"] if e["type"] == "scroll") > 0
     assert (replay["viewport_width"], replay["viewport_height"]) == (1000, 700)
     assert replay["page_session_id"] == clicks["data"][0]["id"]
+    visitor.close()
 
     # The typed text is stored nowhere: not in the raw stream, not in any table.
     raw = api.get(f"/replays/{replay_id}", params={"format": "rrweb"}).content
@@ -188,12 +190,12 @@ def test_a_cross_origin_stylesheet_still_styles_the_replay_after_the_site_delete
                 css_origin=css_origin, collector=collector.url, site_key=brand["site_key"]
             )
         )
-        context = browser.new_context(user_agent=DESKTOP_UA, viewport=VIEWPORT)
-        page = context.new_page()
+        visitor = browser.new_context(user_agent=DESKTOP_UA, viewport=VIEWPORT)
+        page = visitor.new_page()
         with page.expect_response(lambda r: r.url.endswith("/collect/replay"), timeout=20_000):
             page.goto(f"{site}/styled.html")
         page_session = page.evaluate("window.clicktrail._r.p()")
-        context.close()
+        page.close()
         replay = replay_of_page(api, page_session)
         stored = wait_for(
             lambda: (
@@ -204,6 +206,7 @@ def test_a_cross_origin_stylesheet_still_styles_the_replay_after_the_site_delete
             lambda body: "/replay-assets/" in body,
         )
         assert "/replay-assets/" in stored
+        visitor.close()
     (styles / "brand.css").unlink()  # the site changes: its stylesheet is gone
 
     link = api.post(f"/replays/{replay['id']}/share").json()["url"]
@@ -237,12 +240,13 @@ def test_a_click_right_before_the_tab_closes_is_in_the_replay(collector, browser
             page.goto(f"{site}/checkout.html")
         page_session = page.evaluate("window.clicktrail._r.p()")
         page.click("#buy-now")
-        context.close()  # at once: the click is only in the recorder's buffer
+        page.close()  # at once: the click is only in the recorder's buffer
         replay = replay_of_page(api, page_session)
         found = wait_for(
             lambda: api.get(f"/replays/{replay['id']}").json()["events"],
             lambda events: any(e["type"] == "click" for e in events),
         )
+        context.close()
     assert [e["target"] for e in found if e["type"] == "click"] == ["button#buy-now"]
 
 

@@ -49,8 +49,9 @@ def _write_report() -> None:
     (ARTIFACTS / "fidelity.json").write_text(json.dumps(_results, indent=2, sort_keys=True))
 
 
-def _record(browser, url: str) -> tuple[str, bytes, int]:
-    """Opens the page until its first replay chunk is stored; (page session, shot, shot ms)."""
+def _record(browser, url: str):
+    """Opens the page until its first replay chunk is stored, then closes the tab; (page
+    session, shot, shot ms, the browser context, to close once the replay is in)."""
     context = browser.new_context(user_agent=DESKTOP_UA, viewport=VIEWPORT)
     local_only(context)
     page = context.new_page()
@@ -61,15 +62,16 @@ def _record(browser, url: str) -> tuple[str, bytes, int]:
         shot_at = page.evaluate("Date.now()")
         shot = page.screenshot()
     page_session = page.evaluate("window.clicktrail._r.p()")
-    context.close()
-    return page_session, shot, shot_at
+    page.close()
+    return page_session, shot, shot_at, context
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_replayed_frame_matches_the_recorded_page(shop, browser, name):
     site, api = shop
-    page_session, original, shot_at = _record(browser, f"{site}/{name}.html")
+    page_session, original, shot_at, visitor = _record(browser, f"{site}/{name}.html")
     replay = replay_of_page(api, page_session)
+    visitor.close()
     events = api.get(f"/replays/{replay['id']}", params={"format": "rrweb"}).json()
     offset = max(0, shot_at - events[0]["timestamp"])
     link = api.post(f"/replays/{replay['id']}/share").json()["url"]

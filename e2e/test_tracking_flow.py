@@ -49,12 +49,13 @@ def test_visit_is_recorded_as_one_session_with_ordered_events_and_geo(
         page.evaluate("clicktrail.track('add_to_cart', {product_id: 3})")
         page.click("#step2")
         page.wait_for_timeout(300)
-        context.close()  # pagehide: the tracker flushes what is queued
+        page.close()  # pagehide: the tracker flushes what is queued (the browser stays open)
 
     clicks = wait_for(
         lambda: api.get("/clicks").json(),
         lambda body: body["total"] >= 1 and len(body["data"][0]["events"]) >= 5,
     )
+    context.close()
     assert errors == []
     assert clicks["total"] == 1
     click = clicks["data"][0]
