@@ -224,3 +224,22 @@ def test_an_imported_recording_reads_back_event_for_event(kit, testdata_dir):
     assert replay["size"]["stored_bytes"] < replay["size"]["raw_bytes"] / 5
     kinds = {e["type"] for e in replay["events"]}
     assert {"mousemove", "click"} <= kinds
+
+
+def test_a_large_rrweb_stream_is_sent_gzipped_to_clients_that_accept_it(kit, testdata_dir):
+    path = real_recording_path(testdata_dir)
+    replay_id = import_replay(kit.store, kit.brand.id, path.read_bytes(), now_ms())
+    url = f"/api/brands/{kit.brand.id}/replays/{replay_id}"
+    headers = {"EF-Access-Key": kit.read_key}
+    with kit.http.stream(
+        "GET", url, params={"format": "rrweb"}, headers={**headers, "accept-encoding": "gzip"}
+    ) as response:
+        packed = b"".join(response.iter_raw())
+    assert response.headers["content-encoding"] == "gzip"
+    assert len(packed) < path.stat().st_size / 5
+    assert msgspec.json.decode(gzip.decompress(packed)) == msgspec.json.decode(path.read_bytes())
+    plain = kit.http.get(
+        url, params={"format": "rrweb"}, headers={**headers, "accept-encoding": "identity"}
+    )
+    assert "content-encoding" not in plain.headers
+    assert plain.json() == msgspec.json.decode(path.read_bytes())
