@@ -278,3 +278,48 @@ def test_the_viewer_opens_with_a_pasted_key_kept_only_for_the_tab(collector, bro
         >= page.evaluate("() => window.viewer.durationMs") - 50
     )
     context.close()
+
+
+PRIVATE_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Account</title>
+<script defer src="{collector}/t.js" data-site="{site_key}" data-replay="1"></script>
+</head><body>
+<div data-ct-block><h2>Card on file</h2><p>4111-blocked-card-number</p></div>
+<p data-ct-mask>Jane masked-customer-name</p>
+<label>Password <input type="password" id="password"></label>
+<p>Public text stays visible.</p>
+</body></html>
+"""
+
+
+def test_blocked_elements_masked_text_and_passwords_never_leave_the_page(
+    collector, browser, tmp_path
+):
+    brand = collector.cli("brands", "create", "Private shop", "--domain", "localhost")
+    (tmp_path / "account.html").write_text(
+        PRIVATE_PAGE.format(collector=collector.url, site_key=brand["site_key"])
+    )
+    api = httpx.Client(
+        base_url=f"{collector.url}/api/brands/{brand['id']}",
+        headers={"EF-Access-Key": brand["api_key"]},
+        timeout=30,
+    )
+    visitor = browser.new_context(user_agent=DESKTOP_UA, viewport=VIEWPORT)
+    with static_site(tmp_path) as site:
+        page = visitor.new_page()
+        with page.expect_response(lambda r: r.url.endswith("/collect/replay"), timeout=20_000):
+            page.goto(f"{site}/account.html")
+        page_session = page.evaluate("window.clicktrail._r.p()")
+        page.type("#password", "pw-typed-secret", delay=10)
+        page.close()
+        replay = replay_of_page(api, page_session)
+        raw = wait_for(
+            lambda: api.get(f"/replays/{replay['id']}", params={"format": "rrweb"}).text,
+            lambda text: '"source":5' in text,  # the masked input event has arrived
+        )
+    visitor.close()
+    assert '"source":5' in raw, "the typing was recorded (masked)"
+    assert "Public text stays visible." in raw
+    for secret in ("4111-blocked-card-number", "Card on file", "masked-customer-name"):
+        assert secret not in raw
+    assert "pw-typed-secret" not in raw

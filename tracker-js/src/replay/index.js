@@ -34,7 +34,7 @@ function options(m = {}) {
     checkoutEveryNms: CHECKOUT_MS,
     // Mouse positions every 100 ms (rrweb's default is 50), scrolls every 150 ms; the player
     // interpolates between them.
-    sampling: { mousemove: 100, scroll: 150, media: 800, input: 'last' },
+    sampling: { mousemove: 100, scroll: 150, media: 800 },
     // Leave out what never renders: scripts, comments, head meta and favicon links (smaller
     // snapshots, less work in the page, and no inline script text in the stored replay).
     slimDOMOptions: 'all',
