@@ -15,6 +15,7 @@ from starlette.routing import Route
 from collector import params
 from collector.api_clicks import authorize_shared, brand_id
 from collector.assets import ASSET_PREFIX, rewrite_asset_urls
+from collector.auth import Access
 from collector.errors import ApiError
 from collector.ids import is_valid_id
 from collector.params import JSON, iso
@@ -71,9 +72,10 @@ async def list_replays(request: Request) -> JSON:
     return JSON([replay_summary(r) for r in replays])
 
 
-async def _replay(request: Request) -> tuple[int, Replay]:
-    """The replay of the path, readable by this request's key or share link; else 404."""
-    access = authorize_shared(request)
+async def _replay(request: Request, access: Access | None = None) -> tuple[int, Replay]:
+    """The replay of the path, readable by this request's key or share link (or by ``access``,
+    already checked); else 404."""
+    access = access or authorize_shared(request)
     replay_id = request.path_params["replay_id"]
     replay = None
     if is_valid_id(replay_id):
@@ -129,7 +131,7 @@ class _ShareRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 async def share_replay(request: Request) -> JSON:
     brand = brand_id(request)
-    request.app.state.keys.authorize(request, brand, "read")
+    access = request.app.state.keys.authorize(request, brand, "read")  # a key: no share link
     body = await request.body()
     try:
         wanted = msgspec.json.decode(body, type=_ShareRequest) if body.strip() else _ShareRequest()
@@ -137,7 +139,7 @@ async def share_replay(request: Request) -> JSON:
         raise ApiError(422, f"invalid share request: {exc}") from None
     if not 60 <= wanted.expires_in <= MAX_SECONDS:
         raise ApiError(422, f"`expires_in` must be 60..{MAX_SECONDS} seconds", param="expires_in")
-    _, replay = await _replay(request)
+    _, replay = await _replay(request, access)
     expires = int(time.time()) + wanted.expires_in
     token = request.app.state.keys.share.mint(
         ShareGrant(b=brand, s=replay.session_id, r=replay.id, e=expires)

@@ -152,9 +152,10 @@ def _replays_compact(args: argparse.Namespace, settings: Settings) -> dict:
 
     store = open_store(settings.database)
     try:
-        now = _now_ms()
-        idle_ms = 0 if args.all else settings.replay_idle_minutes * 60_000
-        return {"compacted": compact_ended(store, now + 1 if args.all else now, idle_ms=idle_ms)}
+        if args.all:  # every replay with live chunks, even one that got a chunk this millisecond
+            return {"compacted": compact_ended(store, _now_ms() + 1, idle_ms=0)}
+        idle_ms = settings.replay_idle_minutes * 60_000
+        return {"compacted": compact_ended(store, _now_ms(), idle_ms=idle_ms)}
     finally:
         store.close()
 

@@ -163,10 +163,9 @@ def train(samples: list[bytes], dict_size: int = DICT_SIZE) -> bytes | None:
 def ensure_dictionary(store: ReplayStore, brand_id: int, now: int) -> int | None:
     """Train and store a new dictionary for the brand when the rule in the module docstring
     asks for one. Returns the id of the dictionary stored, None if none was."""
-    training: ReplayStore = store  # type: ignore[assignment]
-    if not _needs_dictionary(training, brand_id, now):
+    if not _needs_dictionary(store, brand_id, now):
         return None
-    replays = training.brand_replays(brand_id, SAMPLE_REPLAYS)
+    replays = store.brand_replays(brand_id, SAMPLE_REPLAYS)
     if len(replays) < MIN_REPLAYS:
         return None
     body = train(training_samples(store, replays))

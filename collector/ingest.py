@@ -186,7 +186,7 @@ class Ingestor:
         self.cookieless = CookielessVisitors()
         self._known_domains: dict[tuple[int, str], int] = {}
 
-    async def _blocking(self, function: Any, *args: Any) -> Any:
+    async def blocking(self, function: Any, *args: Any) -> Any:
         if self._inline_reads:
             return function(*args)
         return await anyio.to_thread.run_sync(function, *args)
@@ -195,7 +195,7 @@ class Ingestor:
         if self.brands.is_fresh(site_key):
             brand = self.brands.by_site_key(site_key)
         else:
-            brand = await self._blocking(self.brands.by_site_key, site_key)
+            brand = await self.blocking(self.brands.by_site_key, site_key)
         if brand is None:
             raise ApiError(404, "unknown site key", param="k")
         return brand
@@ -206,7 +206,7 @@ class Ingestor:
         key = (brand_id, host)
         found = self._known_domains.get(key)
         if found is None:
-            found = await self._blocking(self.store.ensure_domain, brand_id, host)
+            found = await self.blocking(self.store.ensure_domain, brand_id, host)
             self._known_domains[key] = found
         return found
 
@@ -215,7 +215,7 @@ class Ingestor:
     ) -> str:
         known = self.sessions.cached(brand_id, visitor_id, now_ms)
         if known is False:
-            known = await self._blocking(self.sessions.stored, brand_id, visitor_id)
+            known = await self.blocking(self.sessions.stored, brand_id, visitor_id)
         return self.sessions.assign(brand_id, visitor_id, proposed, now_ms, known)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -2,7 +2,7 @@
 
 Validation follows ``/collect`` (site key, allowed domain, DNT when the brand honours it); the
 session is the one the page's click got, so replays and clicks always agree. The events stay the
-bytes the recorder sent; they are compressed once (zstd, fast level) off the event loop.
+bytes the recorder sent; once accepted they are compressed (zstd, fast level) off the event loop.
 Stylesheets and fonts the page used are fetched afterwards, in the background.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import anyio
 from starlette.requests import Request
@@ -36,21 +36,20 @@ if TYPE_CHECKING:
 _PAGES_REMEMBERED = 50_000
 
 
-class Prepared:
-    """A decoded chunk: the envelope, what was read from its events, and their compressed body."""
+class Prepared(NamedTuple):
+    """A decoded chunk: the envelope, its events' JSON array and what was read from it."""
 
-    def __init__(self, envelope: ReplayEnvelope, facts: ChunkFacts, events: bytes) -> None:
-        self.envelope = envelope
-        self.facts = facts
-        self.events = events
-        self.body = compress_chunk(events)
+    envelope: ReplayEnvelope
+    events: bytes
+    facts: ChunkFacts
 
 
 def prepare(body: bytes, max_chunk_bytes: int) -> Prepared:
-    """Unwrap, decode and compress a chunk (CPU work: runs in a worker thread)."""
+    """Unwrap and decode a chunk (CPU work: runs in a worker thread). Compression waits until
+    the chunk is accepted."""
     envelope = decode_envelope(unwrap(body, max_chunk_bytes))
     events = bytes(envelope.e)
-    return Prepared(envelope, chunk_facts(events), events)
+    return Prepared(envelope, events, chunk_facts(events))
 
 
 class ReplayIngestor:
@@ -81,7 +80,8 @@ class ReplayIngestor:
             return Response(status_code=204, headers=CORS_HEADERS)
         now_ms = time.time_ns() // 1_000_000
         session_id, visitor_id = await self._session(request, brand, chunk.envelope, now_ms)
-        stored = self._row(brand, chunk, session_id, visitor_id, now_ms)
+        body = await anyio.to_thread.run_sync(compress_chunk, chunk.events)
+        stored = self._row(brand, chunk, body, session_id, visitor_id, now_ms)
         await self.ingestor.writer.submit([], [], [stored])
         if self.assets is not None:
             self.assets.submit(brand.id, stored.replay_id, chunk.events, stored.url)
@@ -107,7 +107,7 @@ class ReplayIngestor:
         self, request: Request, brand: Brand, envelope: ReplayEnvelope, now_ms: int
     ) -> tuple[str, str]:
         ingestor = self.ingestor
-        click = await ingestor._blocking(ingestor.store.get_click, brand.id, envelope.p)
+        click = await ingestor.blocking(ingestor.store.get_click, brand.id, envelope.p)
         if click is not None:
             return click.session_id, click.visitor_id
         if brand.settings.cookieless or not envelope.v:
@@ -121,7 +121,7 @@ class ReplayIngestor:
 
     @staticmethod
     def _row(
-        brand: Brand, chunk: Prepared, session_id: str, visitor_id: str, now_ms: int
+        brand: Brand, chunk: Prepared, body: bytes, session_id: str, visitor_id: str, now_ms: int
     ) -> ReplayChunk:
         envelope = chunk.envelope
         ids = ChunkIds(
@@ -132,4 +132,4 @@ class ReplayIngestor:
             page_session_id=envelope.p,
             visitor_id=visitor_id,
         )
-        return chunk_row(ids, envelope.u, now_ms, chunk.facts, chunk.events, chunk.body)
+        return chunk_row(ids, envelope.u, now_ms, chunk.facts, chunk.events, body)

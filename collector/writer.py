@@ -82,9 +82,10 @@ class Writer:
         clicks = [click for job in jobs for click in job.clicks]
         events = [event for job in jobs for event in job.events]
         chunks = [chunk for job in jobs for chunk in job.chunks]
-        args = (clicks, events, chunks) if chunks else (clicks, events)
         try:
-            await loop.run_in_executor(self._executor, self._store.write_batch, *args)
+            await loop.run_in_executor(
+                self._executor, self._store.write_batch, clicks, events, chunks
+            )
         except Exception as exc:
             log.exception("group commit of %d jobs failed", len(jobs))
             for job in jobs:
