@@ -48,6 +48,14 @@ class Collector:
     def cli(self, *args: str) -> dict:
         return clicktrail_cli(*args, database=self.database)
 
+    def api(self, brand: dict) -> httpx.Client:
+        """A client of ``/api/brands/{id}`` with the brand's key (from ``brands create``)."""
+        return httpx.Client(
+            base_url=f"{self.url}/api/brands/{brand['id']}",
+            headers={"EF-Access-Key": brand["api_key"]},
+            timeout=30,
+        )
+
 
 @pytest.fixture(scope="session")
 def collector(tmp_path_factory) -> Iterator[Collector]:

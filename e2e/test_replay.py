@@ -7,7 +7,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import httpx
 import pytest
 import zstandard
 
@@ -95,11 +94,7 @@ def test_a_recorded_visit_replays_from_a_share_link_and_keeps_no_typed_text(
     brand = collector.cli("brands", "create", "Replay shop", "--domain", "localhost")
     html = PAGE.format(collector=collector.url, site_key=brand["site_key"])
     (tmp_path / "checkout.html").write_text(html)
-    api = httpx.Client(
-        base_url=f"{collector.url}/api/brands/{brand['id']}",
-        headers={"EF-Access-Key": brand["api_key"]},
-        timeout=30,
-    )
+    api = collector.api(brand)
     # The browser stays open while the tab closes, as for a visitor: its last beacons go out.
     visitor = browser.new_context(user_agent=DESKTOP_UA, viewport=VIEWPORT)
     with static_site(tmp_path) as site:
@@ -175,11 +170,7 @@ def test_a_cross_origin_stylesheet_still_styles_the_replay_after_the_site_delete
     collector, browser, tmp_path
 ):
     brand = collector.cli("brands", "create", "Styled shop", "--domain", "localhost")
-    api = httpx.Client(
-        base_url=f"{collector.url}/api/brands/{brand['id']}",
-        headers={"EF-Access-Key": brand["api_key"]},
-        timeout=30,
-    )
+    api = collector.api(brand)
     pages, styles = tmp_path / "pages", tmp_path / "styles"
     pages.mkdir()
     styles.mkdir()
@@ -228,11 +219,7 @@ def test_a_click_right_before_the_tab_closes_is_in_the_replay(collector, browser
     (tmp_path / "checkout.html").write_text(
         PAGE.format(collector=collector.url, site_key=brand["site_key"])
     )
-    api = httpx.Client(
-        base_url=f"{collector.url}/api/brands/{brand['id']}",
-        headers={"EF-Access-Key": brand["api_key"]},
-        timeout=30,
-    )
+    api = collector.api(brand)
     with static_site(tmp_path) as site:
         context = browser.new_context(user_agent=DESKTOP_UA, viewport=VIEWPORT)
         page = context.new_page()
@@ -299,11 +286,7 @@ def test_blocked_elements_masked_text_and_passwords_never_leave_the_page(
     (tmp_path / "account.html").write_text(
         PRIVATE_PAGE.format(collector=collector.url, site_key=brand["site_key"])
     )
-    api = httpx.Client(
-        base_url=f"{collector.url}/api/brands/{brand['id']}",
-        headers={"EF-Access-Key": brand["api_key"]},
-        timeout=30,
-    )
+    api = collector.api(brand)
     visitor = browser.new_context(user_agent=DESKTOP_UA, viewport=VIEWPORT)
     with static_site(tmp_path) as site:
         page = visitor.new_page()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
 from e2e.conftest import DESKTOP_UA, TESTDATA, static_site
@@ -31,11 +30,7 @@ def shop(collector, tmp_path_factory):
     brand = collector.cli("brands", "create", "Fidelity", "--domain", "localhost")
     site_dir = tmp_path_factory.mktemp("pages")
     write_tagged_pages(PAGES, site_dir, collector.url, brand["site_key"])
-    api = httpx.Client(
-        base_url=f"{collector.url}/api/brands/{brand['id']}",
-        headers={"EF-Access-Key": brand["api_key"]},
-        timeout=30,
-    )
+    api = collector.api(brand)
     with static_site(site_dir) as site:
         yield site, api
     _write_report()

@@ -3,7 +3,6 @@ Chromium: load, click, custom event, SPA navigation, close; then the API tells t
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from e2e.conftest import DESKTOP_UA, static_site
@@ -34,10 +33,7 @@ def test_visit_is_recorded_as_one_session_with_ordered_events_and_geo(
 ):
     brand = collector.cli("brands", "create", "E2E shop", "--domain", "localhost")
     (tmp_path / "landing.html").write_text(LANDING.format(proxy=proxy, site_key=brand["site_key"]))
-    api = httpx.Client(
-        base_url=f"{collector.url}/api/brands/{brand['id']}",
-        headers={"EF-Access-Key": brand["api_key"]},
-    )
+    api = collector.api(brand)
     with static_site(tmp_path) as site:
         context = browser.new_context(user_agent=DESKTOP_UA)
         page = context.new_page()
