@@ -1,9 +1,9 @@
 """Time-ordered, unguessable identifiers (ULID layout, lower-case Crockford base32).
 
-An id is 26 characters: 10 encode the creation time in milliseconds, 16 encode 80 random
-bits. Ids sort by creation time as plain strings, and nobody can guess another visitor's id.
-The tracker mints ids in the same layout, so the collector can check a proposed id's shape and
-the time it claims to have been made.
+An id is 26 characters: 10 encode the creation time in milliseconds (below 2**48, as in ULID,
+so the first character is 0-7), 16 encode 80 random bits. Ids sort by creation time as plain
+strings, and nobody can guess another visitor's id. The tracker mints ids in the same layout, so
+the collector can check a proposed id's shape and the time it claims to have been made.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 ID_LENGTH = 26
 _TIME_CHARS = 10
 _DECODE = {c: i for i, c in enumerate(ALPHABET)}
-_ID_RE = re.compile(r"^[0-9a-hjkmnp-tv-z]{26}$")
+_ID_RE = re.compile(r"^[0-7][0-9a-hjkmnp-tv-z]{25}$")  # time part < 2**48 ms
 
 
 def _encode(value: int, length: int) -> str:

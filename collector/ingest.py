@@ -21,12 +21,12 @@ from collector.brands import BrandCache, host_allowed
 from collector.enrich import HitContext, build_click, build_events, clock_offset, page_url_parts
 from collector.errors import ApiError, error_body
 from collector.geo import GeoInfo, GeoResolver
-from collector.ids import is_valid_id
+from collector.jsonbounds import decode_error_text
 from collector.netaddr import client_ip
 from collector.sessions import CookielessVisitors, SessionAssigner
 from collector.storage.base import Brand, Click, Store
 from collector.useragent import parse_user_agent
-from collector.wire import Beacon, decode_beacon, decode_click_data, has_data, is_json_object
+from collector.wire import MAX_DATA_DEPTH, Beacon, beacon_problem, decode_beacon
 from collector.writer import Writer
 
 log = logging.getLogger("clicktrail.ingest")
@@ -98,6 +98,7 @@ async def _receive_body(receive: Receive, declared: str | None, limit: int) -> b
 
 
 def parse_beacon(body: bytes) -> Beacon:
+    """A beacon that may be stored whole, or a 4xx naming what is wrong."""
     if not body:
         raise ApiError(400, "the body is empty; send a beacon as JSON (see docs/WIRE.md)")
     try:
@@ -105,19 +106,15 @@ def parse_beacon(body: bytes) -> Beacon:
     except msgspec.ValidationError as exc:
         raise ApiError(422, f"invalid beacon: {exc}") from None
     except msgspec.DecodeError as exc:
-        raise ApiError(400, f"the body is not valid JSON: {exc}") from None
-    if not is_valid_id(beacon.p):
-        raise ApiError(422, "invalid beacon: `p` must be a 26-character page-session id")
-    for index, event in enumerate(beacon.e):
-        if not has_data(event.d):
-            continue
-        if not is_json_object(event.d):
-            raise ApiError(422, f"invalid beacon: `d` must be an object - at `$.e[{index}].d`")
-        if event.t == "click":
-            try:
-                decode_click_data(event.d)
-            except msgspec.ValidationError as exc:
-                raise ApiError(422, f"invalid click data: {exc} - in `$.e[{index}].d`") from None
+        raise ApiError(400, f"the body is not valid JSON: {decode_error_text(body, exc)}") from None
+    except RecursionError:
+        raise ApiError(
+            422, f"invalid beacon: the JSON nests too deep (`d` may nest {MAX_DATA_DEPTH} levels)"
+        ) from None
+    problem = beacon_problem(beacon)
+    if problem is not None:
+        path, what = problem
+        raise ApiError(422, f"invalid beacon: `{path}` {what}", param=path)
     return beacon
 
 

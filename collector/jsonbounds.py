@@ -58,3 +58,12 @@ def json_problem(raw: bytes | msgspec.Raw, max_depth: int) -> str | None:
         except msgspec.DecodeError:
             return "holds a \\u escape that is not text (a lone UTF-16 surrogate)"
     return None
+
+
+def decode_error_text(data: bytes, error: msgspec.DecodeError) -> str:
+    """msgspec's reason for refusing JSON, in words that say what to fix (it reports a lone
+    surrogate escape as truncated input)."""
+    reason = str(error)
+    if reason == "Input data was truncated" and _SURROGATE_ESCAPE.search(data) is not None:
+        return "a \\u escape is not text (a lone UTF-16 surrogate)"
+    return reason

@@ -6,17 +6,28 @@ from typing import Annotated
 
 import msgspec
 
+from collector.ids import is_valid_id
+from collector.jsonbounds import json_problem
+
 MAX_EVENTS = 100
+# Browser clocks are ms since the epoch; 2**53 keeps every sum of a time and an offset in int64
+# (the collector corrects a wrong clock: see enrich.clock_offset).
+MAX_TIMESTAMP = 2**53 - 1
+MAX_SPAN_MS = 24 * 3600 * 1000  # the events of one beacon lie within a day of each other
+MAX_DATA_BYTES = 16 * 1024  # one event's `d`
+MAX_DATA_DEPTH = 32  # arrays and objects inside one event's `d`
+INT64 = (-(2**63), 2**63 - 1)
 
 _Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 _Url = str  # any length: the body limit bounds it, and enrich.py trims what it keeps
 _Id = Annotated[str, msgspec.Meta(max_length=64)]
 _Small = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+_Coordinate = Annotated[float, msgspec.Meta(ge=-(2.0**31), le=2.0**31)]
 
 
 class WireEvent(msgspec.Struct, forbid_unknown_fields=False):
     t: _Name
-    ts: Annotated[int, msgspec.Meta(ge=0)]
+    ts: Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP)]
     u: _Url | None = None
     # Kept as raw JSON: custom data is stored as sent, never decoded and re-encoded.
     # (msgspec.Raw cannot be in a union: "no data" is the empty Raw, or raw ``null``.)
@@ -30,9 +41,9 @@ class Beacon(msgspec.Struct, forbid_unknown_fields=False):
     e: Annotated[list[WireEvent], msgspec.Meta(min_length=1, max_length=MAX_EVENTS)]
     v: _Id | None = None
     s: _Id | None = None
-    n: int = 0
+    n: Annotated[int, msgspec.Meta(ge=0, le=1)] = 0
     r: _Url | None = None
-    f: int | None = None
+    f: Annotated[int, msgspec.Meta(ge=INT64[0], le=INT64[1])] | None = None
     l: Annotated[str, msgspec.Meta(max_length=35)] | None = None  # noqa: E741
     w: _Small | None = None
     h: _Small | None = None
@@ -43,9 +54,9 @@ class ClickData(msgspec.Struct):
     """``d`` of a ``click`` event."""
 
     s: Annotated[str, msgspec.Meta(max_length=500)] | None = None
-    x: float | None = None
-    y: float | None = None
-    tx: str | None = None
+    x: _Coordinate | None = None
+    y: _Coordinate | None = None
+    tx: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
 
 
 _decoder = msgspec.json.Decoder(Beacon)
@@ -69,3 +80,49 @@ def decode_click_data(raw: msgspec.Raw) -> ClickData:
 def decode_beacon(body: bytes) -> Beacon:
     """Decode a beacon; raises msgspec.DecodeError (not JSON) or msgspec.ValidationError."""
     return _decoder.decode(body)
+
+
+def _span_problem(events: list[WireEvent]) -> tuple[str, str] | None:
+    times = [event.ts for event in events]
+    oldest, newest = min(times), max(times)
+    if newest - oldest <= MAX_SPAN_MS:
+        return None
+    return (
+        f"e[{times.index(newest)}].ts",
+        f"is {(newest - oldest) // 3_600_000} hours after `e[{times.index(oldest)}].ts`; "
+        f"the events of one beacon must lie within {MAX_SPAN_MS // 3_600_000} hours",
+    )
+
+
+def _data_problem(event: WireEvent) -> str | None:
+    data = event.d
+    if not has_data(data):
+        return None
+    if not is_json_object(data):
+        return "must be an object"
+    if len(data) > MAX_DATA_BYTES:
+        return f"is {len(data)} bytes; at most {MAX_DATA_BYTES} are kept"
+    problem = json_problem(data, MAX_DATA_DEPTH)
+    if problem is not None:
+        return problem
+    if event.t == "click":
+        try:
+            decode_click_data(data)
+        except msgspec.ValidationError as exc:
+            return f"is not click data: {exc}"
+    return None
+
+
+def beacon_problem(beacon: Beacon) -> tuple[str, str] | None:
+    """The first field of a decoded beacon that breaks a bound its types cannot express, as
+    (path, what is wrong with it); None when the whole beacon may be stored."""
+    if not is_valid_id(beacon.p):
+        return "p", "must be a 26-character page-session id (see docs/WIRE.md)"
+    span = _span_problem(beacon.e)
+    if span is not None:
+        return span
+    for index, event in enumerate(beacon.e):
+        problem = _data_problem(event)
+        if problem is not None:
+            return f"e[{index}].d", problem
+    return None
