@@ -4,6 +4,12 @@ Requests hand their rows to :meth:`Writer.submit` and wait. A single thread take
 queued up while the previous commit ran and stores it in one transaction, then wakes every
 waiter. So a beacon is answered only once its rows are durable, and under load one commit
 carries many beacons. :meth:`Writer.stop` drains what is queued before returning.
+
+One request never costs another its data: when a group commit fails, the batch is split in
+halves and each half committed on its own, down to the single job that fails, which alone is
+answered with the error (and logged once, with its brand). Each engine's ``write_batch`` either
+stores a batch whole or can be given it again (see the storage modules), so a retried half
+stores each row once.
 """
 
 from __future__ import annotations
@@ -28,6 +34,21 @@ class _Job:
     @property
     def size(self) -> int:
         return len(self.clicks) + len(self.events) + len(self.chunks)
+
+    @property
+    def brand_id(self) -> int | None:
+        for rows in (self.clicks, self.events, self.chunks):
+            if rows:
+                return rows[0].brand_id
+        return None
+
+    def settle(self, error: BaseException | None) -> None:
+        if self.done.done():
+            return
+        if error is None:
+            self.done.set_result(None)
+        else:
+            self.done.set_exception(error)
 
 
 class Writer:
@@ -79,6 +100,19 @@ class Writer:
             await self._commit(loop, jobs)
 
     async def _commit(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
+        """Commit ``jobs`` together; when that fails, isolate the jobs that cannot be stored."""
+        error = await self._write(loop, jobs)
+        if error is None:
+            for job in jobs:
+                job.settle(None)
+        elif len(jobs) == 1:
+            self._refuse(jobs[0], error)
+        else:
+            half = len(jobs) // 2
+            await self._commit(loop, jobs[:half])
+            await self._commit(loop, jobs[half:])
+
+    async def _write(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> Exception | None:
         clicks = [click for job in jobs for click in job.clicks]
         events = [event for job in jobs for event in job.events]
         chunks = [chunk for job in jobs for chunk in job.chunks]
@@ -87,11 +121,16 @@ class Writer:
                 self._executor, self._store.write_batch, clicks, events, chunks
             )
         except Exception as exc:
-            log.exception("group commit of %d jobs failed", len(jobs))
-            for job in jobs:
-                if not job.done.done():
-                    job.done.set_exception(exc)
-            return
-        for job in jobs:
-            if not job.done.done():
-                job.done.set_result(None)
+            return exc
+        return None
+
+    @staticmethod
+    def _refuse(job: _Job, error: Exception) -> None:
+        log.error(
+            "a request of brand %s could not be stored (%d rows): %s: %s",
+            job.brand_id,
+            job.size,
+            type(error).__name__,
+            str(error)[:200],
+        )
+        job.settle(error)

@@ -23,9 +23,12 @@ Layout (all tables in one database, ``clicktrail`` unless the URL names another)
   both tables keep ``stored_bytes``), a few rows per replay.
 
 Replay chunks: write_batch skips a chunk whose (brand, replay, seq) is stored or whose seq is at
-or below the replay's highest segment ``upto_seq`` (one query each, under the write lock), and
-inserts them after clicks and events. As for clicks, only two collectors writing the same chunk
-at the same instant can store it twice; reads take one row per seq (``LIMIT 1 BY``).
+or below the replay's highest segment ``upto_seq`` (one query each, under the write lock).
+A batch is three inserts, not one transaction, so they go in the order that makes a retry safe:
+chunks and clicks (both skipped when already stored) before events (not deduplicated), which go
+last: a batch that fails part-way and is written again stores each row once. As for clicks, only
+two collectors writing the same chunk at the same instant can store it twice; reads take one row
+per seq (``LIMIT 1 BY``).
 
 Compaction without transactions: the segments of one compaction are a *generation* (a
 ``_next_version`` number); every row carries the generation, its ``upto_seq`` and its
@@ -177,6 +180,12 @@ _EVENT_COLUMNS_V1: dict[str, str] = {
     "data": "String",  # JSON object
 }
 _EVENT_FIELDS = tuple(_EVENT_COLUMNS_V1)
+
+
+def _event_values(e: Event) -> tuple[Any, ...]:
+    data = _json_encode(e.data).decode()
+    return (e.brand_id, e.click_id, e.session_id, e.type, e.url, e.timestamp, e.seq, data)
+
 
 _CLICK_COLUMNS_SQL = ", ".join(f"`{name}`" for name in CLICK_FIELDS)
 _EVENT_COLUMNS_SQL = ", ".join(f"`{name}`" for name in _EVENT_FIELDS)
@@ -696,7 +705,10 @@ class ClickHouseStore:
     ) -> None:
         if not clicks and not events and not chunks:
             return
+        event_rows = [_event_values(e) for e in events]  # a row that cannot be encoded fails first
         with self._lock:
+            if chunks:
+                self._write_chunks(chunks)
             fresh: dict[str, Click] = {}
             for click in clicks:
                 if click.id not in self._recent and click.id not in fresh:
@@ -718,27 +730,9 @@ class ClickHouseStore:
                     CLICK_FIELDS,
                     [msgspec.structs.astuple(c) for c in fresh.values()],
                 )
-            if events:
-                self._insert(
-                    "events",
-                    _EVENT_FIELDS,
-                    [
-                        (
-                            e.brand_id,
-                            e.click_id,
-                            e.session_id,
-                            e.type,
-                            e.url,
-                            e.timestamp,
-                            e.seq,
-                            _json_encode(e.data).decode(),
-                        )
-                        for e in events
-                    ],
-                )
             self._remember([c.id for c in clicks])
-            if chunks:
-                self._write_chunks(chunks)
+            if event_rows:
+                self._insert("events", _EVENT_FIELDS, event_rows)
 
     def _write_chunks(self, chunks: list[ReplayChunk]) -> None:
         """Insert the chunks not stored yet and above their replay's compacted seq (one insert,
