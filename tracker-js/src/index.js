@@ -9,8 +9,11 @@ const api = {
   track(name, data) {
     if (typeof name != 'string' || !name || name.length > 64) throw 'bad event name';
     if (data != null && (typeof data != 'object' || Array.isArray(data))) throw 'bad event data';
-    // A snapshot now, and a circular object fails here rather than in the beacon.
-    record(name, data && JSON.parse(JSON.stringify(data)));
+    // A snapshot now, and a circular object fails here rather than in the beacon. Data the
+    // collector would refuse (over 16 KiB) is dropped here, so it never costs the beacon.
+    const j = data && JSON.stringify(data);
+    if (j && new Blob([j]).size > 16384) throw 'event data over 16 KiB';
+    record(name, j && JSON.parse(j));
   },
   identify,
 };

@@ -65,6 +65,17 @@ test('bad track calls warn and never throw', async () => {
   p.close();
 });
 
+test('custom data over 16 KiB is dropped with a warning, and the rest of the beacon is sent', async () => {
+  const p = await open();
+  const ct = p.window.clicktrail;
+  assert.doesNotThrow(() => ct.track('big', { s: 'é'.repeat(9000) })); // 18,000 bytes in UTF-8
+  ct.track('small', { s: 'é'.repeat(100) });
+  await p.advance(1000);
+  assert.deepEqual((await p.events()).map((e) => e.t), ['page_view', 'small']);
+  assert.equal(p.warnings.length, 1);
+  p.close();
+});
+
 test('identify is sent as i from the next beacon on, and can be cleared', async () => {
   const p = await open();
   const ct = p.window.clicktrail;
