@@ -16,6 +16,7 @@ from collector.params import JSON, iso
 from collector.storage.base import SORT_COLUMNS, Click, ClickQuery, Event, Store
 
 PAGE_SIZE = 30
+MAX_PAGE = 10_000_000  # 300 million clicks deep; the offset stays far inside int64
 
 
 def _store(request: Request) -> Store:
@@ -23,10 +24,12 @@ def _store(request: Request) -> Store:
 
 
 def brand_id(request: Request) -> int:
+    """The brand of the path: ASCII digits within int64, else 404."""
     raw = request.path_params["brand"]
-    if not raw.isdigit():
-        raise ApiError(404, f"no brand {raw!r}")
-    return int(raw)
+    number = params.parse_int(raw, minimum=1)
+    if number is None or raw.startswith("-"):
+        raise ApiError(404, f"no brand {raw[:40]!r}")
+    return number
 
 
 def authorize(request: Request, scope: str = "read") -> int:
@@ -45,7 +48,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "type": event.type,
         "url": event.url,
         "timestamp": iso(event.timestamp),
-        "data": event.data,
+        "data": event.data,  # None when the stored data cannot be shown (storage/rows.py)
     }
 
 
@@ -118,7 +121,8 @@ def click_json(click: Click, domains: dict[int, str], events: list[Event]) -> di
 def click_query(request: Request) -> tuple[ClickQuery, int]:
     """The list filters (seed 01) and the page number, from the query string."""
     q = request.query_params
-    page = params.integer(q, "page", minimum=1) or 1
+    page = params.integer(q, "page", minimum=1, maximum=MAX_PAGE) or 1
+    params.integer(q, "per_page", minimum=0)  # ignored (always 30), but a number
     query = ClickQuery(
         funnel_id=params.integer(q, "funnel_id"),
         url=params.text(q, "url"),

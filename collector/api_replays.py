@@ -14,13 +14,14 @@ from starlette.routing import Route
 
 from collector import params
 from collector.api_clicks import authorize_shared, brand_id
-from collector.assets import ASSET_PREFIX, rewrite_asset_urls
+from collector.assets import ASSET_PREFIX
 from collector.auth import Access
 from collector.errors import ApiError
 from collector.ids import is_valid_id
-from collector.params import JSON, iso
-from collector.replay_codec import read_events
+from collector.params import JSON, duration_ms, iso
 from collector.replay_events import seed_events
+from collector.replay_proxy import ReplayProxy
+from collector.replay_read import read_stream
 from collector.share import DEFAULT_SECONDS, MAX_SECONDS, ShareGrant
 from collector.storage.base import Replay, Store
 
@@ -40,7 +41,7 @@ def replay_summary(replay: Replay) -> dict[str, Any]:
         "page_session_id": replay.page_session_id,
         "url": replay.url,
         "started_at": iso(replay.started_at),
-        "duration_ms": replay.ended_at - replay.started_at,
+        "duration_ms": duration_ms(replay.started_at, replay.ended_at),
     }
 
 
@@ -51,7 +52,7 @@ def replay_json(replay: Replay, events: list[dict[str, Any]]) -> dict[str, Any]:
         "session_id": replay.session_id,
         "page_session_id": replay.page_session_id,
         "url": replay.url,
-        "duration_ms": replay.ended_at - replay.started_at,
+        "duration_ms": duration_ms(replay.started_at, replay.ended_at),
         "viewport_width": replay.viewport_width,
         "viewport_height": replay.viewport_height,
         "events": events,
@@ -88,16 +89,17 @@ async def _replay(request: Request, access: Access | None = None) -> tuple[int, 
     return access.brand_id, replay
 
 
-def _raw_events(store: Store, replay: Replay, since_ms: int | None, assets: bool) -> bytes:
-    events = read_events(store, replay.brand_id, replay.id, since_ms) or b"[]"
-    if assets:
-        links = store.replay_assets(replay.brand_id, replay.id)
-        events = rewrite_asset_urls(events, links, ASSET_PREFIX)
+def _raw_events(
+    store: Store, replay: Replay, since_ms: int | None, proxy: ReplayProxy | None
+) -> bytes:
+    events = read_stream(store, replay.brand_id, replay.id, since_ms) or b"[]"
+    if proxy is not None:  # the viewer's copy: it loads nothing but the collector
+        events = proxy.viewer_stream(store, replay, events)
     return events
 
 
 def _seed_replay(store: Store, replay: Replay) -> dict[str, Any]:
-    events = read_events(store, replay.brand_id, replay.id) or b"[]"
+    events = read_stream(store, replay.brand_id, replay.id) or b"[]"
     return replay_json(replay, seed_events(events))
 
 
@@ -108,9 +110,10 @@ async def get_replay(request: Request) -> Response:
     store = _store(request)
     if fmt == "seed":
         return JSON(await anyio.to_thread.run_sync(_seed_replay, store, replay))
-    since_ms = params.integer(q, "since_ms", minimum=0)
+    since_ms = params.integer(q, "since_ms", minimum=0, maximum=params.LAST_SHOWN_MS)
     assets = params.choice(q, "assets", ("original", "stored"), "original") == "stored"
-    body = await anyio.to_thread.run_sync(_raw_events, store, replay, since_ms, assets)
+    proxy = request.app.state.replay_proxy if assets else None
+    body = await anyio.to_thread.run_sync(_raw_events, store, replay, since_ms, proxy)
     if len(body) < GZIP_MIN_BYTES or "gzip" not in request.headers.get("accept-encoding", ""):
         return Response(body, media_type="application/json", headers={"Vary": "Accept-Encoding"})
     packed = await anyio.to_thread.run_sync(_gzip, body)

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -32,23 +33,35 @@ class ApiError(Exception):
     """Raise anywhere in a request to answer with the error shape."""
 
     def __init__(
-        self, status: int, message: str, *, code: str | None = None, param: str | None = None
+        self,
+        status: int,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.code = code or _CODES.get(status, "error")
         self.param = param
+        self.headers = dict(headers or {})
+
+
+def _encodable(text: str) -> str:
+    """``text`` without lone surrogates, so the answer always encodes as UTF-8."""
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def error_body(status: int, message: str, code: str | None = None, param: str | None = None):
     error: dict[str, object] = {
         "status": status,
         "code": code or _CODES.get(status, "error"),
-        "message": message,
+        "message": _encodable(message),
     }
     if param is not None:
-        error["param"] = param
+        error["param"] = _encodable(param)
     return {"error": error}
 
 
@@ -56,7 +69,7 @@ def error_response(error: ApiError) -> JSONResponse:
     return JSONResponse(
         error_body(error.status, error.message, error.code, error.param),
         status_code=error.status,
-        headers={"Access-Control-Allow-Origin": "*"},
+        headers={**error.headers, "Access-Control-Allow-Origin": "*"},
     )
 
 
@@ -70,7 +83,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
     if exc.status_code == 404:
         message = f"no such path: {request.url.path}"
-    return error_response(ApiError(exc.status_code, message))
+    # e.g. the ``Allow`` header of a 405
+    return error_response(ApiError(exc.status_code, message, headers=exc.headers))
 
 
 async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import re
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -10,6 +12,15 @@ from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
 from collector.errors import ApiError
+
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+# ASCII digits only (str.isdigit and int() also take superscript, full-width and Arabic-Indic
+# digits), an optional minus.
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
+# The times ``iso`` can show: years 1..9999 UTC, as ms since the epoch.
+FIRST_SHOWN_MS = -62_135_596_800_000
+LAST_SHOWN_MS = 253_402_300_799_999
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -33,16 +44,33 @@ def text(params: QueryParams, name: str, max_length: int = 2048) -> str | None:
     return value
 
 
-def integer(params: QueryParams, name: str, minimum: int | None = None) -> int | None:
+def parse_int(value: str, minimum: int = INT64_MIN, maximum: int = INT64_MAX) -> int | None:
+    """``value`` as an int if it is ASCII digits (with an optional minus) within
+    ``minimum..maximum``; else None."""
+    if not _INTEGER.fullmatch(value):
+        return None
+    number = int(value)
+    return number if minimum <= number <= maximum else None
+
+
+def integer(
+    params: QueryParams,
+    name: str,
+    minimum: int = INT64_MIN,
+    maximum: int = INT64_MAX,
+) -> int | None:
+    """An integer query parameter (ASCII digits, optional minus, within bounds), or None when
+    absent or empty; anything else is a 422 naming it."""
     value = params.get(name)
     if value is None or value == "":
         return None
-    try:
-        number = int(value)
-    except ValueError:
-        raise ApiError(422, f"`{name}` must be an integer, not {value!r}", param=name) from None
-    if minimum is not None and number < minimum:
-        raise ApiError(422, f"`{name}` must be at least {minimum}", param=name)
+    number = parse_int(value, minimum, maximum)
+    if number is None:
+        raise ApiError(
+            422,
+            f"`{name}` must be an integer from {minimum} to {maximum}, not {value[:40]!r}",
+            param=name,
+        )
     return number
 
 
@@ -74,22 +102,36 @@ def timestamp_ms(params: QueryParams, name: str, end_of_day: bool = False) -> in
     if value is None or value == "":
         return None
     try:
+        if not value.isascii():
+            raise ValueError(value)
         if len(value) == 10:
             day = date.fromisoformat(value)
             moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
             ms = int(moment.timestamp() * 1000)
             return ms + 86_400_000 - 1 if end_of_day else ms
         moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace(" ", "+"))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ApiError(
-            422, f"`{name}` must be an ISO 8601 date or date-time, not {value!r}", param=name
+            422, f"`{name}` must be an ISO 8601 date or date-time, not {value[:40]!r}", param=name
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
 
 
-def iso(ms: int) -> str:
-    """ms since the epoch as ISO 8601 UTC with milliseconds, e.g. 2024-12-10T09:00:00.000Z."""
-    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+def iso(ms: int | float) -> str | None:
+    """ms since the epoch as ISO 8601 UTC with milliseconds, e.g. 2024-12-10T09:00:00.000Z;
+    None for a time outside years 1..9999 (stored by an older version or another writer)."""
+    if isinstance(ms, float) and math.isfinite(ms):
+        ms = int(ms)
+    if not isinstance(ms, int) or not FIRST_SHOWN_MS <= ms <= LAST_SHOWN_MS:
+        return None  # a column of another type, or out of range
+    moment = datetime.fromtimestamp(ms // 1000, tz=UTC)
+    return f"{moment.year:04d}-" + moment.strftime("%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def duration_ms(start_ms: int, end_ms: int) -> int | None:
+    """``end_ms - start_ms`` (at least 0), or None when either time cannot be shown."""
+    if iso(start_ms) is None or iso(end_ms) is None:
+        return None
+    return max(0, end_ms - start_ms)

@@ -9,6 +9,7 @@ and the mutations before it (``button#buy-now``, ``div.hero > a.cta``).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -46,9 +47,8 @@ class NodeIndex:
             self.nodes[node_id] = _describe(node, parent_id)
             if node.get("type") == DOCUMENT:
                 self.documents.add(node_id)
-            for child in node.get("childNodes") or ():
-                if isinstance(child, dict):
-                    stack.append((child, node_id))
+            for child in _dicts(node.get("childNodes")):
+                stack.append((child, node_id))
 
     def selector(self, node_id: int) -> str | None:
         node = self.nodes.get(node_id)
@@ -66,7 +66,7 @@ class NodeIndex:
 def _describe(node: dict[str, Any], parent: int | None) -> _Node:
     if node.get("type") != ELEMENT:
         return _Node(parent)
-    attributes = node.get("attributes") or {}
+    attributes = _dict(node.get("attributes"))
     css_id = attributes.get("id")
     classes = attributes.get("class")
     return _Node(
@@ -85,21 +85,49 @@ def _part(node: _Node) -> str:
     return node.tag + "".join("." + c for c in node.classes)  # type: ignore[operator]
 
 
+# Seed times and coordinates are shown as JavaScript-safe integers; anything else becomes 0.
+_SAFE_INT = 2**53 - 1
+
+
 def _number(value: Any) -> int:
-    return round(value) if isinstance(value, int | float) else 0
+    """A finite number as an int within +-2**53, else 0 (a stored stream may hold anything)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return 0
+    if isinstance(value, float) and not math.isfinite(value):
+        return 0
+    return max(-_SAFE_INT, min(_SAFE_INT, round(value)))
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _decode_events(events_json: bytes) -> list[dict[str, Any]]:
+    """The stream's events that are objects; none when it does not decode at all."""
+    try:
+        events = msgspec.json.decode(events_json)
+    except (msgspec.DecodeError, RecursionError):
+        return []
+    return _dicts(events)
 
 
 def seed_events(events_json: bytes) -> list[dict[str, Any]]:
-    """mousemove / click / scroll events in the seed's shape, in stream order."""
-    events = msgspec.json.decode(events_json)
+    """mousemove / click / scroll events in the seed's shape, in stream order. Whatever the
+    stream holds, the output is well-formed: events, fields and numbers of the wrong kind are
+    skipped or read as 0."""
+    events = _decode_events(events_json)
     if not events:
         return []
-    start = min(e.get("timestamp", 0) for e in events)
+    start = min(_number(e.get("timestamp")) for e in events)
     index = NodeIndex()
     out: list[dict[str, Any]] = []
     for event in events:
-        kind, data = event.get("type"), event.get("data") or {}
-        ts = event.get("timestamp", start) - start
+        kind, data = event.get("type"), _dict(event.get("data"))
+        ts = _number(event.get("timestamp", start)) - start
         if kind == FULL_SNAPSHOT and isinstance(data.get("node"), dict):
             index.add_tree(data["node"], None)
         elif kind == INCREMENTAL:
@@ -110,23 +138,25 @@ def seed_events(events_json: bytes) -> list[dict[str, Any]]:
 def _incremental(data: dict[str, Any], ts: int, index: NodeIndex, out: list) -> None:
     source = data.get("source")
     if source == MUTATION:
-        for add in data.get("adds") or ():
+        for add in _dicts(data.get("adds")):
             if isinstance(add.get("node"), dict):
-                index.add_tree(add["node"], add.get("parentId"))
+                parent = add.get("parentId")
+                index.add_tree(add["node"], parent if isinstance(parent, int) else None)
     elif source in (MOUSE_MOVE, TOUCH_MOVE):
-        for p in data.get("positions") or ():
+        for p in _dicts(data.get("positions")):
             at = max(0, ts + _number(p.get("timeOffset", 0)))
             out.append(
                 {"type": "mousemove", "x": _number(p.get("x")), "y": _number(p.get("y")), "ts": at}
             )
     elif source == MOUSE_INTERACTION and data.get("type") == CLICK:
+        node_id = data.get("id")
         out.append(
             {
                 "type": "click",
                 "x": _number(data.get("x")),
                 "y": _number(data.get("y")),
                 "ts": ts,
-                "target": index.selector(data.get("id", -1)),
+                "target": index.selector(node_id) if isinstance(node_id, int) else None,
             }
         )
     elif source == SCROLL and _is_page_scroll(index, data.get("id")):
@@ -134,7 +164,9 @@ def _incremental(data: dict[str, Any], ts: int, index: NodeIndex, out: list) -> 
 
 
 def _is_page_scroll(index: NodeIndex, node_id: Any) -> bool:
+    if not isinstance(node_id, int):
+        return False
     if node_id in index.documents:
         return True
-    node = index.nodes.get(node_id) if isinstance(node_id, int) else None
+    node = index.nodes.get(node_id)
     return node is not None and node.tag in ("html", "body")

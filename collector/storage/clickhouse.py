@@ -103,13 +103,16 @@ from .base import (
     ReplayPart,
     ReplaySegment,
 )
-from .rows import event_from_row
+from .rows import event_from_row, text
 
 DEFAULT_DATABASE = "clicktrail"
 RECENT_CLICK_IDS = 200_000  # ids remembered per process to skip re-sent clicks cheaply
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 _INT_TIMES = {"DateTime64*": "int"}
+# Rows the API shows read text as bytes, decoded with U+FFFD for invalid UTF-8 (rows.text);
+# clickhouse-connect would otherwise show such a string as hex.
+_TEXT_AS_BYTES = {**_INT_TIMES, "String": "bytes"}
 
 _json_encode = msgspec.json.Encoder().encode
 _decode_settings = msgspec.json.Decoder(BrandSettings).decode
@@ -305,7 +308,10 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def _to_click(row: tuple[Any, ...]) -> Click:
-    return Click(**dict(zip(CLICK_FIELDS, row, strict=True)))
+    """A Click from a row of _CLICK_COLUMNS_SQL read by ``_text_rows`` (text as bytes)."""
+    values = {name: text(value) for name, value in zip(CLICK_FIELDS, row, strict=True)}
+    values["query"] = {text(k): text(v) for k, v in row[_QUERY_INDEX].items()}
+    return Click(**values)
 
 
 def _to_brand(row: tuple[Any, ...]) -> Brand:
@@ -368,7 +374,8 @@ _BYTES = {"body": "bytes"}
 # and the replay header it carries. ``{ids}``: the replays asked for.
 _GENERATIONS_SQL = (
     "SELECT replay_id, generation, upto_seq, sum(event_count), sum(raw_bytes),"
-    " sum(stored_bytes), any(session_id), any(page_session_id), any(visitor_id), any(url),"
+    " sum(stored_bytes), any(session_id), any(page_session_id), any(visitor_id),"
+    " toValidUTF8(any(url)),"
     " any(started_at), any(ended_at), any(viewport_width), any(viewport_height), any(updated_at)"
     " FROM (SELECT * EXCEPT body FROM {db}.replay_segments"
     "  WHERE brand_id = {brand:UInt64} AND replay_id IN {ids:Array(String)}"
@@ -377,7 +384,7 @@ _GENERATIONS_SQL = (
     " ORDER BY replay_id, upto_seq DESC, generation DESC LIMIT 1 BY replay_id"
 )
 _CHUNK_HEADS_SQL = (
-    "SELECT replay_id, seq, session_id, page_session_id, visitor_id, url, received_at,"
+    "SELECT replay_id, seq, session_id, page_session_id, visitor_id, toValidUTF8(url), received_at,"
     " first_ts, last_ts, event_count, viewport_width, viewport_height, raw_bytes, stored_bytes"
     " FROM {db}.replay_chunks"
     " WHERE brand_id = {brand:UInt64} AND replay_id IN {ids:Array(String)}"
@@ -494,6 +501,13 @@ class ClickHouseStore:
             parameters=params or {},
             query_formats=_INT_TIMES,
             column_formats=column_formats,
+        )
+        return result.result_rows
+
+    def _text_rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """As ``_rows``, with every String column as bytes (for ``_to_click`` and events)."""
+        result = self.client.query(
+            sql.replace("{db}", self._db), parameters=params, query_formats=_TEXT_AS_BYTES
         )
         return result.result_rows
 
@@ -878,7 +892,7 @@ class ClickHouseStore:
         total_n = int(total[0][0])
         if total_n == 0 or limit == 0:
             return total_n, []
-        rows = self._rows(
+        rows = self._text_rows(
             f"SELECT {_CLICK_COLUMNS_SQL} FROM ({firsts}) ORDER BY {order}"
             " LIMIT {limit:UInt64} OFFSET {offset:UInt64}",
             params,
@@ -889,7 +903,7 @@ class ClickHouseStore:
         """The clicks of (id, created_at) pairs, in the order of ``keys``."""
         if not keys:
             return []
-        rows = self._rows(
+        rows = self._text_rows(
             f"SELECT {_CLICK_COLUMNS_SQL} FROM {{db}}.clicks"
             " WHERE brand_id = {brand:UInt64} AND id IN {ids:Array(String)}"
             " AND created_at >= fromUnixTimestamp64Milli({first:Int64}, 'UTC')"
@@ -902,11 +916,11 @@ class ClickHouseStore:
                 "last": max(k[1] for k in keys),
             },
         )
-        by_id = {r[0]: r for r in rows}
-        return [_to_click(by_id[k[0]]) for k in keys if k[0] in by_id]
+        by_id = {click.id: click for click in map(_to_click, rows)}
+        return [by_id[k[0]] for k in keys if k[0] in by_id]
 
     def get_click(self, brand_id: int, click_id: str) -> Click | None:
-        rows = self._rows(
+        rows = self._text_rows(
             f"SELECT {_CLICK_COLUMNS_SQL} FROM {{db}}.clicks"
             " WHERE brand_id = {brand:UInt64} AND id = {id:String} LIMIT 1",
             {"brand": brand_id, "id": click_id},
@@ -916,7 +930,7 @@ class ClickHouseStore:
     def events_for_clicks(self, brand_id: int, click_ids: list[str]) -> list[Event]:
         if not click_ids:
             return []
-        rows = self._rows(
+        rows = self._text_rows(
             f"SELECT {_EVENT_COLUMNS_SQL} FROM {{db}}.events"
             " WHERE brand_id = {brand:UInt64} AND click_id IN {ids:Array(String)}"
             " ORDER BY timestamp, seq",
@@ -925,7 +939,7 @@ class ClickHouseStore:
         return [event_from_row(r) for r in rows]
 
     def session_clicks(self, brand_id: int, session_id: str) -> list[Click]:
-        rows = self._rows(
+        rows = self._text_rows(
             f"SELECT {_CLICK_COLUMNS_SQL} FROM {{db}}.clicks"
             " WHERE brand_id = {brand:UInt64} AND session_id = {session:String}"
             " ORDER BY created_at, id LIMIT 1 BY id",
@@ -934,7 +948,7 @@ class ClickHouseStore:
         return [_to_click(r) for r in rows]
 
     def session_events(self, brand_id: int, session_id: str) -> list[Event]:
-        rows = self._rows(
+        rows = self._text_rows(
             f"SELECT {_EVENT_COLUMNS_SQL} FROM {{db}}.events"
             " WHERE brand_id = {brand:UInt64} AND session_id = {session:String}"
             " ORDER BY timestamp, seq",

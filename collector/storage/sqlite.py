@@ -49,6 +49,8 @@ from typing import Any
 import msgspec
 import sqlite_utils
 
+from collector.utf8 import clean_json
+
 from .base import (
     SORT_COLUMNS,
     ApiKey,
@@ -355,9 +357,23 @@ def _event_row(event: Event) -> tuple[Any, ...]:
     )
 
 
+def _lenient_text(value: bytes) -> str:
+    return value.decode("utf-8", "replace")
+
+
+def _query_params(stored: str | None) -> dict[str, str]:
+    """The click's ``query`` column; {} when it is not a JSON object of strings."""
+    if not stored:
+        return {}
+    try:
+        return _decode_query(clean_json(stored.encode()))
+    except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
+        return {}
+
+
 def _to_click(row: tuple[Any, ...] | sqlite3.Row) -> Click:
     values = dict(zip(CLICK_FIELDS, row, strict=True))
-    values["query"] = _decode_query(values["query"]) if values["query"] else {}
+    values["query"] = _query_params(values["query"])
     values["is_bot"] = bool(values["is_bot"])
     return Click(**values)
 
@@ -465,6 +481,8 @@ class SQLiteStore:
     # connections -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
+        # Text that is not valid UTF-8 (another writer, raw SQL) reads with U+FFFD, not an error.
+        conn.text_factory = _lenient_text
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")  # see the module docstring
         conn.execute("PRAGMA busy_timeout = 30000")
