@@ -53,10 +53,16 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(413, f"the body is larger than {limit} bytes")
 
 
+def _declared_over(declared: str | None, limit: int) -> bool:
+    """True when a Content-Length header (ASCII digits only: "²".isdigit() too) passes limit."""
+    return (
+        declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit
+    )
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The body of a framework request, or 413 as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if _declared_over(request.headers.get("content-length"), limit):
         raise _too_large(limit)
     chunks = []
     size = 0
@@ -75,7 +81,7 @@ def client_ip_of(request: Request, trusted_proxies: tuple) -> str | None:
 
 
 async def _receive_body(receive: Receive, declared: str | None, limit: int) -> bytes:
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if _declared_over(declared, limit):
         raise _too_large(limit)
     message = await receive()
     body = message.get("body", b"")
