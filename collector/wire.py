@@ -102,14 +102,14 @@ def _data_problem(event: WireEvent) -> str | None:
         return "must be an object"
     if len(data) > MAX_DATA_BYTES:
         return f"is {len(data)} bytes; at most {MAX_DATA_BYTES} are kept"
-    problem = json_problem(data, MAX_DATA_DEPTH)
-    if problem is not None:
-        return problem
-    if event.t == "click":
-        try:
-            decode_click_data(data)
-        except msgspec.ValidationError as exc:
-            return f"is not click data: {exc}"
+    if event.t != "click":
+        return json_problem(data, MAX_DATA_DEPTH)
+    try:  # only the typed fields are kept, and msgspec checks those
+        decode_click_data(data)
+    except msgspec.ValidationError as exc:
+        return f"is not click data: {exc}"
+    except (msgspec.DecodeError, RecursionError):
+        return "is not click data: " + (json_problem(data, MAX_DATA_DEPTH) or "malformed")
     return None
 
 
