@@ -13,7 +13,7 @@ from collector.api_clicks import authorize
 from collector.errors import ApiError
 from collector.ingest import read_body
 from collector.params import JSON
-from collector.storage.base import Brand, IpMode
+from collector.storage.base import Brand, ExternalAssets, IpMode
 
 
 class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
@@ -26,6 +26,7 @@ class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     mask_all_inputs: bool | None = None
     block_selector: Annotated[str, msgspec.Meta(max_length=500)] | None = None
     mask_text_selector: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    replay_external_assets: ExternalAssets | None = None
 
 
 class BrandPatch(msgspec.Struct, forbid_unknown_fields=True):

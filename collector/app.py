@@ -16,7 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from collector import api_brands, api_clicks, api_replays, openapi, viewer
+from collector import api_brands, api_clicks, api_replays, openapi, replay_proxy, viewer
 from collector.assets import AssetCollector, AssetFetcher, AssetStore
 from collector.auth import KeyChecker
 from collector.brands import BrandCache
@@ -159,7 +159,10 @@ def _open_replay_resources(app: Starlette, settings: Settings, store: Store) -> 
         max_bytes=settings.replay_asset_max_bytes,
         timeout_s=10.0,
     )
-    state.assets = AssetCollector(fetcher, store.link_replay_assets)
+    state.replay_proxy = replay_proxy.ReplayProxy(store, fetcher, state.asset_store)
+    state.assets = AssetCollector(
+        fetcher, store.link_replay_assets, wanted=state.replay_proxy.captures
+    )
     state.replay_ingestor = ReplayIngestor(
         state.ingestor,
         max_body_bytes=settings.replay_max_body_bytes,
@@ -234,6 +237,7 @@ def create_app(
             *api_brands.routes,
             *api_clicks.routes,
             *api_replays.routes,
+            *replay_proxy.routes,
             *viewer.routes,
             *openapi.routes,
         ],

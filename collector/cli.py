@@ -53,6 +53,12 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--cookieless", action="store_true", help="no visitor storage")
     create.add_argument("--respect-dnt", action="store_true", help="honour DNT / GPC")
     create.add_argument("--replay-sample-rate", type=float, default=0.0)
+    create.add_argument(
+        "--replay-external-assets",
+        choices=["proxy", "stored", "off"],
+        default="proxy",
+        help="what replays load from the recorded site (docs/REPLAY.md)",
+    )
     _add_settings(create, {"database"})
 
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(
@@ -101,6 +107,7 @@ def _brands_create(args: argparse.Namespace, settings: Settings) -> dict:
         cookieless=args.cookieless,
         respect_dnt=args.respect_dnt,
         replay_sample_rate=args.replay_sample_rate,
+        replay_external_assets=args.replay_external_assets,
     )
     if not 0.0 <= args.replay_sample_rate <= 1.0:
         raise SettingsError("--replay-sample-rate must be between 0 and 1")

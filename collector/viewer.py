@@ -27,19 +27,20 @@ from collector.ids import is_valid_id
 
 STATIC = resources.files("collector") / "static"
 
-# The replayed page is rebuilt in an about:blank iframe, which inherits this policy: it needs
-# inline styles (rrweb writes <style> elements and style attributes) and the images, fonts,
-# stylesheets and media the recorded page used, from anywhere. Scripts: ours only (the iframe
-# is sandboxed without allow-scripts anyway).
-_REPLAYED = "http: https: data: blob:"
+# The replayed page is rebuilt in an about:blank iframe, which inherits this policy. It needs
+# inline styles (rrweb writes <style> elements and style attributes). Everything the recorded
+# page loaded comes from the collector: the replay stream is rewritten so that images, fonts,
+# stylesheets and media point at stored copies or the signed proxy (collector/replay_proxy.py),
+# and this policy makes a reference the rewriting missed fail closed instead of reaching the
+# recorded site. Scripts: ours only (the iframe is sandboxed without allow-scripts anyway).
 CSP = "; ".join(
     [
         "default-src 'none'",
         "script-src 'self'",
-        f"style-src 'self' 'unsafe-inline' {_REPLAYED}",
-        f"img-src 'self' {_REPLAYED}",
-        f"font-src 'self' {_REPLAYED}",
-        f"media-src 'self' {_REPLAYED}",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob:",
+        "font-src 'self' data:",
+        "media-src 'self' data: blob:",
         "connect-src 'self'",
         "frame-src 'self'",
         "base-uri 'none'",

@@ -17,6 +17,7 @@ from collector.assets.fetch import AssetFetcher
 log = logging.getLogger("clicktrail.assets")
 
 Link = Callable[[int, str, dict[str, str]], None]
+Wanted = Callable[[int], bool]
 
 
 class _Job(NamedTuple):
@@ -66,7 +67,9 @@ class AssetCollector:
 
     :meth:`submit` never blocks: when the queue is full the chunk's assets are skipped (logged).
     For each chunk, at most ``max_urls`` URLs are fetched and ``link(brand_id, replay_id,
-    {url: sha256})`` is called, from a worker thread, with those that were stored.
+    {url: sha256})`` is called, from a worker thread, with those that were stored. A chunk with
+    URLs is fetched only when ``wanted(brand_id)`` (the brand's ``replay_external_assets`` is not
+    ``off``).
     """
 
     def __init__(
@@ -77,9 +80,11 @@ class AssetCollector:
         *,
         queue_size: int = 1000,
         max_urls: int = 64,
+        wanted: Wanted = lambda brand_id: True,
     ) -> None:
         self.fetcher = fetcher
         self.link = link
+        self.wanted = wanted
         self.workers = workers
         self.max_urls = max_urls
         self._queue: queue.Queue[_Job | object] = queue.Queue(maxsize=queue_size)
@@ -160,6 +165,8 @@ class AssetCollector:
 
     def _process(self, job: _Job) -> None:
         urls = self._urls(job)
+        if not urls or not self.wanted(job.brand_id):
+            return
         if len(urls) > self.max_urls:
             log.info(
                 "replay %s: %d asset URLs, only %d fetched", job.replay_id, len(urls), self.max_urls

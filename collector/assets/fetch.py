@@ -31,8 +31,10 @@ from collector.assets.addresses import IPAddress, IPNetwork, _parse_address, is_
 from collector.assets.css import font_urls, import_urls, rewrite_css
 from collector.assets.store import ASSET_PREFIX, AssetStore
 from collector.assets.transport import (
+    Accept,
     _accepted_type,
     _Download,
+    _NotPublic,
     _PinnedHTTP,
     _PinnedHTTPS,
     _read_capped,
@@ -169,13 +171,19 @@ class AssetFetcher:
 
         return rewrite_css(text, sheet_url, replace).encode("utf-8", "surrogateescape")
 
-    def _download(self, url: str) -> _Download:
+    def download(self, url: str, accept: Accept) -> _Download:
+        """One download under the rules of the module docstring, without storing it; ``accept``
+        judges the content type. Raises ``_Refused`` (with an HTTP ``status``), ``OSError``,
+        ``http.client.HTTPException`` or ``ValueError``."""
+        return self._download(url, accept)
+
+    def _download(self, url: str, accept: Accept = _accepted_type) -> _Download:
         deadline = time.monotonic() + self.timeout_s
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             target = _target(current)
             addresses = self._vetted_addresses(target.host, target.port)
-            location = self._request(current, target, addresses, deadline)
+            location = self._request(current, target, addresses, deadline, accept)
             if isinstance(location, _Download):
                 return location
             current = urljoin(current, location)
@@ -191,7 +199,7 @@ class AssetFetcher:
         for text in addresses:
             addr = _parse_address(text)
             if not self._permitted(addr):
-                raise _Refused(f"{host} resolves to {addr}, not a public address")
+                raise _NotPublic(f"{host} resolves to {addr}, not a public address")
         if not addresses:
             raise _Refused(f"no address for {host!r}")
         return addresses
@@ -211,7 +219,7 @@ class AssetFetcher:
         return _PinnedHTTP(target.host, target.port, address, timeout)
 
     def _request(
-        self, url: str, target: _Target, addresses: list[str], deadline: float
+        self, url: str, target: _Target, addresses: list[str], deadline: float, accept: Accept
     ) -> _Download | str:
         """One GET to the first vetted address that accepts the connection: the download, or a
         redirect's ``Location``."""
@@ -228,12 +236,14 @@ class AssetFetcher:
                 error = exc  # unreachable or refused: try the next vetted address
                 continue
             try:
-                return self._exchange(conn, url, target, deadline)
+                return self._exchange(conn, url, target, deadline, accept)
             finally:
                 conn.close()
         raise error
 
-    def _exchange(self, conn: Any, url: str, target: _Target, deadline: float) -> _Download | str:
+    def _exchange(
+        self, conn: Any, url: str, target: _Target, deadline: float, accept: Accept
+    ) -> _Download | str:
         headers = {
             "User-Agent": _USER_AGENT,
             "Accept": "text/css,font/*;q=0.9,*/*;q=0.1",
@@ -251,6 +261,6 @@ class AssetFetcher:
         encoding = (response.getheader("Content-Encoding") or "identity").strip().lower()
         if encoding != "identity":
             raise _Refused(f"Content-Encoding {encoding!r}")
-        kind, content_type = _accepted_type(response.getheader("Content-Type"), url)
+        kind, content_type = accept(response.getheader("Content-Type"), url)
         body = _read_capped(response, self.max_bytes, deadline)
         return _Download(url, kind, content_type, body)

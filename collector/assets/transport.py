@@ -9,6 +9,7 @@ import re
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -36,7 +37,31 @@ _FONT_TYPE_BY_EXTENSION = {
 
 
 class _Refused(Exception):
-    """An asset is not fetched; the message says why (logged, never raised to callers)."""
+    """An asset is not fetched; the message says why (logged by the fetcher; the proxy answers
+    it with :attr:`status`)."""
+
+    status = 502
+
+
+class _NotPublic(_Refused):
+    """The host resolves to an address assets may not be fetched from."""
+
+    status = 403
+
+
+class _TooLarge(_Refused):
+    """The body is over the size limit."""
+
+    status = 413
+
+
+class _WrongType(_Refused):
+    """The content type is not one the caller accepts."""
+
+    status = 415
+
+
+Accept = Callable[[str | None, str], tuple[str, str]]
 
 
 class _Target(NamedTuple):
@@ -105,20 +130,20 @@ def _accepted_type(header: str | None, url: str) -> tuple[str, str]:
     extension = os.path.splitext(urlsplit(url).path.lower())[1]
     if media == "application/octet-stream" and extension in _FONT_TYPE_BY_EXTENSION:
         return "font", _FONT_TYPE_BY_EXTENSION[extension]
-    raise _Refused(f"content type {media or 'missing'!r} is neither CSS nor a font")
+    raise _WrongType(f"content type {media or 'missing'!r} is neither CSS nor a font")
 
 
 def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: float) -> bytes:
     """The body, or :class:`_Refused` past ``max_bytes``, past ``deadline`` or when cut short."""
     declared = response.getheader("Content-Length", "")
     if declared.strip().isdigit() and int(declared) > max_bytes:
-        raise _Refused(f"Content-Length {declared} over {max_bytes} bytes")
+        raise _TooLarge(f"Content-Length {declared} over {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
     while chunk := response.read1(65536):
         size += len(chunk)
         if size > max_bytes:
-            raise _Refused(f"body over {max_bytes} bytes")
+            raise _TooLarge(f"body over {max_bytes} bytes")
         if time.monotonic() > deadline:
             raise _Refused("timed out reading the body")
         chunks.append(chunk)
@@ -129,6 +154,6 @@ def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: f
 
 class _Download(NamedTuple):
     url: str  # after redirects
-    kind: str  # css | font
+    kind: str  # css | font, or what the caller's Accept function named
     content_type: str
     body: bytes

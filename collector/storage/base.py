@@ -14,6 +14,9 @@ Scope = Literal["read", "write", "admin"]
 SCOPE_RANK: dict[str, int] = {"read": 1, "write": 2, "admin": 3}
 
 IpMode = Literal["full", "truncated", "off"]
+# What a replay may load from the recorded site: "proxy" (stored copies, else fetched on demand
+# through the collector), "stored" (stored copies only), "off" (nothing: not even fetched).
+ExternalAssets = Literal["proxy", "stored", "off"]
 
 
 class BrandSettings(msgspec.Struct, kw_only=True):
@@ -28,6 +31,7 @@ class BrandSettings(msgspec.Struct, kw_only=True):
     mask_all_inputs: bool = True
     block_selector: str = "[data-ct-block]"
     mask_text_selector: str = "[data-ct-mask]"
+    replay_external_assets: ExternalAssets = "proxy"
 
 
 class Brand(msgspec.Struct, kw_only=True):
