@@ -168,6 +168,7 @@ def _open_replay_resources(app: Starlette, settings: Settings, store: Store) -> 
         max_body_bytes=settings.replay_max_body_bytes,
         max_chunk_bytes=settings.replay_max_chunk_bytes,
         assets=state.assets,
+        inflight_bytes=settings.replay_inflight_bytes,
     )
     state.compactor = Compactor(
         store,

@@ -88,6 +88,12 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_int,
     ),
     Setting(
+        "replay_inflight_bytes",
+        64 * 1024 * 1024,
+        "Memory replay chunks being checked may hold, in bytes (past it: 503 and Retry-After).",
+        _positive_int,
+    ),
+    Setting(
         "replay_idle_minutes",
         30,
         "A replay with no chunk for this long has ended and is compacted.",
@@ -135,6 +141,7 @@ class Settings:
     writer_max_batch: int = 5000
     replay_max_body_bytes: int = 2 * 1024 * 1024
     replay_max_chunk_bytes: int = 16 * 1024 * 1024
+    replay_inflight_bytes: int = 64 * 1024 * 1024
     replay_idle_minutes: int = 30
     compact_interval_seconds: int = 300
     replay_assets_dir: str = "./data/replay-assets"

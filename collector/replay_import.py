@@ -13,7 +13,7 @@ from collector.compaction import compact_replay
 from collector.errors import ApiError
 from collector.ids import new_id
 from collector.replay_codec import compress_chunk
-from collector.replay_wire import ChunkIds, chunk_facts, chunk_row
+from collector.replay_wire import ChunkIds, check_events, chunk_row, import_window
 from collector.storage.base import Store
 
 CHUNK_MS = 5_000
@@ -34,6 +34,8 @@ def split_into_chunks(events_json: bytes, chunk_ms: int = CHUNK_MS) -> list[byte
         events = _raw_events.decode(events_json)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise ApiError(422, f"not an rrweb event array: {exc}") from None
+    except RecursionError:
+        raise ApiError(422, "not an rrweb event array: it nests too deep") from None
     chunks: list[list[msgspec.Raw]] = []
     chunk_start = None
     for raw in events:
@@ -41,6 +43,8 @@ def split_into_chunks(events_json: bytes, chunk_ms: int = CHUNK_MS) -> list[byte
             ts = _head.decode(raw).timestamp
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise ApiError(422, f"not an rrweb event: {exc}") from None
+        except RecursionError:
+            raise ApiError(422, "not an rrweb event: it nests too deep") from None
         if chunk_start is None or ts - chunk_start >= chunk_ms:
             chunks.append([])
             chunk_start = ts
@@ -55,7 +59,8 @@ def import_replay(store: Store, brand_id: int, events_json: bytes, now: int) -> 
         raise ApiError(422, "the recording has no events")
     replay_id, page_session_id = new_id(now), new_id(now)
     session_id, visitor_id = new_id(now), new_id(now)
-    facts = [chunk_facts(piece) for piece in pieces]
+    window = import_window(now)
+    facts = [check_events(piece, window) for piece in pieces]
     url = next((f.href for f in facts if f.href), "")
     rows = [
         chunk_row(

@@ -2,8 +2,10 @@
 
 Validation follows ``/collect`` (site key, allowed domain, DNT when the brand honours it); the
 session is the one the page's click got, so replays and clicks always agree. The events stay the
-bytes the recorder sent; once accepted they are compressed (zstd, fast level) off the event loop.
-Stylesheets and fonts the page used are fetched afterwards, in the background.
+bytes the recorder sent, checked whole before anything is stored (``replay_wire``); once accepted
+they are compressed (zstd, fast level) off the event loop. What a chunk costs in memory is
+reserved from a global budget before it is inflated (``replay_budget``): past it, 503 with
+``Retry-After``. Stylesheets and fonts the page used are fetched afterwards, in the background.
 """
 
 from __future__ import annotations
@@ -13,19 +15,23 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, NamedTuple
 
 import anyio
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
 from collector.enrich import page_url_parts
 from collector.ingest import CORS_HEADERS, Ingestor, check_page_origin, client_ip_of, read_body
+from collector.replay_budget import Busy, InflightBudget, busy_response, tune_malloc
 from collector.replay_codec import compress_chunk
 from collector.replay_wire import (
     ChunkFacts,
     ChunkIds,
     ReplayEnvelope,
-    chunk_facts,
+    check_events,
     chunk_row,
+    claimed_size,
     decode_envelope,
+    live_window,
     unwrap,
 )
 from collector.storage.base import Brand, ReplayChunk
@@ -44,12 +50,16 @@ class Prepared(NamedTuple):
     facts: ChunkFacts
 
 
-def prepare(body: bytes, max_chunk_bytes: int) -> Prepared:
-    """Unwrap and decode a chunk (CPU work: runs in a worker thread). Compression waits until
-    the chunk is accepted."""
+_NO_EVENTS = msgspec.Raw(b"[]")
+
+
+def prepare(body: bytes, max_chunk_bytes: int, now_ms: int) -> Prepared:
+    """Unwrap, decode and check a chunk (CPU work: runs in a worker thread). Compression waits
+    until the chunk is accepted."""
     envelope = decode_envelope(unwrap(body, max_chunk_bytes))
     events = bytes(envelope.e)
-    return Prepared(envelope, events, chunk_facts(events))
+    envelope.e = _NO_EVENTS  # the decompressed body goes: one copy of the events is kept
+    return Prepared(envelope, events, check_events(events, live_window(now_ms)))
 
 
 class ReplayIngestor:
@@ -59,18 +69,29 @@ class ReplayIngestor:
         max_body_bytes: int,
         max_chunk_bytes: int,
         assets: AssetCollector | None = None,
+        inflight_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.ingestor = ingestor
         self.max_body_bytes = max_body_bytes
         self.max_chunk_bytes = max_chunk_bytes
         self.assets = assets
+        self.budget = InflightBudget(inflight_bytes)
+        tune_malloc()
         # (brand, page session) -> (session, visitor): a page sends a chunk every few seconds,
         # and every chunk of it belongs to the same session.
         self._pages: OrderedDict[tuple[int, str], tuple[str, str]] = OrderedDict()
 
     async def __call__(self, request: Request) -> Response:
         body = await read_body(request, self.max_body_bytes)
-        chunk = await anyio.to_thread.run_sync(prepare, body, self.max_chunk_bytes)
+        try:
+            with self.budget.reserve(claimed_size(body, self.max_chunk_bytes)):
+                return await self._ingest(request, body)
+        except Busy as busy:
+            return busy_response(busy)
+
+    async def _ingest(self, request: Request, body: bytes) -> Response:
+        now_ms = time.time_ns() // 1_000_000
+        chunk = await anyio.to_thread.run_sync(prepare, body, self.max_chunk_bytes, now_ms)
         brand = await self.ingestor.brand_for(chunk.envelope.k)
         page_host = page_url_parts(chunk.envelope.u)[0]
         check_page_origin(brand, page_host, request.headers.get("origin"))
@@ -78,10 +99,9 @@ class ReplayIngestor:
             request.headers.get("dnt") == "1" or request.headers.get("sec-gpc") == "1"
         ):
             return Response(status_code=204, headers=CORS_HEADERS)
-        now_ms = time.time_ns() // 1_000_000
         session_id, visitor_id = await self._session(request, brand, chunk.envelope, now_ms)
-        body = await anyio.to_thread.run_sync(compress_chunk, chunk.events)
-        stored = self._row(brand, chunk, body, session_id, visitor_id, now_ms)
+        compressed = await anyio.to_thread.run_sync(compress_chunk, chunk.events)
+        stored = self._row(brand, chunk, compressed, session_id, visitor_id, now_ms)
         await self.ingestor.writer.submit([], [], [stored])
         if self.assets is not None:
             self.assets.submit(brand.id, stored.replay_id, chunk.events, stored.url)
