@@ -98,6 +98,14 @@ def _number(value: Any) -> int:
     return max(-_SAFE_INT, min(_SAFE_INT, round(value)))
 
 
+def _timestamp(event: dict[str, Any]) -> int | None:
+    """The event's timestamp; None when it is missing or not a finite number."""
+    value = event.get("timestamp")
+    if isinstance(value, float) and math.isfinite(value):
+        return _number(value)
+    return _number(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -122,12 +130,13 @@ def seed_events(events_json: bytes) -> list[dict[str, Any]]:
     events = _decode_events(events_json)
     if not events:
         return []
-    start = min(_number(e.get("timestamp")) for e in events)
+    times = [_timestamp(e) for e in events]
+    start = min((t for t in times if t is not None), default=0)
     index = NodeIndex()
     out: list[dict[str, Any]] = []
-    for event in events:
+    for event, at in zip(events, times, strict=True):
         kind, data = event.get("type"), _dict(event.get("data"))
-        ts = _number(event.get("timestamp", start)) - start
+        ts = start if at is None else at - start
         if kind == FULL_SNAPSHOT and isinstance(data.get("node"), dict):
             index.add_tree(data["node"], None)
         elif kind == INCREMENTAL:
