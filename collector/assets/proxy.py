@@ -74,10 +74,11 @@ class ViewerLinks:
     """Turns one reference of a replay (as written, and the URL it is relative to) into the
     collector link to load instead, or ``None`` (load nothing).
 
-    Kept: fragment-only references (``#id``, local to the page), ``data:`` URLs (the viewer's
-    CSP decides what they may be) and links to stored assets. A stored URL (``stored``:
-    url -> sha256) becomes a signed ``asset:`` link; another http(s) URL a signed proxy link
-    when ``external`` is true, else nothing. Other schemes: nothing.
+    Kept: fragment-only references (``#id``, local to the page) and ``data:`` URLs (the
+    viewer's CSP decides what they may be). A stored URL (``stored``: url -> sha256) or a link
+    to a stored asset (``/replay-assets/{sha256}``, in stored sheets) becomes a signed
+    ``asset:`` link, so a stored sheet's references are rewritten too; another http(s) URL a
+    signed proxy link when ``external`` is true, else nothing. Other schemes: nothing.
     """
 
     def __init__(
@@ -100,17 +101,20 @@ class ViewerLinks:
         if ref.startswith("#") or ref[:5].lower() == "data:":
             return ref or None
         if ref.startswith(ASSET_PREFIX) and is_asset_hash(ref[len(ASSET_PREFIX) :]):
-            return ref
+            return self._stored(ref[len(ASSET_PREFIX) :])  # a stored sheet's own @import
         url = _absolute(ref, base)
         if url is None:
             return None
         fragment = ref[ref.index("#") :] if "#" in ref else ""
         sha256 = self.stored.get(url)
         if sha256:
-            return self.signer.link(self.brand_id, self.expires, STORED_TARGET + sha256) + fragment
+            return self._stored(sha256) + fragment
         if not self.external:
             return None
         return self.signer.link(self.brand_id, self.expires, url) + fragment
+
+    def _stored(self, sha256: str) -> str:
+        return self.signer.link(self.brand_id, self.expires, STORED_TARGET + sha256)
 
 
 def proxied_type(header: str | None, url: str) -> tuple[str, str]:

@@ -6,11 +6,14 @@ import { $, clock, h } from './dom.js';
 // fallback content instead (an empty inline box): keep the box a canvas would have had, from its
 // width/height attributes where the browser supports typed attr(), else the default 300 x 150,
 // and keep the fallback content hidden, as a browser with scripting does.
+// For the same reason <noscript> content (and rrweb rebuilds a <script> as a <noscript>) would
+// show: hide it, as the recorded page did.
 // (insertRule takes one rule per string.)
-const CANVAS_RULES = [
+const SCRIPTLESS_RULES = [
   'canvas { display: inline-block; width: 300px; height: 150px; overflow: hidden; ' +
     'width: attr(width px, 300px); height: attr(height px, 150px); }',
   'canvas > * { display: none !important; }',
+  'noscript { display: none !important; }',
 ];
 
 export const SPEEDS = [1, 2, 4, 8];
@@ -47,7 +50,7 @@ export class Player {
       showWarning: false,
       mouseTail: { strokeStyle: 'rgba(200, 80, 43, 0.45)', lineWidth: 2, duration: 600 },
       UNSAFE_replayCanvas: false,
-      insertStyleRules: CANVAS_RULES,
+      insertStyleRules: SCRIPTLESS_RULES,
     });
     this.replayer = replayer;
     const meta = replayer.getMetaData();
