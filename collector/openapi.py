@@ -9,6 +9,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
+from collector.api_brands import MAX_SELECTOR_LENGTH
+from collector.api_clicks import MAX_PAGE
+from collector.params import INT64_MAX, INT64_MIN, LAST_SHOWN_MS
+from collector.share import MAX_SECONDS
 from collector.storage.base import SORT_COLUMNS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -26,7 +30,17 @@ def _param(name: str, description: str, schema: dict[str, Any], where: str = "qu
 
 _STR = {"type": "string"}
 _INT = {"type": "integer"}
-_BRAND = _param("brand", "Brand id.", _INT, "path")
+_NULLABLE_STR = {"type": "string", "nullable": True}
+_NULLABLE_INT = {"type": "integer", "nullable": True}
+_INT64 = {"type": "integer", "minimum": INT64_MIN, "maximum": INT64_MAX}
+# Times outside years 1..9999 (stored by an older version or another writer) show as null.
+_TIME = {"type": "string", "format": "date-time", "nullable": True}
+_BRAND = _param(
+    "brand",
+    "Brand id (ASCII digits).",
+    {"type": "integer", "minimum": 1, "maximum": INT64_MAX},
+    "path",
+)
 
 
 def _errors(*codes: int) -> dict[str, Any]:
@@ -55,9 +69,13 @@ def _ok(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any
 
 
 _CLICK_FILTERS = [
-    _param("page", "Page number, from 1.", _INT),
-    _param("per_page", "Ignored: the page size is always 30.", _INT),
-    _param("funnel_id", "Only clicks of this funnel.", _INT),
+    _param("page", "Page number, from 1.", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+    _param(
+        "per_page",
+        "Ignored: the page size is always 30.",
+        {"type": "integer", "minimum": 0, "maximum": INT64_MAX},
+    ),
+    _param("funnel_id", "Only clicks of this funnel.", _INT64),
     _param("url", "Partial, case-insensitive match on the page URL.", _STR),
     _param("sub1", "Sub ID 1 (the sub1 tracking parameter).", _STR),
     _param("visit_id", "The visit tracking id (visitor id).", _STR),
@@ -77,9 +95,12 @@ _EVENT = {
     "type": "object",
     "properties": {
         "type": _STR,
-        "url": _STR,
-        "timestamp": {"type": "string", "format": "date-time"},
-        "data": {"type": "object"},
+        "url": _NULLABLE_STR,
+        "timestamp": _TIME,
+        "data": {
+            "nullable": True,
+            "description": "as sent; null when the stored data cannot be shown",
+        },
     },
 }
 
@@ -99,23 +120,49 @@ _CLICK = {
         "affiliate": {"type": "string", "nullable": True},
         "merchant": {"type": "object", "nullable": True},
         "events": {"type": "array", "items": _EVENT},
-        "created_at": {"type": "string", "format": "date-time"},
+        "created_at": _TIME,
         "visitor_id": _STR,
+        "trigger": _STR,
+        "external_id": _NULLABLE_STR,
+        **{f"sub{n}": _NULLABLE_STR for n in range(1, 6)},
+        "utm": {
+            "type": "object",
+            "properties": {
+                k: _NULLABLE_STR for k in ("source", "medium", "campaign", "term", "content")
+            },
+        },
+        "ad_click": {
+            "type": "object",
+            "nullable": True,
+            "properties": {"network": _NULLABLE_STR, "id": _STR},
+        },
+        "query": {"type": "object", "additionalProperties": _STR},
         "referrer": {"type": "object"},
         "geo": {"type": "object"},
         "device": {"type": "object"},
         "os": {"type": "object"},
         "browser": {"type": "object"},
+        "language": _NULLABLE_STR,
+        "viewport": {
+            "type": "object",
+            "properties": {"width": _NULLABLE_INT, "height": _NULLABLE_INT},
+        },
         "is_bot": {"type": "boolean"},
     },
+}
+_SELECTOR = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_SELECTOR_LENGTH,
+    "description": "a CSS selector list element.matches() accepts",
 }
 
 
 _BRAND_PATCH = {
     "type": "object",
     "properties": {
-        "name": _STR,
-        "domains": {"type": "array", "items": _STR},
+        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "domains": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 253}},
         "settings": {
             "type": "object",
             "properties": {
@@ -123,11 +170,11 @@ _BRAND_PATCH = {
                 "ip_mode": {"type": "string", "enum": ["full", "truncated", "off"]},
                 "cookieless": {"type": "boolean"},
                 "respect_dnt": {"type": "boolean"},
-                "retention_days": _INT,
-                "short_domain": _STR,
+                "retention_days": {"type": "integer", "minimum": 1, "maximum": 3650},
+                "short_domain": {"type": "string", "maxLength": 253, "nullable": True},
                 "mask_all_inputs": {"type": "boolean"},
-                "block_selector": _STR,
-                "mask_text_selector": _STR,
+                "block_selector": _SELECTOR,
+                "mask_text_selector": _SELECTOR,
             },
         },
     },
@@ -155,12 +202,12 @@ _REPLAY = {
         "session_id": _STR,
         "page_session_id": _STR,
         "url": _STR,
-        "duration_ms": _INT,
-        "viewport_width": _INT,
-        "viewport_height": _INT,
+        "duration_ms": _NULLABLE_INT,
+        "viewport_width": _NULLABLE_INT,
+        "viewport_height": _NULLABLE_INT,
         "events": {"type": "array", "items": _REPLAY_EVENT},
         "size": {"type": "object", "properties": {"raw_bytes": _INT, "stored_bytes": _INT}},
-        "started_at": _STR,
+        "started_at": _TIME,
         "visitor_id": _STR,
     },
 }
@@ -187,9 +234,17 @@ def _replay_paths(brand: str) -> dict[str, Any]:
                 "parameters": [
                     _BRAND,
                     _REPLAY_ID,
-                    _param("format", "seed (default) or rrweb", _STR),
-                    _param("since_ms", "rrweb: start at the seek point before this ms", _INT),
-                    _param("assets", "rrweb: `stored` points styles and fonts at copies", _STR),
+                    _param("format", "seed (default) or rrweb", {"enum": ["seed", "rrweb"]}),
+                    _param(
+                        "since_ms",
+                        "rrweb: start at the seek point before this ms",
+                        {"type": "integer", "minimum": 0, "maximum": LAST_SHOWN_MS},
+                    ),
+                    _param(
+                        "assets",
+                        "rrweb: `stored` points styles and fonts at copies",
+                        {"enum": ["original", "stored"]},
+                    ),
                 ],
                 "responses": {"200": _ok("The replay", _REPLAY), **_errors(401, 403, 404, 422)},
             }
@@ -201,7 +256,16 @@ def _replay_paths(brand: str) -> dict[str, Any]:
                 "requestBody": {
                     "content": {
                         "application/json": {
-                            "schema": {"type": "object", "properties": {"expires_in": _INT}}
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "expires_in": {
+                                        "type": "integer",
+                                        "minimum": 60,
+                                        "maximum": MAX_SECONDS,
+                                    }
+                                },
+                            }
                         }
                     }
                 },
@@ -314,10 +378,10 @@ def build_spec() -> dict[str, Any]:
                     },
                 }
             },
-            f"{brand}/clicks/session/{{sessionId}}": {
+            f"{brand}/clicks/session/{{session_id}}": {
                 "get": {
                     "summary": "A session: geo data, its events in order, its domains",
-                    "parameters": [_BRAND, _param("sessionId", "The session id.", _STR, "path")],
+                    "parameters": [_BRAND, _param("session_id", "The session id.", _STR, "path")],
                     "responses": {
                         "200": _ok(
                             "The session",
