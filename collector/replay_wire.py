@@ -33,11 +33,14 @@ IMPORT_EARLIEST_MS = 946_684_800_000  # 2000-01-01: an imported recording may be
 
 _Id = Annotated[str, msgspec.Meta(pattern="^[0-7][0-9a-hjkmnp-tv-z]{25}$")]  # ids.is_valid_id
 _Pixels = Annotated[int, msgspec.Meta(ge=0, le=MAX_VIEWPORT)]
-# A number literal too big for a store (or for msgspec, 1e400) outside strings; strings are
-# blanked first. The look-behind keeps a fraction's digits (0.000...1) from counting.
+# A number literal too big for a store (or for msgspec, 1e400) outside strings: more than
+# MAX_DIGITS digits before its point, or a 3-digit exponent. A translated copy (digits as 0)
+# finds candidates at memchr speed; only then are strings blanked and the literal looked for
+# (the look-behind keeps a fraction's digits, 0.000...1, from counting).
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789E", b"000000000e")
+_BIG_MARKS = (b"0" * (MAX_DIGITS + 1), b"0e000", b"0e+000", b"0e-000")
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_BIG_NUMBER = re.compile(rb"(?<![\d.])\d{%d,}|[eE][-+]?\d{3,}" % (MAX_DIGITS + 1))
-_MAYBE_BIG = re.compile(rb"\d{%d}|[eE][-+]?\d{3}" % (MAX_DIGITS + 1))
+_BIG_NUMBER = re.compile(rb"(?<![\d.])\d{%d,}|\d[eE][-+]?\d{3,}" % (MAX_DIGITS + 1))
 
 
 class TimeWindow(NamedTuple):
@@ -191,12 +194,17 @@ def check_events(events_json: bytes | msgspec.Raw, window: TimeWindow) -> ChunkF
 
 
 def _big_number_at(events_json: bytes | msgspec.Raw) -> bool:
-    """Whether a number literal (outside strings) has more than MAX_DIGITS digits before its
-    point or a three-digit exponent. Strings are blanked only when a cheap look finds one."""
-    data = memoryview(events_json)
-    if _MAYBE_BIG.search(data) is None:
+    """Whether a number literal outside strings is too big (see ``_BIG_MARKS``)."""
+    data = bytes(events_json)
+    if not _has_big_mark(data):
         return False
-    return _BIG_NUMBER.search(_STRING.sub(b'""', data)) is not None
+    outside = _STRING.sub(b'""', data)
+    return _has_big_mark(outside) and _BIG_NUMBER.search(outside) is not None
+
+
+def _has_big_mark(data: bytes) -> bool:
+    marked = data.translate(_DIGITS_AS_ZERO)
+    return any(mark in marked for mark in _BIG_MARKS)
 
 
 def _number_problem(event: msgspec.Raw) -> str | None:
