@@ -41,7 +41,8 @@ class Loader extends ResourceLoader {
  * beacon: 'ok' | 'refuse' (returns false) | 'throw' | 'missing'.
  * fetchPost: 'ok' | 'throw' | 'reject' for POST /collect through fetch.
  * replayStatus: the status answered to POST /collect/replay through fetch, or 'reject', or
- *   'hang' (never answered).
+ *   'hang' (never answered), or a function of the number of chunks sent so far giving
+ *   {status, headers} (header names in lower case).
  * gzip: give the page CompressionStream and Response (Node's), as browsers have them.
  */
 export async function open({
@@ -116,6 +117,11 @@ export async function open({
           page.replayRaw.push({ via: 'fetch', url: u, body: opts.body, keepalive: opts.keepalive, opts });
           if (replayStatus === 'reject') return Promise.reject(new w.TypeError('Failed to fetch'));
           if (replayStatus === 'hang') return new Promise(() => {});
+          if (typeof replayStatus === 'function') {
+            const { status, headers = {} } = replayStatus(page.replayRaw.length);
+            const get = (k) => headers[k.toLowerCase()] ?? null;
+            return Promise.resolve({ ok: status < 300, status, headers: { get } });
+          }
           return Promise.resolve({ ok: replayStatus < 300, status: replayStatus });
         }
         if (opts.method === 'POST') {

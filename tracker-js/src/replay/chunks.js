@@ -2,7 +2,7 @@
 // {k, r, p, v?, s?, q, u, e} of docs/REPLAY.md. In the page's life a chunk is gzipped
 // (CompressionStream) and sent with fetch; during unload it goes uncompressed and synchronously
 // with sendBeacon, as compression is asynchronous and would not finish.
-import { warn } from '../guard.js';
+import { guard, warn } from '../guard.js';
 import { newId } from '../ids.js';
 
 // Flush when the buffered events' JSON passes this (characters): kept under the keepalive quota,
@@ -11,6 +11,7 @@ const MAX_JSON = 6e4;
 const KEEPALIVE = 6e4; // keepalive bodies share a 64 KiB quota per page: only small ones use it
 const MAX_PENDING = 4; // live sends in flight; beyond that the network cannot keep up: give up
 const MAX_FAILS = 3; // failed sends in a row before giving up
+const MAX_WAITS = 10; // "retry later" answers in a row before giving up
 
 // R: window.clicktrail._r ({a, k, p(), i(t0, t1), m}); onDead: called once when sending gives up.
 export function chunks(R, onDead) {
@@ -22,6 +23,9 @@ export function chunks(R, onDead) {
   let t0, t1; // time of the first and last buffered event
   const unacked = new Set(); // chunks sent in the page's life and not answered yet (their JSON)
   let fails = 0;
+  let waits = 0;
+  let until = 0; // the collector asked for no live send before this time (Retry-After)
+  let held = []; // chunks it asked to have again then (their JSON; still unacked)
   let dead;
 
   const c = {
@@ -50,7 +54,8 @@ export function chunks(R, onDead) {
         // (the collector keeps one copy of a chunk) before the rest.
         unacked.forEach(beacon);
         unacked.clear();
-      }
+        held = [];
+      } else if (Date.now() < until) return; // keep buffering until the collector is ready
       if (!buf.length) return;
       const { v, s } = R.i(t0, t1);
       const head = JSON.stringify({ k: R.k, r, p: R.p(), v, s, q: q++, u });
@@ -95,7 +100,10 @@ export function chunks(R, onDead) {
         const b = blob(body);
         return fetch(url(), { method: 'POST', body: b, keepalive: b.size < KEEPALIVE }).then(
           (res) => {
+            const wait = retryAfter(res);
+            if (wait) return later(json, wait);
             unacked.delete(json);
+            waits = 0;
             // 4xx: unknown site, domain not allowed, chunk refused: sending more will not help.
             if (res.status >= 400 && res.status < 500) return die('replay ' + res.status);
             fails = res.ok ? 0 : fails + 1;
@@ -107,6 +115,23 @@ export function chunks(R, onDead) {
           },
         );
       });
+  }
+
+  // 429/503 with Retry-After: the chunk stays queued (and unacked, so a hidden page still
+  // beacons it) and nothing else is sent until then; then it goes again, with the buffer.
+  function later(json, wait) {
+    if (++waits > MAX_WAITS) return die('replay busy');
+    held.push(json);
+    until = Date.now() + wait;
+    setTimeout(
+      guard(() => {
+        const again = held;
+        held = [];
+        again.forEach((j) => unacked.has(j) && (unacked.delete(j), live(j)));
+        c.flush();
+      }),
+      wait,
+    );
   }
 
   function die(e) {
@@ -121,6 +146,16 @@ export function chunks(R, onDead) {
 
   c.reset();
   return c;
+}
+
+// How long the collector asked to wait (429/503 with Retry-After, seconds or a date), in ms
+// within 1..60 s; 0 when it did not ask.
+function retryAfter(res) {
+  if (res.status != 429 && res.status != 503) return 0;
+  const h = res.headers && res.headers.get('retry-after');
+  if (!h) return 0;
+  const ms = isNaN(h) ? Date.parse(h) - Date.now() : h * 1e3;
+  return ms == ms ? Math.min(6e4, Math.max(1e3, ms)) : 0;
 }
 
 // The gzip bytes of a string, or the string itself where CompressionStream is missing.
