@@ -5,7 +5,7 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TRACKER := collector/static/t.js
 VIEWER  := collector/static/replay-viewer/viewer.js
 
-.PHONY: run test install install-test build chromium wrk lint bench bench-smoke clean
+.PHONY: run test install install-test build chromium wrk lint bench bench-smoke fuzz clean
 
 run: install build
 	$(VENV)/bin/clicktrail demo
@@ -47,6 +47,10 @@ replay-viewer/node_modules/.installed: replay-viewer/package.json replay-viewer/
 
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+# Schemathesis at length: 200 cases per operation and way, randomised (docs/SECURITY.md).
+fuzz: install-test
+	CLICKTRAIL_FUZZ_EXAMPLES=200 $(PY) -m pytest tests/test_api_fuzz.py -q -s -p no:cacheprovider
 
 lint: install-test
 	$(VENV)/bin/ruff check collector tests e2e bench
