@@ -133,10 +133,16 @@ def _accepted_type(header: str | None, url: str) -> tuple[str, str]:
     raise _WrongType(f"content type {media or 'missing'!r} is neither CSS nor a font")
 
 
+def _declared_length(response: http.client.HTTPResponse) -> int | None:
+    """Content-Length as sent, when it is ASCII digits ("²".isdigit() is true too)."""
+    declared = response.getheader("Content-Length", "").strip()
+    return int(declared) if declared.isascii() and declared.isdigit() else None
+
+
 def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: float) -> bytes:
     """The body, or :class:`_Refused` past ``max_bytes``, past ``deadline`` or when cut short."""
-    declared = response.getheader("Content-Length", "")
-    if declared.strip().isdigit() and int(declared) > max_bytes:
+    declared = _declared_length(response)
+    if declared is not None and declared > max_bytes:
         raise _TooLarge(f"Content-Length {declared} over {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
@@ -147,7 +153,7 @@ def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: f
         if time.monotonic() > deadline:
             raise _Refused("timed out reading the body")
         chunks.append(chunk)
-    if declared.strip().isdigit() and size != int(declared):
+    if declared is not None and size != declared:
         raise _Refused("body shorter than its Content-Length")
     return b"".join(chunks)
 
