@@ -4,7 +4,9 @@ A replay chunk inflates up to ``replay_max_chunk_bytes`` (16 MiB) from a body a 
 times smaller, and checking it makes copies. Each request reserves what its chunk will cost
 (the size its gzip trailer claims, times :data:`COPIES`) before inflating it; past the budget
 it is answered 503 with ``Retry-After`` and nothing is inflated. A chunk bigger than the whole
-budget is taken when nothing else is in flight, alone.
+budget is taken when nothing else is in flight, alone. The compressed body is reserved too while
+it arrives (its Content-Length, or the body limit when none is sent), so many slow uploads at
+once cannot hold more than the budget either.
 
 Freed memory must go back to the system, or a burst leaves the process at its peak for good:
 glibc serves big blocks from per-thread arenas once its dynamic mmap threshold has grown (it
@@ -93,10 +95,10 @@ class InflightBudget:
         self._freed_since_trim = 0
 
     @contextmanager
-    def reserve(self, chunk_bytes: int) -> Iterator[None]:
-        """Hold what a chunk of ``chunk_bytes`` costs while the block runs; 503 when the
-        budget cannot take it now."""
-        cost = chunk_bytes * COPIES
+    def reserve(self, chunk_bytes: int, copies: int = COPIES) -> Iterator[None]:
+        """Hold what a chunk of ``chunk_bytes`` costs (``copies`` of it) while the block runs;
+        503 when the budget cannot take it now."""
+        cost = chunk_bytes * copies
         if self.requests and self.reserved + cost > self.limit:
             raise Busy(
                 f"the collector is busy with {self.reserved} bytes of replay chunks; send this"

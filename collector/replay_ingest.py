@@ -82,12 +82,20 @@ class ReplayIngestor:
         self._pages: OrderedDict[tuple[int, str], tuple[str, str]] = OrderedDict()
 
     async def __call__(self, request: Request) -> Response:
-        body = await read_body(request, self.max_body_bytes)
         try:
+            with self.budget.reserve(self._arriving_bytes(request), copies=1):
+                body = await read_body(request, self.max_body_bytes)
             with self.budget.reserve(claimed_size(body, self.max_chunk_bytes)):
                 return await self._ingest(request, body)
         except Busy as busy:
             return busy_response(busy)
+
+    def _arriving_bytes(self, request: Request) -> int:
+        """What the body will hold once read: its Content-Length, or the limit when unknown."""
+        declared = request.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit():
+            return min(int(declared), self.max_body_bytes)
+        return self.max_body_bytes
 
     async def _ingest(self, request: Request, body: bytes) -> Response:
         now_ms = time.time_ns() // 1_000_000

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -199,3 +202,47 @@ def test_a_good_chunk_after_hostile_ones_is_stored_and_reads_back(kit):
     assert _post(kit, gzip.compress(json.dumps(envelope).encode())).status_code == 204
     rrweb = kit.api(f"/replays/{envelope['r']}", format="rrweb")
     assert rrweb.json() == checkout_recording(t0)
+
+
+@pytest.fixture
+def small_budget_kit(store, testdata_dir, tmp_path):
+    """A collector whose replay budget holds two 2 MB bodies and no more."""
+    from tests.appkit import geoip_settings, run_kit
+
+    settings = geoip_settings(
+        testdata_dir,
+        replay_assets_dir=str(tmp_path / "assets"),
+        replay_inflight_bytes=4_500_000,
+    )
+    yield from run_kit(store, settings)
+
+
+def _start_slow_upload(url: str, length: int) -> socket.socket:
+    """A socket that sent the head of a POST and only the first bytes of its body."""
+    parts = urlsplit(url)
+    conn = socket.create_connection((parts.hostname, parts.port), timeout=10)
+    head = (
+        f"POST /collect/replay HTTP/1.1\r\nHost: {parts.netloc}\r\n"
+        f"Content-Type: text/plain\r\nContent-Length: {length}\r\n\r\n"
+    )
+    conn.sendall(head.encode() + b'{"k": "')
+    return conn
+
+
+def test_slow_uploads_hold_the_budget_and_past_it_a_body_is_503_before_it_is_read(
+    small_budget_kit,
+):
+    kit = small_budget_kit
+    slow = [_start_slow_upload(kit.url, 2_000_000) for _ in range(2)]
+    time.sleep(0.5)  # both are reading their bodies now
+    third = _start_slow_upload(kit.url, 2_000_000)
+    try:
+        answer = third.recv(65536).decode("latin-1")
+        assert answer.startswith("HTTP/1.1 503"), answer
+        assert "retry-after: 5" in answer.lower()
+    finally:
+        for conn in [*slow, third]:
+            conn.close()
+    time.sleep(0.5)
+    envelope = _envelope(kit, checkout_recording(now_ms()))
+    assert _post(kit, json.dumps(envelope).encode()).status_code == 204
