@@ -627,6 +627,31 @@ def test_collector_drops_chunks_when_its_queue_is_full(
     assert calls == ["first"]
 
 
+def test_collector_bounds_the_bytes_it_holds_and_skips_oversized_chunks(
+    site: Site, store: AssetStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    site.routes["/site.css"] = Route(b"p{}", CSS_TYPE)
+    calls: list[str] = []
+    chunk = chunk_with_assets(site)
+    collector = AssetCollector(
+        fetcher_for(store),
+        lambda b, r, m: calls.append(r),
+        max_queued_bytes=2 * len(chunk),
+        max_chunk_bytes=len(chunk),
+    )
+    with caplog.at_level(logging.WARNING, logger="clicktrail.assets"):
+        for replay in ("first", "second", "third"):
+            collector.submit(1, replay, chunk, PAGE)
+        collector.submit(1, "huge", chunk + b" ", PAGE)
+    assert caplog.text.count("holds too much") == 2
+    collector.start()
+    assert collector.wait_idle(10)
+    collector.submit(1, "after", chunk, PAGE)  # what was processed no longer counts
+    assert collector.wait_idle(10)
+    assert collector.stop(10)
+    assert sorted(calls) == ["after", "first", "second"]
+
+
 def test_collector_stop_drains_the_queue(site: Site, store: AssetStore) -> None:
     site.routes["/site.css"] = Route(b"p{}", CSS_TYPE, delay_s=0.2)
     calls: list[str] = []

@@ -65,7 +65,9 @@ class _SnapshotMemo:
 class AssetCollector:
     """Fetches the assets of stored replay chunks in background threads.
 
-    :meth:`submit` never blocks: when the queue is full the chunk's assets are skipped (logged).
+    :meth:`submit` never blocks: when the queue is full, or holds ``max_queued_bytes`` of chunks
+    already, the chunk's assets are skipped (logged); so are those of a chunk over
+    ``max_chunk_bytes`` (scanning decodes it whole). The viewer's proxy serves what was skipped.
     For each chunk, at most ``max_urls`` URLs are fetched and ``link(brand_id, replay_id,
     {url: sha256})`` is called, from a worker thread, with those that were stored. A chunk with
     URLs is fetched only when ``wanted(brand_id)`` (the brand's ``replay_external_assets`` is not
@@ -79,6 +81,8 @@ class AssetCollector:
         workers: int = 2,
         *,
         queue_size: int = 1000,
+        max_queued_bytes: int = 32 * 1024 * 1024,
+        max_chunk_bytes: int = 8 * 1024 * 1024,
         max_urls: int = 64,
         wanted: Wanted = lambda brand_id: True,
     ) -> None:
@@ -87,6 +91,9 @@ class AssetCollector:
         self.wanted = wanted
         self.workers = workers
         self.max_urls = max_urls
+        self.max_queued_bytes = max_queued_bytes
+        self.max_chunk_bytes = max_chunk_bytes
+        self._queued_bytes = 0
         self._queue: queue.Queue[_Job | object] = queue.Queue(maxsize=queue_size)
         self._threads: list[threading.Thread] = []
         self._pending = 0
@@ -121,9 +128,13 @@ class AssetCollector:
 
     def submit(self, brand_id: int, replay_id: str, events_json: bytes, page_url: str) -> None:
         """Queue a stored chunk (before :meth:`start` too); returns at once."""
+        size = len(events_json)
         with self._idle:
             if self._stopped:
                 log.warning("asset collector stopped; assets of replay %s skipped", replay_id)
+                return
+            if size > self.max_chunk_bytes or self._queued_bytes + size > self.max_queued_bytes:
+                log.warning("asset queue holds too much; assets of replay %s skipped", replay_id)
                 return
             try:
                 self._queue.put_nowait(_Job(brand_id, replay_id, events_json, page_url))
@@ -131,15 +142,17 @@ class AssetCollector:
                 log.warning("asset queue full; assets of replay %s skipped", replay_id)
                 return
             self._pending += 1
+            self._queued_bytes += size
 
     def wait_idle(self, timeout: float = 10.0) -> bool:
         """Wait until every submitted chunk is processed; ``False`` on timeout."""
         with self._idle:
             return self._idle.wait_for(lambda: self._pending == 0, timeout)
 
-    def _done(self) -> None:
+    def _done(self, job: _Job) -> None:
         with self._idle:
             self._pending -= 1
+            self._queued_bytes -= len(job.events_json)
             if self._pending == 0:
                 self._idle.notify_all()
 
@@ -150,7 +163,7 @@ class AssetCollector:
             except Exception:
                 log.exception("assets of replay %s failed", getattr(job, "replay_id", "?"))
             finally:
-                self._done()
+                self._done(job)  # type: ignore[arg-type]
 
     def _urls(self, job: _Job) -> list[str]:
         """The chunk's asset URLs; a page's full snapshot is scanned once per few minutes."""
@@ -164,8 +177,10 @@ class AssetCollector:
         return urls
 
     def _process(self, job: _Job) -> None:
+        if not self.wanted(job.brand_id):
+            return
         urls = self._urls(job)
-        if not urls or not self.wanted(job.brand_id):
+        if not urls:
             return
         if len(urls) > self.max_urls:
             log.info(
