@@ -531,6 +531,10 @@ def print_ingest(results: dict, seconds: float, connections: int) -> None:
 # --- 3. seeking -----------------------------------------------------------------------------------
 
 
+def has_incremental_events(events_json: bytes) -> bool:
+    return any(event["type"] == 3 for event in json.loads(events_json))
+
+
 def long_replay(events_json: bytes, minutes: float, checkout_ms: int) -> bytes:
     """``minutes`` of activity: the recording's first Meta + FullSnapshot, then its incremental
     events over and over with shifted timestamps, and a Meta + FullSnapshot checkout every
@@ -812,7 +816,11 @@ def main() -> None:
                         sources[row.name] = rrweb_events(bench, replay_id)
             if "seeking" in parts:
                 chosen = {k: v for k, v in sources.items() if k in recordings}
-                recorded = {k: v for k, v in sources.items() if k not in recordings}
+                recorded = {
+                    k: v
+                    for k, v in sources.items()
+                    if k not in recordings and has_incremental_events(v)
+                }  # a short visit on a busy machine may end before any incremental event
                 if recorded:  # the heaviest page recorded here: the largest snapshot to rebuild
                     heaviest = max(recorded, key=lambda k: len(recorded[k]))
                     chosen[heaviest] = recorded[heaviest]
