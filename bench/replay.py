@@ -473,9 +473,17 @@ def start_bare(work: Path) -> tuple[subprocess.Popen, int]:
     raise RuntimeError((work / "bare.log").read_text())
 
 
+def as_of_now(events_json: bytes) -> bytes:
+    """The recording moved in time to end now: live ingest takes only recent timestamps."""
+    events = json.loads(events_json)
+    shift = _now_ms() - max(event["timestamp"] for event in events)
+    moved = [{**event, "timestamp": event["timestamp"] + shift} for event in events]
+    return json.dumps(moved, separators=(",", ":")).encode()
+
+
 def ingest(bench: Bench, sources: list[bytes], seconds: float, connections: int) -> dict:
     """{"bare": stats, "clicktrail": stats} for the same load, one after the other."""
-    recordings = [[deflate_tail(c) for c in split_into_chunks(s)] for s in sources]
+    recordings = [[deflate_tail(c) for c in split_into_chunks(as_of_now(s))] for s in sources]
     # a collector of its own, on a database of its own, as `clicktrail serve` runs it
     database = f"sqlite:///{bench.work}/ingest.db"
     brand = clicktrail_cli("brands", "create", "ingest", "--domain", "localhost", database=database)
@@ -838,6 +846,8 @@ def main() -> None:
                 bench, list(sources.values()), options.ingest_seconds, options.connections
             )
             print_ingest(results, options.ingest_seconds, options.connections)
+            if results["clicktrail"]["errors"]:
+                sys.exit("the collector refused replay chunks a recorder sends")
     finally:
         bench.store.close()
         api.close()
