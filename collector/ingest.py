@@ -23,6 +23,7 @@ from collector.errors import ApiError, error_body
 from collector.geo import GeoInfo, GeoResolver
 from collector.jsonbounds import decode_error_text
 from collector.netaddr import client_ip
+from collector.params import content_length
 from collector.sessions import CookielessVisitors, SessionAssigner
 from collector.storage.base import Brand, Click, Store
 from collector.useragent import parse_user_agent
@@ -55,9 +56,8 @@ def _too_large(limit: int) -> ApiError:
 
 def _declared_over(declared: str | None, limit: int) -> bool:
     """True when a Content-Length header (ASCII digits only: "²".isdigit() too) passes limit."""
-    return (
-        declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit
-    )
+    length = content_length(declared)
+    return length is not None and length > limit
 
 
 async def read_body(request: Request, limit: int) -> bytes:

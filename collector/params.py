@@ -53,6 +53,11 @@ def parse_int(value: str, minimum: int = INT64_MIN, maximum: int = INT64_MAX) ->
     return number if minimum <= number <= maximum else None
 
 
+def content_length(value: str | None) -> int | None:
+    """A Content-Length header's value when it is ASCII digits within int64, else None."""
+    return parse_int(value.strip(), minimum=0) if value else None
+
+
 def integer(
     params: QueryParams,
     name: str,

@@ -23,9 +23,7 @@ import platform
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from starlette.responses import Response
-
-from collector.errors import ApiError, error_response
+from collector.errors import ApiError
 
 log = logging.getLogger("clicktrail")
 
@@ -71,18 +69,15 @@ def trim_malloc() -> None:
 
 
 class Busy(ApiError):
-    """The budget cannot take a chunk now: 503, to be sent again after ``Retry-After``."""
+    """The budget cannot take a chunk now: 503, to be sent again after ``Retry-After`` (exposed,
+    so the recorder's cross-origin fetch may read it)."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(503, message)
-
-
-def busy_response(error: Busy) -> Response:
-    """The 503 in the error shape, with a ``Retry-After`` the recorder's fetch may read."""
-    response = error_response(error)
-    response.headers["Retry-After"] = str(RETRY_AFTER_S)
-    response.headers["Access-Control-Expose-Headers"] = "Retry-After"
-    return response
+        headers = {
+            "Retry-After": str(RETRY_AFTER_S),
+            "Access-Control-Expose-Headers": "Retry-After",
+        }
+        super().__init__(503, message, headers=headers)
 
 
 class InflightBudget:

@@ -21,7 +21,8 @@ from starlette.responses import Response
 
 from collector.enrich import page_url_parts
 from collector.ingest import CORS_HEADERS, Ingestor, check_page_origin, client_ip_of, read_body
-from collector.replay_budget import Busy, InflightBudget, busy_response, tune_malloc
+from collector.params import content_length
+from collector.replay_budget import InflightBudget, tune_malloc
 from collector.replay_codec import compress_chunk
 from collector.replay_wire import (
     ChunkFacts,
@@ -82,20 +83,16 @@ class ReplayIngestor:
         self._pages: OrderedDict[tuple[int, str], tuple[str, str]] = OrderedDict()
 
     async def __call__(self, request: Request) -> Response:
-        try:
-            with self.budget.reserve(self._arriving_bytes(request), copies=1):
-                body = await read_body(request, self.max_body_bytes)
-            with self.budget.reserve(claimed_size(body, self.max_chunk_bytes)):
-                return await self._ingest(request, body)
-        except Busy as busy:
-            return busy_response(busy)
+        """204 once stored; past the memory budget, 503 with ``Retry-After`` (``Busy``)."""
+        with self.budget.reserve(self._arriving_bytes(request), copies=1):
+            body = await read_body(request, self.max_body_bytes)
+        with self.budget.reserve(claimed_size(body, self.max_chunk_bytes)):
+            return await self._ingest(request, body)
 
     def _arriving_bytes(self, request: Request) -> int:
         """What the body will hold once read: its Content-Length, or the limit when unknown."""
-        declared = request.headers.get("content-length", "")
-        if declared.isascii() and declared.isdigit():
-            return min(int(declared), self.max_body_bytes)
-        return self.max_body_bytes
+        declared = content_length(request.headers.get("content-length"))
+        return self.max_body_bytes if declared is None else min(declared, self.max_body_bytes)
 
     async def _ingest(self, request: Request, body: bytes) -> Response:
         now_ms = time.time_ns() // 1_000_000

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from collector.assets.css import MAX_URL_LENGTH
 from collector.assets.store import _CONTENT_TYPE_RE
+from collector.params import content_length
 
 FONT_TYPES = frozenset(
     {
@@ -133,15 +134,9 @@ def _accepted_type(header: str | None, url: str) -> tuple[str, str]:
     raise _WrongType(f"content type {media or 'missing'!r} is neither CSS nor a font")
 
 
-def _declared_length(response: http.client.HTTPResponse) -> int | None:
-    """Content-Length as sent, when it is ASCII digits ("²".isdigit() is true too)."""
-    declared = response.getheader("Content-Length", "").strip()
-    return int(declared) if declared.isascii() and declared.isdigit() else None
-
-
 def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: float) -> bytes:
     """The body, or :class:`_Refused` past ``max_bytes``, past ``deadline`` or when cut short."""
-    declared = _declared_length(response)
+    declared = content_length(response.getheader("Content-Length"))
     if declared is not None and declared > max_bytes:
         raise _TooLarge(f"Content-Length {declared} over {max_bytes} bytes")
     chunks: list[bytes] = []
