@@ -21,11 +21,12 @@ from collections.abc import Iterator
 
 import msgspec
 
+from collector.utf8 import SURROGATE_ESCAPE
+
 _ESCAPE = re.compile(rb"\\.", re.S)
 _NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
 # Opening brackets count 2 and closing ones 0: the running sum minus the position is the depth.
 _STEPS = bytes.maketrans(b"{[}]", b"\x02\x02\x00\x00")
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 WINDOW = 1 << 20  # bytes scanned at a time: the copies a check makes stay this small
@@ -74,7 +75,8 @@ def nesting_depth(raw: bytes | memoryview) -> int:
     return depth.peak
 
 
-def _within_depth(raw: bytes, max_depth: int) -> bool:
+def within_depth(raw: bytes, max_depth: int) -> bool:
+    """Whether JSON ``raw`` nests at most ``max_depth`` levels (a bracket count settles most)."""
     if raw.count(b"{") + raw.count(b"[") <= max_depth:
         return True
     return nesting_depth(raw) <= max_depth
@@ -97,13 +99,13 @@ def json_problem(raw: bytes | msgspec.Raw, max_depth: int) -> str | None:
     """Why valid-looking raw JSON may not be stored, or None when it may: nested deeper than
     ``max_depth``, invalid UTF-8, or an escaped lone surrogate (not text in any encoding)."""
     data = raw if isinstance(raw, bytes) else bytes(raw)
-    if not _within_depth(data, max_depth):
+    if not within_depth(data, max_depth):
         return f"nests deeper than {max_depth} levels"
     if not data.isascii():
         problem = _utf8_problem(data)
         if problem is not None:
             return problem
-    if _SURROGATE_ESCAPE.search(data) is not None:
+    if SURROGATE_ESCAPE.search(data) is not None:
         try:
             msgspec.json.decode(data)
         except msgspec.DecodeError:
@@ -115,6 +117,6 @@ def decode_error_text(data: bytes, error: msgspec.DecodeError) -> str:
     """msgspec's reason for refusing JSON, in words that say what to fix (it reports a lone
     surrogate escape as truncated input)."""
     reason = str(error)
-    if reason == "Input data was truncated" and _SURROGATE_ESCAPE.search(data) is not None:
+    if reason == "Input data was truncated" and SURROGATE_ESCAPE.search(data) is not None:
         return "a \\u escape is not text (a lone UTF-16 surrogate)"
     return reason

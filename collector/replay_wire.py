@@ -17,7 +17,7 @@ from typing import Annotated, NamedTuple
 import msgspec
 
 from collector.errors import ApiError
-from collector.jsonbounds import json_problem
+from collector.jsonbounds import decode_error_text, json_problem
 from collector.storage.base import ReplayChunk
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -172,8 +172,7 @@ def decode_envelope(body: bytes) -> ReplayEnvelope:
     except msgspec.ValidationError as exc:
         raise invalid(_at(exc, "")) from None
     except msgspec.DecodeError as exc:
-        reason = json_problem(body, len(body)) or str(exc)  # msgspec's may say "truncated"
-        raise ApiError(400, f"the body is not valid JSON: {reason}") from None
+        raise ApiError(400, f"the body is not valid JSON: {decode_error_text(body, exc)}") from None
     except RecursionError:
         raise invalid(f"the body nests deeper than {MAX_DEPTH} levels") from None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # where a lone one may be
 # An escaped backslash (kept), a surrogate pair (kept), or a lone surrogate (replaced).
 _ESCAPES = re.compile(
     rb"(\\\\)|(\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2})"
@@ -35,7 +35,7 @@ def _keep_escape_or_pair(match: re.Match[bytes]) -> bytes:
 
 def without_lone_surrogates(json: bytes) -> bytes:
     """JSON text with every lone ``\\uD800``-``\\uDFFF`` escape replaced by ``\\ufffd``."""
-    if _SURROGATE.search(json) is None:
+    if SURROGATE_ESCAPE.search(json) is None:
         return json
     return _ESCAPES.sub(_keep_escape_or_pair, json)
 

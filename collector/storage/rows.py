@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from collector.jsonbounds import within_depth
 from collector.utf8 import clean_json
 
 from .base import Event
@@ -29,46 +30,21 @@ def text(value: str | bytes | None) -> str | None:
     return value
 
 
-def _too_deep(data: Any, limit: int) -> bool:
-    """Whether ``data`` nests lists and dicts more than ``limit`` levels (iterative)."""
-    stack = [(data, 1)]
-    while stack:
-        value, depth = stack.pop()
-        children = value.values() if isinstance(value, dict) else value
-        if isinstance(value, dict | list):
-            if depth > limit:
-                return True
-            stack.extend((child, depth + 1) for child in children)
-    return False
-
-
-def _clean_json_text(data: str | bytes) -> bytes:
-    raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
-    return clean_json(raw)
-
-
-def _may_be_too_deep(data: str | bytes) -> bool:
-    """Cheap pre-check: JSON text with fewer brackets than the limit cannot nest deeper."""
-    if isinstance(data, str):
-        return data.count("{") + data.count("[") > MAX_DATA_DEPTH
-    return data.count(b"{") + data.count(b"[") > MAX_DATA_DEPTH
-
-
 def event_data(data: str | bytes | None) -> Any:
     """A stored ``data`` column as shown: the JSON value, {} when empty, None when it cannot be
-    shown (not JSON even after the UTF-8 clean-up, or nested too deep)."""
+    shown (nested too deep, or not JSON even after the UTF-8 clean-up)."""
     if not data:
         return {}
-    try:
-        value = _decode_json(data)
-    except (msgspec.DecodeError, RecursionError):
-        try:
-            value = _decode_json(_clean_json_text(data))
-        except (msgspec.DecodeError, RecursionError):
-            return None
-    if _may_be_too_deep(data) and _too_deep(value, MAX_DATA_DEPTH):
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
+    if not within_depth(raw, MAX_DATA_DEPTH):
         return None
-    return value
+    try:
+        return _decode_json(raw)
+    except msgspec.DecodeError:
+        try:
+            return _decode_json(clean_json(raw))
+        except msgspec.DecodeError:
+            return None
 
 
 def event_from_row(row: tuple[Any, ...]) -> Event:

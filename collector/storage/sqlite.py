@@ -64,7 +64,7 @@ from .base import (
     ReplayPart,
     ReplaySegment,
 )
-from .rows import EVENT_COLUMNS, event_from_row
+from .rows import EVENT_COLUMNS, event_from_row, text
 
 DAY_MS = 86_400_000
 
@@ -357,10 +357,6 @@ def _event_row(event: Event) -> tuple[Any, ...]:
     )
 
 
-def _lenient_text(value: bytes) -> str:
-    return value.decode("utf-8", "replace")
-
-
 def _query_params(stored: str | None) -> dict[str, str]:
     """The click's ``query`` column; {} when it is not a JSON object of strings."""
     if not stored:
@@ -482,7 +478,7 @@ class SQLiteStore:
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
         # Text that is not valid UTF-8 (another writer, raw SQL) reads with U+FFFD, not an error.
-        conn.text_factory = _lenient_text
+        conn.text_factory = text
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")  # see the module docstring
         conn.execute("PRAGMA busy_timeout = 30000")
