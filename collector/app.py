@@ -159,7 +159,7 @@ def _open_replay_resources(app: Starlette, settings: Settings, store: Store) -> 
         max_bytes=settings.replay_asset_max_bytes,
         timeout_s=10.0,
     )
-    state.replay_proxy = replay_proxy.ReplayProxy(store, fetcher, state.asset_store)
+    state.replay_proxy = replay_proxy.ReplayProxy(store, state.brands, fetcher, state.asset_store)
     state.assets = AssetCollector(
         fetcher, store.link_replay_assets, wanted=state.replay_proxy.captures
     )

@@ -14,6 +14,7 @@ class BrandCache:
         self._store = store
         self._ttl = ttl
         self._by_key: dict[str, tuple[float, Brand | None]] = {}
+        self._by_id: dict[int, tuple[float, Brand | None]] = {}
 
     def by_site_key(self, site_key: str) -> Brand | None:
         now = time.monotonic()
@@ -25,12 +26,24 @@ class BrandCache:
         self._by_key[site_key] = (now, brand)
         return brand
 
+    def by_id(self, brand_id: int) -> Brand | None:
+        """The brand with this id (blocking when not remembered)."""
+        now = time.monotonic()
+        cached = self._by_id.get(brand_id)
+        if cached is not None and now - cached[0] < self._ttl:
+            return cached[1]
+        brand = self._store.get_brand(brand_id)
+        self._bound(self._by_id)
+        self._by_id[brand_id] = (now, brand)
+        return brand
+
     def is_fresh(self, site_key: str) -> bool:
         cached = self._by_key.get(site_key)
         return cached is not None and time.monotonic() - cached[0] < self._ttl
 
     def forget(self) -> None:
         self._by_key.clear()
+        self._by_id.clear()
 
     @staticmethod
     def _bound(cache: dict) -> None:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import http.client
 import logging
-import threading
-import time
 
 import anyio
 from starlette.requests import Request
@@ -33,6 +31,7 @@ from collector.assets.proxy import (
 )
 from collector.assets.sanitize import sanitize_stream
 from collector.assets.transport import _Refused
+from collector.brands import BrandCache
 from collector.errors import ApiError
 from collector.storage.base import ExternalAssets, Replay, Store
 
@@ -47,7 +46,6 @@ PROXY_HEADERS = {
     "Cache-Control": "private, max-age=86400",
 }
 MAX_CONCURRENT_FETCHES = 8
-_MODE_TTL_S = 5.0
 _REFUSALS = {
     403: "the asset's host is not a public address",
     413: "the asset is larger than the collector proxies",
@@ -56,46 +54,30 @@ _REFUSALS = {
 }
 
 
-class _BrandModes:
-    """Each brand's ``replay_external_assets``, remembered for a few seconds."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._seen: dict[int, tuple[float, ExternalAssets | None]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, brand_id: int) -> ExternalAssets | None:
-        """The brand's mode, or ``None`` when there is no such brand. Blocking."""
-        with self._lock:
-            seen = self._seen.get(brand_id)
-        if seen is not None and time.monotonic() - seen[0] < _MODE_TTL_S:
-            return seen[1]
-        brand = self.store.get_brand(brand_id)
-        mode = brand.settings.replay_external_assets if brand else None
-        with self._lock:
-            if len(self._seen) > 10_000:
-                self._seen.clear()
-            self._seen[brand_id] = (time.monotonic(), mode)
-        return mode
-
-
 class ReplayProxy:
     """Signs the links of replay streams and serves them."""
 
-    def __init__(self, store: Store, fetcher: AssetFetcher, asset_store: AssetStore) -> None:
+    def __init__(
+        self, store: Store, brands: BrandCache, fetcher: AssetFetcher, asset_store: AssetStore
+    ) -> None:
         self.signer = LinkSigner(store.secret("replay-proxy"))
+        self.brands = brands
         self.fetcher = fetcher
         self.asset_store = asset_store
-        self.modes = _BrandModes(store)
         self.limiter = anyio.CapacityLimiter(MAX_CONCURRENT_FETCHES)
+
+    def mode(self, brand_id: int) -> ExternalAssets | None:
+        """The brand's ``replay_external_assets``, or None when there is no such brand."""
+        brand = self.brands.by_id(brand_id)
+        return brand.settings.replay_external_assets if brand else None
 
     def captures(self, brand_id: int) -> bool:
         """Whether the brand's replays may have their assets fetched at ingest. Blocking."""
-        return self.modes.get(brand_id) in ("proxy", "stored")
+        return self.mode(brand_id) in ("proxy", "stored")
 
     def links(self, brand_id: int, stored: dict[str, str]) -> ViewerLinks:
         """The links of one stream for the brand's viewers (blocking: reads the brand)."""
-        external = self.modes.get(brand_id) == "proxy"
+        external = self.mode(brand_id) == "proxy"
         return ViewerLinks(self.signer, brand_id, stored, external=external)
 
     def viewer_stream(self, store: Store, replay: Replay, events_json: bytes) -> bytes:
@@ -105,7 +87,7 @@ class ReplayProxy:
 
     def fetch(self, brand_id: int, target: str) -> tuple[str, bytes]:
         """``(content type, body)`` of a signed target; :class:`ApiError` otherwise. Blocking."""
-        mode = self.modes.get(brand_id)
+        mode = self.mode(brand_id)
         if mode is None:
             raise ApiError(404, "no such asset")
         if target.startswith(STORED_TARGET):
