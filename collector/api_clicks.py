@@ -27,7 +27,7 @@ def brand_id(request: Request) -> int:
     """The brand of the path: ASCII digits within int64, else 404."""
     raw = request.path_params["brand"]
     number = params.parse_int(raw, minimum=1)
-    if number is None or raw.startswith("-"):
+    if number is None:
         raise ApiError(404, f"no brand {raw[:40]!r}")
     return number
 

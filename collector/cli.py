@@ -8,12 +8,13 @@ import secrets
 import sys
 import time
 from collections.abc import Sequence
+from typing import get_args
 from urllib.parse import urlsplit
 
 from collector.auth import mint_api_key
 from collector.config import SETTINGS, Settings, SettingsError, load_settings
 from collector.storage import open_store
-from collector.storage.base import Brand, BrandSettings, Store
+from collector.storage.base import Brand, BrandSettings, ExternalAssets, Store
 
 DEMO_BRAND = "Clicktrail demo"
 _SERVER_SETTINGS = {s.name for s in SETTINGS}
@@ -55,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--replay-sample-rate", type=float, default=0.0)
     create.add_argument(
         "--replay-external-assets",
-        choices=["proxy", "stored", "off"],
+        choices=get_args(ExternalAssets),
         default="proxy",
         help="what replays load from the recorded site (docs/REPLAY.md)",
     )

@@ -27,10 +27,10 @@ from collector.errors import ApiError
 
 log = logging.getLogger("clicktrail")
 
-# What checking a chunk of n bytes holds at its peak, measured (tracemalloc, 16 MB chunks):
-# inflating 2n (zlib's output blocks, then the joined bytes); the UTF-8 check 1n + up to 5n
-# (a str of 4-byte characters when one is outside the BMP); the event heads up to 3n (tiny
-# events). Reserving the worst case keeps the bound true whatever the chunk holds.
+# What checking a chunk of n bytes may hold at its peak (tracemalloc, 16 MB chunks): inflating
+# 2n (zlib's output blocks, then the joined bytes); the event heads up to 3n (tiny events). The
+# factor was set when the UTF-8 check built a str of the whole chunk (up to 5n); the checks now
+# scan 1 MiB windows, so 6 is a margin, not a measured peak.
 COPIES = 6
 RETRY_AFTER_S = 5
 TRIM_AFTER_BYTES = 8 * 1024 * 1024  # freed since the last trim

@@ -239,29 +239,28 @@ def chunk_facts(events_json: bytes | msgspec.Raw, window: TimeWindow) -> ChunkFa
         raise invalid(f"`e` nests deeper than {MAX_DEPTH} levels") from None
     if not heads:
         raise invalid("`e` has no events")
-    _check_times(heads, window)
-    facts = ChunkFacts(
-        first_ts=min(h.timestamp for h in heads),
-        last_ts=max(h.timestamp for h in heads),
-        event_count=len(heads),
-    )
+    first_ts, last_ts = _checked_span(heads, window)
+    facts = ChunkFacts(first_ts=first_ts, last_ts=last_ts, event_count=len(heads))
     _read_meta(heads, facts)
     return facts
 
 
-def _check_times(heads: list[_EventHead], window: TimeWindow) -> None:
+def _checked_span(heads: list[_EventHead], window: TimeWindow) -> tuple[int, int]:
+    """The first and last timestamps; 422 when one is outside ``window`` or they span more."""
     for index, head in enumerate(heads):
         if not window.earliest <= head.timestamp <= window.latest:
             raise invalid(
                 f"`e[{index}].timestamp` is {head.timestamp}; send milliseconds since the epoch"
                 f" {window.describe()}"
             )
-    span = max(h.timestamp for h in heads) - min(h.timestamp for h in heads)
-    if span > window.max_span:
+    first_ts = min(h.timestamp for h in heads)
+    last_ts = max(h.timestamp for h in heads)
+    if last_ts - first_ts > window.max_span:
         raise invalid(
-            f"`e` spans {span} ms from its first event to its last; send at most"
+            f"`e` spans {last_ts - first_ts} ms from its first event to its last; send at most"
             f" {window.max_span} ms in one chunk"
         )
+    return first_ts, last_ts
 
 
 def _read_meta(heads: list[_EventHead], facts: ChunkFacts) -> None:

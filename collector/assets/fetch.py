@@ -138,7 +138,7 @@ class AssetFetcher:
             log.info("asset %s skipped: download budget of this fetch used up", url[:200])
             return None  # not cached: the URL itself is fine
         try:
-            sha256 = self._store(self._download(url), depth, budget)
+            sha256 = self._store(self.download(url), depth, budget)
         except _Refused as exc:
             log.info("asset %s refused: %s", url[:200], exc)
             sha256 = None
@@ -171,13 +171,10 @@ class AssetFetcher:
 
         return rewrite_css(text, sheet_url, replace).encode("utf-8", "surrogateescape")
 
-    def download(self, url: str, accept: Accept) -> _Download:
+    def download(self, url: str, accept: Accept = _accepted_type) -> _Download:
         """One download under the rules of the module docstring, without storing it; ``accept``
         judges the content type. Raises ``_Refused`` (with an HTTP ``status``), ``OSError``,
         ``http.client.HTTPException`` or ``ValueError``."""
-        return self._download(url, accept)
-
-    def _download(self, url: str, accept: Accept = _accepted_type) -> _Download:
         deadline = time.monotonic() + self.timeout_s
         current = url
         for _ in range(MAX_REDIRECTS + 1):
