@@ -186,11 +186,23 @@ export async function open({
     return out;
   };
   // Wait for the recorder's asynchronous sends (gzip on Node's thread pool, then fetch): until
-  // n chunks have been sent (2 s at most), or a short while when n is not given.
+  // n chunks have been sent, or, when n is not given, until none has come for 80 ms (2 s at most).
   page.drain = async (n) => {
-    const end = performance.now() + (n === undefined ? 40 : 2000);
-    while (performance.now() < end && !(page.replayRaw.length >= n))
+    const end = performance.now() + 2000;
+    let seen = page.replayRaw.length;
+    let quietSince = performance.now();
+    while (performance.now() < end) {
+      if (n !== undefined && page.replayRaw.length >= n) break;
+      if (n === undefined && performance.now() - quietSince >= 80) break;
       await new Promise((r) => setTimeout(r, 2));
+      if (page.replayRaw.length !== seen) [seen, quietSince] = [page.replayRaw.length, performance.now()];
+    }
+    await settle();
+  };
+  // Wait (2 s at most) until the chunks sent so far satisfy pred, for a send that follows others.
+  page.until = async (pred) => {
+    const end = performance.now() + 2000;
+    while (performance.now() < end && !pred(await page.chunks())) await new Promise((r) => setTimeout(r, 5));
     await settle();
   };
   page.events = async () => (await page.sent()).flatMap((b) => b.e);

@@ -186,9 +186,10 @@ test('a full snapshot every 10 minutes gives the replay its seek points', async 
   }
   await p.mutate(); // rrweb checks for a checkout on incremental events
   await p.advance(5000);
+  const later = (c) => c.slice(1).flatMap((x) => x.json.e);
+  await p.until((c) => later(c).some((x) => x.type === FULL)); // sends queue behind each other
   await p.drain();
-  const e = (await p.chunks()).slice(1).flatMap((c) => c.json.e);
-  assert.equal(e.filter((x) => x.type === FULL).length, 1);
+  assert.equal(later(await p.chunks()).filter((x) => x.type === FULL).length, 1);
   p.close();
 });
 
