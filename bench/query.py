@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from collector.app import create_app  # noqa: E402
-from collector.auth import mint_api_key  # noqa: E402
 from collector.cli import create_brand  # noqa: E402
 from collector.config import Settings  # noqa: E402
+from collector.http.auth import mint_api_key  # noqa: E402
 from collector.ids import new_id  # noqa: E402
 from collector.storage import open_store  # noqa: E402
 from collector.storage.base import BrandSettings, Click, Event, Store  # noqa: E402

@@ -47,10 +47,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from collector.compaction import compact_ended, compact_replay  # noqa: E402
 from collector.ids import new_id  # noqa: E402
-from collector.replay_codec import compress_chunk  # noqa: E402
-from collector.replay_import import import_replay, split_into_chunks  # noqa: E402
+from collector.replay.codec import compress_chunk  # noqa: E402
+from collector.replay.compaction import compact_ended, compact_replay  # noqa: E402
+from collector.replay.importer import import_replay, split_into_chunks  # noqa: E402
 from collector.storage import open_store  # noqa: E402
 from collector.storage.base import Store  # noqa: E402
 from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP_UA, TESTDATA, static_site  # noqa: E402

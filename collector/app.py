@@ -16,21 +16,26 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from collector import api_brands, api_clicks, api_replays, openapi, replay_proxy, viewer
-from collector.assets import AssetCollector, AssetFetcher, AssetStore
-from collector.auth import KeyChecker
-from collector.brands import BrandCache
-from collector.compaction import Compactor
+from collector.brands import routes as api_brands
+from collector.brands.cache import BrandCache
+from collector.clicks import routes as api_clicks
 from collector.config import Settings
-from collector.errors import EXCEPTION_HANDLERS, ApiError
-from collector.geo import GeoResolver
-from collector.ingest import CORS_HEADERS, CollectEndpoint, Ingestor
-from collector.netaddr import parse_trusted_proxies
-from collector.replay_ingest import ReplayIngestor
-from collector.share import ShareSigner
+from collector.enrich.geo import GeoResolver
+from collector.enrich.netaddr import parse_trusted_proxies
+from collector.http import openapi
+from collector.http.auth import KeyChecker
+from collector.http.errors import EXCEPTION_HANDLERS, ApiError
+from collector.ingest.collect import CORS_HEADERS, CollectEndpoint, Ingestor
+from collector.ingest.writer import Writer
+from collector.replay import proxy_routes as replay_proxy
+from collector.replay import routes as api_replays
+from collector.replay import viewer
+from collector.replay.assets import AssetCollector, AssetFetcher, AssetStore
+from collector.replay.collect import ReplayIngestor
+from collector.replay.compaction import Compactor
+from collector.replay.share import ShareSigner
 from collector.storage import open_store
 from collector.storage.base import Store
-from collector.writer import Writer
 
 log = logging.getLogger("clicktrail")
 

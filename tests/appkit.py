@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 
 from collector.app import create_app
-from collector.auth import mint_api_key
 from collector.cli import create_brand
 from collector.config import Settings
+from collector.http.auth import mint_api_key
 from collector.ids import new_id
 from collector.storage.base import Brand, BrandSettings, Store
 from tests.servers import serve_in_thread

@@ -25,9 +25,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
+from collector.http.openapi import SPEC
 from collector.ids import new_id
-from collector.openapi import SPEC
-from collector.replay_codec import compress_chunk
+from collector.replay.codec import compress_chunk
 from collector.storage import open_store
 from collector.storage.base import ReplayChunk
 from tests.appkit import Kit, geoip_settings, now_ms, run_kit

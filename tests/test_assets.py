@@ -1,4 +1,4 @@
-"""collector.assets: URL extraction from rrweb events, the content-addressed store, the
+"""collector.replay.assets: URL extraction from rrweb events, the content-addressed store, the
 SSRF-hardened fetcher against real loopback HTTP servers, the background collector, rewriting."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.assets import (
+from collector.replay.assets import (
     AssetCollector,
     AssetFetcher,
     AssetStore,

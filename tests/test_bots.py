@@ -1,4 +1,4 @@
-"""collector.bots: why a hit looks automated, and that real browsers are left alone."""
+"""collector.enrich.bots: why a hit looks automated, and that real browsers are left alone."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from collector.bots import bot_reason
-from collector.useragent import parse_user_agent
+from collector.enrich.bots import bot_reason
+from collector.enrich.useragent import parse_user_agent
 
 # Browser families of uap-core's test_ua.yaml whose cases must not be flagged as bots
 BROWSER_FAMILIES = {

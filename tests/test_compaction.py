@@ -1,5 +1,5 @@
-"""Compaction and reading of replays (collector/compaction.py, collector/replay_codec.py) on a
-real rrweb recording (shared/testdata/recordings/), on every storage engine."""
+"""Compaction and reading of replays (collector/replay/compaction.py, collector/replay/codec.py)
+on a real rrweb recording (shared/testdata/recordings/), on every storage engine."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from collector import compaction
-from collector.replay_codec import compress_chunk, read_events, split_at_seek_points
+from collector.replay import compaction
+from collector.replay.codec import compress_chunk, read_events, split_at_seek_points
 from collector.storage.base import BrandSettings, ReplayChunk, Store
 
 T0 = 1_767_225_600_000  # collector clock of the tests: 2026-01-01T00:00:00Z

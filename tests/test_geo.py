@@ -1,4 +1,4 @@
-"""collector.geo against MaxMind's real test databases (shared/testdata/geoip)."""
+"""collector.enrich.geo against MaxMind's real test databases (shared/testdata/geoip)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from collector.geo import GeoInfo, GeoResolver
+from collector.enrich.geo import GeoInfo, GeoResolver
 
 
 @pytest.fixture

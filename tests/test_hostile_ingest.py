@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from collector.ids import new_id
+from collector.ingest.writer import Writer
 from collector.storage.base import Click, ClickQuery, Event
-from collector.writer import Writer
 from tests.appkit import CHROME_UA, now_ms
 
 

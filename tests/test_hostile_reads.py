@@ -15,7 +15,7 @@ import msgspec
 import pytest
 
 from collector.ids import new_id
-from collector.replay_codec import compress_chunk
+from collector.replay.codec import compress_chunk
 from collector.storage.base import Click, Event, ReplayChunk, Store
 from collector.storage.clickhouse import ClickHouseStore
 from collector.storage.sqlite import SQLiteStore

@@ -1,4 +1,4 @@
-"""collector.netaddr: trusted proxies, X-Forwarded-For walking and IP anonymisation."""
+"""collector.enrich.netaddr: trusted proxies, X-Forwarded-For walking and IP anonymisation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from collector.netaddr import anonymize_ip, client_ip, parse_trusted_proxies
+from collector.enrich.netaddr import anonymize_ip, client_ip, parse_trusted_proxies
 
 PROXIES = parse_trusted_proxies("127.0.0.1, 10.0.0.0/8, fd00::/8")
 

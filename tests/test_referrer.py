@@ -1,10 +1,10 @@
-"""collector.referrer: traffic-source classification and ad click ids."""
+"""collector.enrich.referrer: traffic-source classification and ad click ids."""
 
 from __future__ import annotations
 
 import pytest
 
-from collector.referrer import ReferrerInfo, ad_click, classify_referrer
+from collector.enrich.referrer import ReferrerInfo, ad_click, classify_referrer
 
 PAGE = "shop.example.com"
 

@@ -10,8 +10,8 @@ import msgspec
 import pytest
 
 from collector.ids import new_id
-from collector.replay_import import import_replay
-from collector.share import ShareGrant
+from collector.replay.importer import import_replay
+from collector.replay.share import ShareGrant
 from tests.appkit import CHROME_UA, now_ms
 from tests.replay_samples import SEED_EVENTS, checkout_recording, real_recording_path
 
@@ -199,7 +199,7 @@ def test_an_expired_share_link_is_refused(kit):
     _, replay_id = _record_page(kit)
     replay = kit.store.get_replay(kit.brand.id, replay_id)
     signer_secret = kit.store.secret("share")
-    from collector.share import ShareSigner
+    from collector.replay.share import ShareSigner
 
     expired = ShareSigner(signer_secret).mint(
         ShareGrant(b=kit.brand.id, s=replay.session_id, r=replay_id, e=int(time.time()) - 1)

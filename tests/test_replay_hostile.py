@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from collector.ids import new_id
-from collector.replay_budget import COPIES, Busy, InflightBudget
-from collector.replay_wire import DAY_MS, MAX_DEPTH
+from collector.replay.budget import COPIES, Busy, InflightBudget
+from collector.replay.wire import DAY_MS, MAX_DEPTH
 from tests.appkit import CHROME_UA, now_ms
 from tests.replay_samples import checkout_recording
 

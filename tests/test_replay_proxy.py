@@ -22,11 +22,11 @@ import httpx
 import msgspec
 import pytest
 
-from collector.assets import AssetCollector, AssetFetcher, AssetStore
-from collector.assets.css import sanitize_css
-from collector.assets.proxy import LinkSigner, ViewerLinks, link_expiry
-from collector.assets.sanitize import sanitize_srcset, sanitize_stream
-from collector.replay_import import import_replay
+from collector.replay.assets import AssetCollector, AssetFetcher, AssetStore
+from collector.replay.assets.css import sanitize_css
+from collector.replay.assets.proxy import LinkSigner, ViewerLinks, link_expiry
+from collector.replay.assets.sanitize import sanitize_srcset, sanitize_stream
+from collector.replay.importer import import_replay
 from tests.appkit import Kit, geoip_settings, now_ms, run_kit
 from tests.hostile_replay import HostileRecording
 from tests.replay_samples import real_recording_path

@@ -6,7 +6,7 @@ from __future__ import annotations
 import msgspec
 import zstandard
 
-from collector.replay_codec import compress_chunk, read_events
+from collector.replay.codec import compress_chunk, read_events
 from collector.storage import open_store
 from collector.storage.base import BrandSettings, Click, ReplayChunk, ReplaySegment, Store
 

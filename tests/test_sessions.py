@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collector.ids import new_id
-from collector.sessions import SESSION_TIMEOUT_MS, CookielessVisitors, SessionAssigner
+from collector.ingest.sessions import SESSION_TIMEOUT_MS, CookielessVisitors, SessionAssigner
 
 NOW = 1_750_000_000_000
 MINUTE = 60_000

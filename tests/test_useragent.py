@@ -1,10 +1,10 @@
-"""collector.useragent: browser, OS and device from real user-agent strings."""
+"""collector.enrich.useragent: browser, OS and device from real user-agent strings."""
 
 from __future__ import annotations
 
 import pytest
 
-from collector.useragent import UAInfo, parse_user_agent
+from collector.enrich.useragent import UAInfo, parse_user_agent
 
 CHROME_WINDOWS = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

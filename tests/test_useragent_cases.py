@@ -1,4 +1,4 @@
-"""Agreement of collector.useragent with uap-core's own test cases
+"""Agreement of collector.enrich.useragent with uap-core's own test cases
 (shared/testdata/useragents: test_ua.yaml, test_os.yaml, test_device.yaml).
 
 Each test prints its agreement rate (see it with ``pytest -s`` or ``-rA``) and fails when the
@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from collector.useragent import UAInfo, parse_user_agent
+from collector.enrich.useragent import UAInfo, parse_user_agent
 
 # Measured with ua-parser 1.0.2 + ua-parser-builtins 202610: 100 % on all three (device: 100 %
 # after Clicktrail's policy, 99.15 % against raw uap values). The floors leave room for a newer

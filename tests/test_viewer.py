@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 
-from collector import viewer
+from collector.replay import viewer
 
 with warnings.catch_warnings():  # starlette's notice about httpx, not about this code
     warnings.simplefilter("ignore")

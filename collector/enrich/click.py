@@ -1,0 +1,165 @@
+"""Turns a decoded beacon plus what the request tells (IP, user agent) into stored rows."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import msgspec
+
+from collector.enrich.bots import bot_reason
+from collector.enrich.geo import GeoInfo
+from collector.enrich.netaddr import anonymize_ip
+from collector.enrich.referrer import ad_click, classify_referrer
+from collector.enrich.useragent import UAInfo
+from collector.ingest.wire import Beacon, decode_click_data, has_data
+from collector.storage.base import Brand, Click, Event
+
+MAX_URL = 2048
+MAX_QUERY_PARAMS = 50
+MAX_QUERY_VALUE = 500
+MAX_CLICK_TEXT = 100
+FUTURE_SKEW_MS = 60_000
+PAST_SKEW_MS = 24 * 3600 * 1000
+
+_SUBS = ("sub1", "sub2", "sub3", "sub4", "sub5")
+_UTMS = ("utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content")
+_AFFILIATE_PARAMS = ("affiliate", "aff", "aff_id", "affiliate_id")
+
+
+@dataclass(frozen=True, slots=True)
+class HitContext:
+    """What the request says about the visitor, resolved once per beacon."""
+
+    brand: Brand
+    visitor_id: str
+    session_id: str
+    ip: str | None
+    user_agent: str | None
+    ua: UAInfo
+    geo: GeoInfo
+    now_ms: int
+
+
+@functools.lru_cache(maxsize=8192)
+def page_url_parts(url: str) -> tuple[str | None, dict[str, str]]:
+    """(lower-case host, first value of each query parameter, bounded). Cached, since every
+    beacon of a page load carries the same URL: treat the dict as read-only."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return None, {}
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if len(query) >= MAX_QUERY_PARAMS:
+            break
+        query.setdefault(key[:100], value[:MAX_QUERY_VALUE])
+    return host, query
+
+
+def clock_offset(beacon: Beacon, now_ms: int) -> int:
+    """How far to shift the browser's timestamps: zero unless its clock is clearly off."""
+    newest = max(event.ts for event in beacon.e)
+    if newest > now_ms + FUTURE_SKEW_MS or newest < now_ms - PAST_SKEW_MS:
+        return now_ms - newest
+    return 0
+
+
+def _funnel_id(value: int | None) -> int | None:
+    return value if value is not None and 0 <= value < 2**53 else None
+
+
+def build_click(
+    beacon: Beacon,
+    ctx: HitContext,
+    host: str | None,
+    domain_id: int | None,
+    query: dict[str, str],
+    created_at: int,
+) -> Click:
+    referrer = classify_referrer(beacon.r, host, query)
+    ad = ad_click(query)
+    geo, ua = ctx.geo, ctx.ua
+    return Click(
+        id=beacon.p,
+        brand_id=ctx.brand.id,
+        session_id=ctx.session_id,
+        visitor_id=ctx.visitor_id,
+        created_at=created_at,
+        trigger="pageview",
+        ip_address=anonymize_ip(ctx.ip, ctx.brand.settings.ip_mode),
+        url=beacon.u[:MAX_URL],
+        domain_id=domain_id,
+        funnel_id=_funnel_id(beacon.f),
+        **{name: query.get(name) or None for name in _SUBS + _UTMS},
+        affiliate=next((query[p] for p in _AFFILIATE_PARAMS if query.get(p)), None),
+        external_id=beacon.i,
+        ad_network=ad[0] if ad else None,
+        ad_click_id=ad[1] if ad else None,
+        query=query,
+        referrer=beacon.r[:MAX_URL] if beacon.r else None,
+        referrer_host=referrer.host,
+        referrer_type=referrer.type,
+        referrer_name=referrer.name,
+        country=geo.country,
+        region=geo.region,
+        city=geo.city,
+        zip=geo.zip,
+        lat=geo.lat,
+        lon=geo.lon,
+        time_zone=geo.time_zone,
+        continent=geo.continent,
+        asn=geo.asn,
+        isp=geo.isp,
+        device_type=ua.device_type,
+        device_brand=ua.device_brand,
+        device_model=ua.device_model,
+        os=ua.os,
+        os_version=ua.os_version,
+        browser=ua.browser,
+        browser_version=ua.browser_version,
+        user_agent=ctx.user_agent,
+        language=beacon.l,
+        viewport_width=beacon.w,
+        viewport_height=beacon.h,
+        is_bot=bot_reason(ctx.user_agent, ua) is not None,
+    )
+
+
+def _event_data(kind: str, data: msgspec.Raw) -> dict[str, Any] | msgspec.Raw:
+    """What is stored as the event's data: a click's fields under their API names, or a
+    custom event's JSON object exactly as sent (validated, never decoded)."""
+    if not has_data(data):
+        return {}
+    if kind != "click":
+        return data
+    click = decode_click_data(data)
+    return {
+        "selector": click.s,
+        "text": click.tx[:MAX_CLICK_TEXT] if click.tx else None,
+        "x": _number(click.x),
+        "y": _number(click.y),
+    }
+
+
+def _number(value: float | None) -> int | float | None:
+    return int(value) if value is not None and value.is_integer() else value
+
+
+def build_events(beacon: Beacon, ctx: HitContext, offset: int) -> list[Event]:
+    return [
+        Event(
+            brand_id=ctx.brand.id,
+            click_id=beacon.p,
+            session_id=ctx.session_id,
+            type=event.t,
+            timestamp=event.ts + offset,
+            url=(event.u or beacon.u)[:MAX_URL],
+            data=_event_data(event.t, event.d),
+            seq=index,
+        )
+        for index, event in enumerate(beacon.e)
+    ]

@@ -1,0 +1,121 @@
+"""API keys: minting, hashing at rest, and checking a request's key and scope.
+
+A key reads ``ct_<id>_<secret>``. Only sha256(secret) is stored; the id finds the row, and the
+hashes are compared in constant time. Secrets carry 192 random bits, so a fast hash is enough.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+
+import msgspec
+from starlette.requests import Request
+
+from collector.http.errors import ApiError
+from collector.replay.share import ShareSigner, looks_like_share_token
+from collector.storage.base import SCOPE_RANK, ApiKey, Scope, Store
+
+_PREFIX = "ct_"
+_CACHE_SECONDS = 30.0
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def mint_api_key(brand_id: int, scope: Scope, now_ms: int) -> tuple[str, ApiKey]:
+    """A new key: (the full key to show once, the record to store)."""
+    key_id = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(24)
+    record = ApiKey(
+        id=key_id, brand_id=brand_id, scope=scope, key_hash=hash_secret(secret), created_at=now_ms
+    )
+    return f"{_PREFIX}{key_id}_{secret}", record
+
+
+def key_from_headers(request: Request) -> str | None:
+    headers = request.headers
+    key = headers.get("ef-access-key") or headers.get("x-api-key")
+    if key:
+        return key.strip()
+    authorization = headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+class Access(msgspec.Struct):
+    """Who may read what: a brand, and for a share link, only one session of it."""
+
+    brand_id: int
+    session_id: str | None = None
+
+    def check_session(self, session_id: str) -> None:
+        """404 (never reveal it exists) when a share link asks for another session."""
+        if self.session_id is not None and session_id != self.session_id:
+            raise ApiError(404, "not found (a share link opens only its own session)")
+
+
+class KeyChecker:
+    """Verifies keys against the store, remembering good ones briefly to keep reads cheap.
+    With a :class:`ShareSigner` set as ``share``, share-link tokens are accepted too, on the
+    routes that ask for it (``shared=True``) and for reading only."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+        self.share: ShareSigner | None = None
+
+    def _record(self, key_id: str) -> ApiKey | None:
+        now = time.monotonic()
+        cached = self._cache.get(key_id)
+        if cached and now - cached[0] < _CACHE_SECONDS:
+            return cached[1]
+        record = self._store.api_key_by_id(key_id)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[key_id] = (now, record)
+        return record
+
+    def verify(self, key: str | None) -> ApiKey:
+        """The key's record, or a 401 ApiError."""
+        if not key:
+            raise ApiError(401, "an API key is required (EF-Access-Key, X-Api-Key or Bearer)")
+        if not key.startswith(_PREFIX) or key.count("_") < 2:
+            raise ApiError(401, "the API key is not valid")
+        key_id, _, secret = key[len(_PREFIX) :].partition("_")
+        record = self._record(key_id)
+        if record is None or not hmac.compare_digest(record.key_hash, hash_secret(secret)):
+            raise ApiError(401, "the API key is not valid")
+        return record
+
+    def authorize(
+        self, request: Request, brand_id: int, scope: Scope, *, shared: bool = False
+    ) -> Access:
+        """Checks the request's key: 401 without a good key, 404 for another brand's resources
+        (never reveal they exist), 403 when the key's scope is too low. A share token passes
+        only where ``shared`` is set and ``scope`` is read; the caller then checks the session
+        with :meth:`Access.check_session`."""
+        credential = key_from_headers(request)
+        if credential and looks_like_share_token(credential):
+            return self._shared(credential, brand_id, scope, shared)
+        record = self.verify(credential)
+        if record.brand_id != brand_id:
+            raise ApiError(404, f"no brand {brand_id}")
+        if SCOPE_RANK[record.scope] < SCOPE_RANK[scope]:
+            raise ApiError(403, f"this needs a key with the {scope!r} scope")
+        return Access(brand_id)
+
+    def _shared(self, token: str, brand_id: int, scope: Scope, shared: bool) -> Access:
+        if self.share is None:
+            raise ApiError(401, "the share link is not valid")
+        grant = self.share.verify(token, int(time.time()))
+        if grant.b != brand_id:
+            raise ApiError(404, f"no brand {brand_id}")
+        if not shared or scope != "read":
+            raise ApiError(403, "a share link only reads the session it was made for")
+        return Access(brand_id, grant.s)

@@ -1,0 +1,293 @@
+"""``POST /collect``: read, decode, validate, enrich, and answer once the rows are durable.
+
+This is the hottest path of Clicktrail, so it is a plain ASGI callable: it reads the few
+headers it needs in one pass over the raw list and skips the framework's request and response
+objects. Everything that can be done once (brand look-ups, domain ids, user-agent parses, geo
+look-ups, session state) is remembered between beacons.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import anyio
+import msgspec
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive, Scope, Send
+
+from collector.brands.cache import BrandCache, host_allowed
+from collector.enrich.click import (
+    HitContext,
+    build_click,
+    build_events,
+    clock_offset,
+    page_url_parts,
+)
+from collector.enrich.geo import GeoInfo, GeoResolver
+from collector.enrich.netaddr import client_ip
+from collector.enrich.useragent import parse_user_agent
+from collector.http.errors import ApiError, error_body
+from collector.http.params import content_length
+from collector.ingest.sessions import CookielessVisitors, SessionAssigner
+from collector.ingest.wire import MAX_DATA_DEPTH, Beacon, beacon_problem, decode_beacon
+from collector.ingest.writer import Writer
+from collector.jsonbounds import decode_error_text
+from collector.storage.base import Brand, Click, Store
+
+log = logging.getLogger("clicktrail.ingest")
+
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*"}
+_NO_CONTENT = {
+    "type": "http.response.start",
+    "status": 204,
+    "headers": [(b"access-control-allow-origin", b"*")],
+}
+_EMPTY_BODY = {"type": "http.response.body", "body": b""}
+_NO_GEO = GeoInfo()
+_WANTED_HEADERS = {
+    b"content-length",
+    b"user-agent",
+    b"origin",
+    b"x-forwarded-for",
+    b"dnt",
+    b"sec-gpc",
+}
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, f"the body is larger than {limit} bytes")
+
+
+def _declared_over(declared: str | None, limit: int) -> bool:
+    """True when a Content-Length header (ASCII digits only: "²".isdigit() too) passes limit."""
+    length = content_length(declared)
+    return length is not None and length > limit
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body of a framework request, or 413 as soon as it passes ``limit`` bytes."""
+    if _declared_over(request.headers.get("content-length"), limit):
+        raise _too_large(limit)
+    chunks = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ApiError(400, "the client went away before sending the whole body") from None
+    return b"".join(chunks)
+
+
+def client_ip_of(request: Request, trusted_proxies: tuple) -> str | None:
+    """The visitor's address of a framework request (X-Forwarded-For only from trusted peers)."""
+    peer = request.client.host if request.client else None
+    return client_ip(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
+
+
+async def _receive_body(receive: Receive, declared: str | None, limit: int) -> bytes:
+    if _declared_over(declared, limit):
+        raise _too_large(limit)
+    message = await receive()
+    body = message.get("body", b"")
+    if not message.get("more_body", False):
+        if len(body) > limit:
+            raise _too_large(limit)
+        return body
+    chunks = [body]
+    size = len(body)
+    while message.get("more_body", False):
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ApiError(400, "the client went away before sending the whole body")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_beacon(body: bytes) -> Beacon:
+    """A beacon that may be stored whole, or a 4xx naming what is wrong."""
+    if not body:
+        raise ApiError(400, "the body is empty; send a beacon as JSON (see docs/WIRE.md)")
+    try:
+        beacon = decode_beacon(body)
+    except msgspec.ValidationError as exc:
+        raise ApiError(422, f"invalid beacon: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, f"the body is not valid JSON: {decode_error_text(body, exc)}") from None
+    except RecursionError:
+        raise ApiError(
+            422, f"invalid beacon: the JSON nests too deep (`d` may nest {MAX_DATA_DEPTH} levels)"
+        ) from None
+    problem = beacon_problem(beacon)
+    if problem is not None:
+        path, what = problem
+        raise ApiError(422, f"invalid beacon: `{path}` {what}", param=path)
+    return beacon
+
+
+def _headers(scope: Scope) -> dict[bytes, str]:
+    """The headers /collect reads, decoded, from the raw ASGI list (one pass)."""
+    found: dict[bytes, str] = {}
+    for name, value in scope["headers"]:
+        if name in _WANTED_HEADERS:
+            found[name] = value.decode("latin-1")
+    return found
+
+
+def _origin_host(origin: str | None) -> str | None:
+    if not origin or origin == "null":
+        return None
+    return page_url_parts(origin)[0]
+
+
+def check_page_origin(brand: Brand, page_host: str | None, origin: str | None) -> None:
+    """403 unless the page's host, and the Origin header when sent, are the brand's domains."""
+    origin_host = _origin_host(origin)
+    if not host_allowed(page_host, brand.domains) or (
+        origin_host is not None and not host_allowed(origin_host, brand.domains)
+    ):
+        raise ApiError(403, f"the domain {origin_host or page_host!r} is not allowed for this site")
+
+
+async def _send_error(send: Send, error: ApiError) -> None:
+    body = msgspec.json.encode(error_body(error.status, error.message, error.code, error.param))
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"access-control-allow-origin", b"*"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class Ingestor:
+    """Everything ``/collect`` needs, built once per app."""
+
+    def __init__(
+        self,
+        store: Store,
+        writer: Writer,
+        brands: BrandCache,
+        geo: GeoResolver,
+        trusted_proxies: tuple,
+        max_body_bytes: int,
+    ) -> None:
+        self.store = store
+        self.writer = writer
+        self.brands = brands
+        self.geo = geo
+        self.trusted_proxies = trusted_proxies
+        self.max_body_bytes = max_body_bytes
+        # A local engine (SQLite) has one writing process, this one, and answers a keyed read in
+        # microseconds: cheaper inline than a thread hop.
+        self._inline_reads = bool(getattr(store, "local_reads", False))
+        self.sessions = SessionAssigner(store.last_session, sole_writer=self._inline_reads)
+        self.cookieless = CookielessVisitors()
+        self._known_domains: dict[tuple[int, str], int] = {}
+
+    async def blocking(self, function: Any, *args: Any) -> Any:
+        if self._inline_reads:
+            return function(*args)
+        return await anyio.to_thread.run_sync(function, *args)
+
+    async def brand_for(self, site_key: str) -> Brand:
+        if self.brands.is_fresh(site_key):
+            brand = self.brands.by_site_key(site_key)
+        else:
+            brand = await self.blocking(self.brands.by_site_key, site_key)
+        if brand is None:
+            raise ApiError(404, "unknown site key", param="k")
+        return brand
+
+    async def domain_id(self, brand_id: int, host: str | None) -> int | None:
+        if not host:
+            return None
+        key = (brand_id, host)
+        found = self._known_domains.get(key)
+        if found is None:
+            found = await self.blocking(self.store.ensure_domain, brand_id, host)
+            self._known_domains[key] = found
+        return found
+
+    async def session_for(
+        self, brand_id: int, visitor_id: str, proposed: str | None, now_ms: int
+    ) -> str:
+        known = self.sessions.cached(brand_id, visitor_id, now_ms)
+        if known is False:
+            known = await self.blocking(self.sessions.stored, brand_id, visitor_id)
+        return self.sessions.assign(brand_id, visitor_id, proposed, now_ms, known)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The ASGI endpoint: 204 once stored, or the JSON error shape."""
+        try:
+            await self.collect(scope, receive)
+        except ApiError as error:
+            await _send_error(send, error)
+            return
+        except Exception:
+            log.exception("a beacon could not be stored")
+            await _send_error(send, ApiError(500, "internal error; see the collector log"))
+            return
+        await send(_NO_CONTENT)
+        await send(_EMPTY_BODY)
+
+    async def collect(self, scope: Scope, receive: Receive) -> None:
+        headers = _headers(scope)
+        body = await _receive_body(receive, headers.get(b"content-length"), self.max_body_bytes)
+        beacon = parse_beacon(body)
+        brand = await self.brand_for(beacon.k)
+        host, query = page_url_parts(beacon.u)
+        check_page_origin(brand, host, headers.get(b"origin"))
+        if brand.settings.respect_dnt and (
+            headers.get(b"dnt") == "1" or headers.get(b"sec-gpc") == "1"
+        ):
+            return
+
+        now_ms = time.time_ns() // 1_000_000
+        peer = scope.get("client")
+        ip = client_ip(
+            peer[0] if peer else None, headers.get(b"x-forwarded-for"), self.trusted_proxies
+        )
+        user_agent = headers.get(b"user-agent")
+        if brand.settings.cookieless or not beacon.v:
+            visitor_id = self.cookieless.visitor_id(brand.id, ip, user_agent)
+        else:
+            visitor_id = beacon.v
+        session_id = await self.session_for(brand.id, visitor_id, beacon.s, now_ms)
+        ctx = HitContext(
+            brand=brand,
+            visitor_id=visitor_id,
+            session_id=session_id,
+            ip=ip,
+            user_agent=user_agent,
+            ua=parse_user_agent(user_agent),
+            geo=self.geo.lookup(ip) if beacon.n else _NO_GEO,
+            now_ms=now_ms,
+        )
+        offset = clock_offset(beacon, now_ms)
+        clicks: list[Click] = []
+        if beacon.n:
+            created_at = min(min(e.ts for e in beacon.e) + offset, now_ms)
+            domain_id = await self.domain_id(brand.id, host)
+            clicks.append(build_click(beacon, ctx, host, domain_id, query, created_at))
+        await self.writer.submit(clicks, build_events(beacon, ctx, offset))
+
+
+class CollectEndpoint:
+    """Routes ``POST /collect`` to the app's :class:`Ingestor` (an ASGI app for the router)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope["app"].state.ingestor(scope, receive, send)

@@ -1,0 +1,50 @@
+"""Replay assets: stylesheets and fonts a recorded page used, fetched and kept by content hash.
+
+The recorder inlines what it can read; a cross-origin ``<link rel=stylesheet>`` keeps its
+``href`` and fonts stay ``url()`` references inside ``@font-face``. After a chunk is stored,
+:class:`AssetCollector` extracts those URLs (:func:`asset_urls`), :class:`AssetFetcher` downloads
+them under strict rules and :class:`AssetStore` keeps them in files named by sha256. The viewer
+can then ask for the stream with the URLs rewritten to the stored copies
+(:func:`rewrite_asset_urls`).
+
+Modules: :mod:`.css` (references in CSS text), :mod:`.extract` (rrweb event walking),
+:mod:`.store`, :mod:`.addresses` (which addresses are public), :mod:`.transport` (one
+request to a vetted address), :mod:`.fetch` (the fetching rules) and :mod:`.collect`.
+"""
+
+from collector.replay.assets.addresses import IPAddress, IPNetwork, is_public_address
+from collector.replay.assets.collect import AssetCollector, Link
+from collector.replay.assets.css import MAX_URL_LENGTH, font_urls, import_urls, rewrite_css
+from collector.replay.assets.extract import asset_urls, rewrite_asset_urls
+from collector.replay.assets.fetch import (
+    MAX_DOWNLOADS,
+    MAX_NESTED_DEPTH,
+    MAX_NESTED_REFS,
+    MAX_REDIRECTS,
+    AssetFetcher,
+)
+from collector.replay.assets.store import ASSET_PREFIX, AssetStore, is_asset_hash
+from collector.replay.assets.transport import FONT_TYPES
+
+__all__ = [
+    "ASSET_PREFIX",
+    "FONT_TYPES",
+    "MAX_DOWNLOADS",
+    "MAX_NESTED_DEPTH",
+    "MAX_NESTED_REFS",
+    "MAX_REDIRECTS",
+    "MAX_URL_LENGTH",
+    "AssetCollector",
+    "AssetFetcher",
+    "AssetStore",
+    "IPAddress",
+    "IPNetwork",
+    "Link",
+    "asset_urls",
+    "font_urls",
+    "import_urls",
+    "is_asset_hash",
+    "is_public_address",
+    "rewrite_asset_urls",
+    "rewrite_css",
+]

@@ -1,0 +1,160 @@
+"""HTTP on a vetted address: the request target, connections pinned to an address, the
+accepted content types and a size- and time-capped body."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from collector.http.params import content_length
+from collector.replay.assets.css import MAX_URL_LENGTH
+from collector.replay.assets.store import _CONTENT_TYPE_RE
+
+FONT_TYPES = frozenset(
+    {
+        "application/font-woff",
+        "application/font-woff2",
+        "application/x-font-woff",
+        "application/x-font-ttf",
+        "application/x-font-otf",
+        "application/x-font-opentype",
+        "application/vnd.ms-fontobject",
+    }
+)
+_FONT_TYPE_BY_EXTENSION = {
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".eot": "application/vnd.ms-fontobject",
+}
+
+
+class _Refused(Exception):
+    """An asset is not fetched; the message says why (logged by the fetcher; the proxy answers
+    it with :attr:`status`)."""
+
+    status = 502
+
+
+class _NotPublic(_Refused):
+    """The host resolves to an address assets may not be fetched from."""
+
+    status = 403
+
+
+class _TooLarge(_Refused):
+    """The body is over the size limit."""
+
+    status = 413
+
+
+class _WrongType(_Refused):
+    """The content type is not one the caller accepts."""
+
+    status = 415
+
+
+Accept = Callable[[str | None, str], tuple[str, str]]
+
+
+class _Target(NamedTuple):
+    scheme: str
+    host: str
+    port: int
+    path: str
+
+
+def _target(url: str) -> _Target:
+    """The parts of an http(s) URL needed for a request; :class:`_Refused` otherwise."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise _Refused(f"malformed URL ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise _Refused(f"scheme {parts.scheme!r} is not http(s)")
+    if not parts.hostname:
+        raise _Refused("no host")
+    if parts.username is not None or parts.password is not None:
+        raise _Refused("credentials in URL")
+    if len(url) > MAX_URL_LENGTH:
+        raise _Refused("URL too long")
+    default = 443 if parts.scheme == "https" else 80
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return _Target(parts.scheme, parts.hostname, port or default, path)
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """An HTTP connection to a given address; ``host`` only names it (Host header)."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """An HTTPS connection to a given address; SNI and the certificate check use ``host``."""
+
+    def __init__(
+        self, host: str, port: int, address: str, timeout: float, context: ssl.SSLContext
+    ) -> None:
+        super().__init__(host, port, timeout=timeout, context=context)
+        self._address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+
+
+def _accepted_type(header: str | None, url: str) -> tuple[str, str]:
+    """``(kind, content type to store)`` where kind is ``css`` or ``font``; else refused."""
+    media, _, params = (header or "").partition(";")
+    media = media.strip().lower()
+    if media == "text/css":
+        charset = re.search(r"charset=\"?([A-Za-z0-9._-]+)", params)
+        return "css", f"text/css; charset={charset.group(1)}" if charset else "text/css"
+    if media.startswith("font/") and _CONTENT_TYPE_RE.fullmatch(media):
+        return "font", media
+    if media in FONT_TYPES:
+        return "font", media
+    extension = os.path.splitext(urlsplit(url).path.lower())[1]
+    if media == "application/octet-stream" and extension in _FONT_TYPE_BY_EXTENSION:
+        return "font", _FONT_TYPE_BY_EXTENSION[extension]
+    raise _WrongType(f"content type {media or 'missing'!r} is neither CSS nor a font")
+
+
+def _read_capped(response: http.client.HTTPResponse, max_bytes: int, deadline: float) -> bytes:
+    """The body, or :class:`_Refused` past ``max_bytes``, past ``deadline`` or when cut short."""
+    declared = content_length(response.getheader("Content-Length"))
+    if declared is not None and declared > max_bytes:
+        raise _TooLarge(f"Content-Length {declared} over {max_bytes} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := response.read1(65536):
+        size += len(chunk)
+        if size > max_bytes:
+            raise _TooLarge(f"body over {max_bytes} bytes")
+        if time.monotonic() > deadline:
+            raise _Refused("timed out reading the body")
+        chunks.append(chunk)
+    if declared is not None and size != declared:
+        raise _Refused("body shorter than its Content-Length")
+    return b"".join(chunks)
+
+
+class _Download(NamedTuple):
+    url: str  # after redirects
+    kind: str  # css | font, or what the caller's Accept function named
+    content_type: str
+    body: bytes

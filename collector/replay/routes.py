@@ -1,0 +1,176 @@
+"""Replays API (seed 01): ``/api/brands/{brand}/replays...``, and the stored replay assets."""
+
+from __future__ import annotations
+
+import time
+import zlib
+from typing import Any
+
+import anyio
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from collector.clicks.routes import authorize_shared, brand_id
+from collector.http import params
+from collector.http.auth import Access
+from collector.http.errors import ApiError
+from collector.http.params import JSON, duration_ms, iso
+from collector.ids import is_valid_id
+from collector.replay.assets import ASSET_PREFIX
+from collector.replay.events import seed_events
+from collector.replay.proxy_routes import ReplayProxy
+from collector.replay.read import read_stream
+from collector.replay.share import DEFAULT_SECONDS, MAX_SECONDS, ShareGrant
+from collector.storage.base import Replay, Store
+
+GZIP_MIN_BYTES = 32 * 1024
+GZIP_LEVEL = 4
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def replay_summary(replay: Replay) -> dict[str, Any]:
+    """A list row: the seed's three fields, then what a replay picker needs."""
+    return {
+        "id": replay.id,
+        "session_id": replay.session_id,
+        "page_session_id": replay.page_session_id,
+        "url": replay.url,
+        "started_at": iso(replay.started_at),
+        "duration_ms": duration_ms(replay.started_at, replay.ended_at),
+    }
+
+
+def replay_json(replay: Replay, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The seed's replay object, then Clicktrail's additions."""
+    return {
+        "id": replay.id,
+        "session_id": replay.session_id,
+        "page_session_id": replay.page_session_id,
+        "url": replay.url,
+        "duration_ms": duration_ms(replay.started_at, replay.ended_at),
+        "viewport_width": replay.viewport_width,
+        "viewport_height": replay.viewport_height,
+        "events": events,
+        "size": {"raw_bytes": replay.raw_bytes, "stored_bytes": replay.stored_bytes},
+        "started_at": iso(replay.started_at),
+        "visitor_id": replay.visitor_id,
+    }
+
+
+async def list_replays(request: Request) -> JSON:
+    access = authorize_shared(request)
+    session_id = params.text(request.query_params, "session_id", max_length=64)
+    if not session_id:
+        raise ApiError(422, "`session_id` is required", param="session_id")
+    access.check_session(session_id)
+    store = _store(request)
+    replays = await anyio.to_thread.run_sync(store.replays_for_session, access.brand_id, session_id)
+    return JSON([replay_summary(r) for r in replays])
+
+
+async def _replay(request: Request, access: Access | None = None) -> tuple[int, Replay]:
+    """The replay of the path, readable by this request's key or share link (or by ``access``,
+    already checked); else 404."""
+    access = access or authorize_shared(request)
+    replay_id = request.path_params["replay_id"]
+    replay = None
+    if is_valid_id(replay_id):
+        replay = await anyio.to_thread.run_sync(
+            _store(request).get_replay, access.brand_id, replay_id
+        )
+    if replay is None:
+        raise ApiError(404, f"no replay {replay_id!r}")
+    access.check_session(replay.session_id)
+    return access.brand_id, replay
+
+
+def _raw_events(
+    store: Store, replay: Replay, since_ms: int | None, proxy: ReplayProxy | None
+) -> bytes:
+    events = read_stream(store, replay.brand_id, replay.id, since_ms) or b"[]"
+    if proxy is not None:  # the viewer's copy: it loads nothing but the collector
+        events = proxy.viewer_stream(store, replay, events)
+    return events
+
+
+def _seed_replay(store: Store, replay: Replay) -> dict[str, Any]:
+    events = read_stream(store, replay.brand_id, replay.id) or b"[]"
+    return replay_json(replay, seed_events(events))
+
+
+async def get_replay(request: Request) -> Response:
+    _, replay = await _replay(request)
+    q = request.query_params
+    fmt = params.choice(q, "format", ("seed", "rrweb"), "seed")
+    store = _store(request)
+    if fmt == "seed":
+        return JSON(await anyio.to_thread.run_sync(_seed_replay, store, replay))
+    since_ms = params.integer(q, "since_ms", minimum=0, maximum=params.LAST_SHOWN_MS)
+    assets = params.choice(q, "assets", ("original", "stored"), "original") == "stored"
+    proxy = request.app.state.replay_proxy if assets else None
+    body = await anyio.to_thread.run_sync(_raw_events, store, replay, since_ms, proxy)
+    if len(body) < GZIP_MIN_BYTES or "gzip" not in request.headers.get("accept-encoding", ""):
+        return Response(body, media_type="application/json", headers={"Vary": "Accept-Encoding"})
+    packed = await anyio.to_thread.run_sync(_gzip, body)
+    headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+    return Response(packed, media_type="application/json", headers=headers)
+
+
+def _gzip(body: bytes) -> bytes:
+    """rrweb streams are megabytes of repetitive JSON: gzip at a fast level takes ~10 ms a MB
+    and sends a tenth of the bytes to a viewer across the internet."""
+    packer = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    return packer.compress(body) + packer.flush()
+
+
+class _ShareRequest(msgspec.Struct, forbid_unknown_fields=True):
+    expires_in: int = DEFAULT_SECONDS
+
+
+async def share_replay(request: Request) -> JSON:
+    brand = brand_id(request)
+    access = request.app.state.keys.authorize(request, brand, "read")  # a key: no share link
+    body = await request.body()
+    try:
+        wanted = msgspec.json.decode(body, type=_ShareRequest) if body.strip() else _ShareRequest()
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ApiError(422, f"invalid share request: {exc}") from None
+    if not 60 <= wanted.expires_in <= MAX_SECONDS:
+        raise ApiError(422, f"`expires_in` must be 60..{MAX_SECONDS} seconds", param="expires_in")
+    _, replay = await _replay(request, access)
+    expires = int(time.time()) + wanted.expires_in
+    token = request.app.state.keys.share.mint(
+        ShareGrant(b=brand, s=replay.session_id, r=replay.id, e=expires)
+    )
+    base = request.app.state.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    url = f"{base}/replay/{replay.id}#share={token}"
+    return JSON({"url": url, "expires_at": iso(expires * 1000)}, status_code=201)
+
+
+async def replay_asset(request: Request) -> Response:
+    """A stored stylesheet or font, by content hash (immutable, so cached for a year)."""
+    found = await anyio.to_thread.run_sync(
+        request.app.state.asset_store.get, request.path_params["sha256"]
+    )
+    if found is None:
+        raise ApiError(404, "no such asset")
+    content_type, body = found
+    headers = {
+        "Cache-Control": "public, max-age=31536000, immutable",
+        "X-Content-Type-Options": "nosniff",
+        "Access-Control-Allow-Origin": "*",
+    }
+    return Response(body, media_type=content_type, headers=headers)
+
+
+routes = [
+    Route("/api/brands/{brand}/replays", list_replays, methods=["GET"]),
+    Route("/api/brands/{brand}/replays/{replay_id}", get_replay, methods=["GET"]),
+    Route("/api/brands/{brand}/replays/{replay_id}/share", share_replay, methods=["POST"]),
+    Route(ASSET_PREFIX + "{sha256}", replay_asset, methods=["GET"]),
+]
