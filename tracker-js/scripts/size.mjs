@@ -1,8 +1,8 @@
 // Size budgets of the built scripts, shared by the build and the tests.
-import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
-const out = (p) => fileURLToPath(new URL('../../collector/static/' + p, import.meta.url));
+const out = (p) => fileURLToPath(new URL(`../../collector/static/${p}`, import.meta.url));
 
 export const BUDGET_GZIP = 2500; // bytes, gzip -9: t.js, on every page
 export const OUTFILE = out('t.js');

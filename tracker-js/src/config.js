@@ -11,6 +11,7 @@ export function readTag() {
   const d = el.dataset;
   cfg.k = d.site;
   cfg.a = (d.api || new URL(el.src).origin).replace(/\/+$/, '');
+  // biome-ignore lint/correctness/useParseIntRadix: as it was; a radix of 10 would read "0x1f" as 0
   cfg.f = parseInt(d.funnel) || undefined;
   cfg.replay = d.replay;
   if (!cfg.k) throw 'data-site missing';

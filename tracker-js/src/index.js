@@ -20,7 +20,8 @@ const api = {
 
 guard(() => {
   // Keep the object a pre-load stub may have made, so references to it stay good.
-  const ct = (window.clicktrail = window.clicktrail || {});
+  const ct = window.clicktrail || {};
+  window.clicktrail = ct;
   if (ct.loaded) return; // the tag is on the page twice
   ct.loaded = 1;
   ct.track = guard(api.track);

@@ -7,7 +7,7 @@ export function post(json) {
   const url = cfg.a + '/collect';
   try {
     if (navigator.sendBeacon(url, new Blob([json], { type: 'text/plain' }))) return;
-  } catch (e) {
+  } catch {
     // missing or broken sendBeacon: fall through to fetch
   }
   // A string body is sent as text/plain;charset=UTF-8.

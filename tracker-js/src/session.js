@@ -15,12 +15,15 @@ export function ids(t0, t1) {
     try {
       const S = localStorage;
       let v = S.getItem('ct_v');
-      if (!isId(v)) S.setItem('ct_v', (v = newId()));
+      if (!isId(v)) {
+        v = newId();
+        S.setItem('ct_v', v);
+      }
       let [s, t] = (S.getItem('ct_s') || '').split('.');
       if (!isId(s) || !(t0 - t < 18e5)) s = newId();
       S.setItem('ct_s', s + '.' + Math.max(t1, t || 0));
       return { v, s };
-    } catch (e) {
+    } catch {
       off = 1;
     }
   return {};

@@ -2,8 +2,8 @@
 export function spa(nav) {
   for (const m of ['pushState', 'replaceState']) {
     const o = history[m];
-    history[m] = function () {
-      const r = o.apply(this, arguments); // the page's own errors stay the page's
+    history[m] = function (...a) {
+      const r = o.apply(this, a); // the page's own errors stay the page's
       nav();
       return r;
     };

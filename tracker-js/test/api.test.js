@@ -1,6 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
 import { open } from './harness.js';
 
 const DOC = readFileSync(new URL('../../docs/TRACKER.md', import.meta.url), 'utf8');
@@ -11,11 +11,14 @@ test('calls made before the script loaded (the documented stub) are replayed in 
   const p = await open({ head });
   const [b] = await p.sent();
   assert.equal(b.i, 'customer-42');
-  assert.deepEqual(b.e.map((e) => [e.t, e.d]), [
-    ['page_view', undefined],
-    ['add_to_cart', { product_id: 3 }],
-    ['detached', undefined],
-  ]);
+  assert.deepEqual(
+    b.e.map((e) => [e.t, e.d]),
+    [
+      ['page_view', undefined],
+      ['add_to_cart', { product_id: 3 }],
+      ['detached', undefined],
+    ],
+  );
   assert.deepEqual([...p.window.clicktrail.q], []);
   assert.deepEqual(p.errors, []);
   p.close();
@@ -34,7 +37,10 @@ test('a hand-made {q: [...]} queue is replayed too, and bad entries are skipped 
   const head = '<script>window.clicktrail={q:[["track","a"],["nope"],null,["track",""],["identify",7]]}</script>';
   const p = await open({ head });
   const [b] = await p.sent();
-  assert.deepEqual(b.e.map((e) => e.t), ['page_view', 'a']);
+  assert.deepEqual(
+    b.e.map((e) => e.t),
+    ['page_view', 'a'],
+  );
   assert.equal(b.i, '7');
   assert.equal(p.warnings.length, 3);
   assert.deepEqual(p.errors, []);
@@ -60,7 +66,10 @@ test('bad track calls warn and never throw', async () => {
     assert.doesNotThrow(() => ct.track(...args));
   ct.track('x'.repeat(64), null);
   await p.advance(1000);
-  assert.deepEqual((await p.events()).map((e) => e.t), ['page_view', 'x'.repeat(64)]);
+  assert.deepEqual(
+    (await p.events()).map((e) => e.t),
+    ['page_view', 'x'.repeat(64)],
+  );
   assert.equal(p.warnings.length, 7);
   p.close();
 });
@@ -71,7 +80,10 @@ test('custom data over 16 KiB is dropped with a warning, and the rest of the bea
   assert.doesNotThrow(() => ct.track('big', { s: 'é'.repeat(9000) })); // 18,000 bytes in UTF-8
   ct.track('small', { s: 'é'.repeat(100) });
   await p.advance(1000);
-  assert.deepEqual((await p.events()).map((e) => e.t), ['page_view', 'small']);
+  assert.deepEqual(
+    (await p.events()).map((e) => e.t),
+    ['page_view', 'small'],
+  );
   assert.equal(p.warnings.length, 1);
   p.close();
 });
@@ -86,7 +98,10 @@ test('identify is sent as i from the next beacon on, and can be cleared', async 
   ct.track('b');
   await p.advance(1000);
   const sent = await p.sent();
-  assert.deepEqual(sent.map((b) => b.i), [undefined, 'u-1', undefined]);
+  assert.deepEqual(
+    sent.map((b) => b.i),
+    [undefined, 'u-1', undefined],
+  );
   p.close();
 });
 

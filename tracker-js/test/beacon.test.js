@@ -1,10 +1,13 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BRAND, COLLECTOR, ID, T0, open } from './harness.js';
+import { test } from 'node:test';
+import { BRAND, COLLECTOR, ID, open, T0 } from './harness.js';
 
 test('fetches the brand config from the script origin, without options', async () => {
   const p = await open();
-  assert.deepEqual(p.configRequests.map((r) => r.url), [COLLECTOR + '/config/SITE']);
+  assert.deepEqual(
+    p.configRequests.map((r) => r.url),
+    [`${COLLECTOR}/config/SITE`],
+  );
   assert.equal(p.configRequests[0].init, undefined, 'a plain GET: no credentials, no custom headers');
   p.close();
 });
@@ -19,7 +22,7 @@ test('data-api overrides the collector URL (a trailing slash is dropped)', async
 test('the first beacon carries the load page_view, n:1 and the page context', async () => {
   const p = await open({ tag: 'data-site="SITE" data-funnel="5"' });
   const [b] = await p.sent();
-  assert.equal(p.raw[0].url, COLLECTOR + '/collect');
+  assert.equal(p.raw[0].url, `${COLLECTOR}/collect`);
   assert.equal(p.raw[0].via, 'beacon');
   assert.equal(p.raw[0].type, 'text/plain');
   assert.equal(b.k, 'SITE');
@@ -57,8 +60,14 @@ test('events wait for the config, then go at once in the first beacon', async ()
   const sent = await p.sent();
   assert.equal(sent.length, 1);
   assert.equal(sent[0].n, 1);
-  assert.deepEqual(sent[0].e.map((e) => e.t), ['page_view', 'signup']);
-  assert.deepEqual(sent[0].e.map((e) => e.ts), [T0, T0 + 5000]);
+  assert.deepEqual(
+    sent[0].e.map((e) => e.t),
+    ['page_view', 'signup'],
+  );
+  assert.deepEqual(
+    sent[0].e.map((e) => e.ts),
+    [T0, T0 + 5000],
+  );
   p.close();
 });
 
@@ -84,7 +93,10 @@ test('later events are batched and sent after 1 s of quiet, without n', async ()
   await p.advance(200);
   const sent = await p.sent();
   assert.equal(sent.length, 2);
-  assert.deepEqual(sent[1].e.map((e) => e.t), ['a', 'b']);
+  assert.deepEqual(
+    sent[1].e.map((e) => e.t),
+    ['a', 'b'],
+  );
   assert.equal('n' in sent[1], false);
   assert.equal(sent[1].p, sent[0].p);
   assert.equal(sent[1].u, sent[0].u, 'u stays the page URL of the page session');
@@ -93,7 +105,7 @@ test('later events are batched and sent after 1 s of quiet, without n', async ()
 
 test('20 waiting events are sent at once', async () => {
   const p = await open();
-  for (let i = 0; i < 19; i++) p.window.clicktrail.track('e' + i);
+  for (let i = 0; i < 19; i++) p.window.clicktrail.track(`e${i}`);
   assert.equal(p.raw.length, 1);
   p.window.clicktrail.track('e19');
   assert.equal(p.raw.length, 2);
@@ -103,11 +115,17 @@ test('20 waiting events are sent at once', async () => {
 
 test('a long queue goes out in beacons of at most 100 events, n:1 on the first only', async () => {
   const p = await open({ brand: 'hold' });
-  for (let i = 0; i < 249; i++) p.window.clicktrail.track('e' + i);
+  for (let i = 0; i < 249; i++) p.window.clicktrail.track(`e${i}`);
   await p.answer(BRAND);
   const sent = await p.sent();
-  assert.deepEqual(sent.map((b) => b.e.length), [100, 100, 50]);
-  assert.deepEqual(sent.map((b) => b.n), [1, undefined, undefined]);
+  assert.deepEqual(
+    sent.map((b) => b.e.length),
+    [100, 100, 50],
+  );
+  assert.deepEqual(
+    sent.map((b) => b.n),
+    [1, undefined, undefined],
+  );
   assert.equal(sent[0].e[0].t, 'page_view');
   assert.equal(sent[2].e[49].t, 'e248');
   p.close();
@@ -130,7 +148,10 @@ test('waiting events are flushed when the page is hidden', async () => {
   p.window.clicktrail.track('a');
   p.hide();
   assert.equal(p.raw.length, 2);
-  assert.deepEqual((await p.sent())[1].e.map((e) => e.t), ['a']);
+  assert.deepEqual(
+    (await p.sent())[1].e.map((e) => e.t),
+    ['a'],
+  );
   p.close();
 });
 
@@ -147,7 +168,7 @@ test('when sendBeacon is missing, fetch keepalive sends text/plain', async () =>
   assert.equal(p.raw.length, 1);
   const r = p.raw[0];
   assert.equal(r.via, 'fetch');
-  assert.equal(r.url, COLLECTOR + '/collect');
+  assert.equal(r.url, `${COLLECTOR}/collect`);
   assert.equal(r.opts.method, 'POST');
   assert.equal(r.keepalive, true);
   assert.equal(typeof r.body, 'string', 'a string body is sent as text/plain;charset=UTF-8');
@@ -159,7 +180,10 @@ test('when sendBeacon is missing, fetch keepalive sends text/plain', async () =>
 
 test('when sendBeacon refuses (returns false), fetch keepalive sends it', async () => {
   const p = await open({ beacon: 'refuse' });
-  assert.deepEqual(p.raw.map((r) => r.via), ['fetch']);
+  assert.deepEqual(
+    p.raw.map((r) => r.via),
+    ['fetch'],
+  );
   p.close();
 });
 
@@ -167,7 +191,10 @@ test('a throwing sendBeacon falls back to fetch and nothing reaches the page', a
   const p = await open({ beacon: 'throw' });
   p.window.clicktrail.track('a');
   p.leave();
-  assert.deepEqual(p.raw.map((r) => r.via), ['fetch', 'fetch']);
+  assert.deepEqual(
+    p.raw.map((r) => r.via),
+    ['fetch', 'fetch'],
+  );
   assert.deepEqual(p.errors, []);
   p.close();
 });

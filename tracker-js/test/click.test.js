@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { open } from './harness.js';
 
 const BODY = `
@@ -30,7 +30,9 @@ async function clickOn(sel, x = 0, y = 0) {
   const ev = (await p.events()).filter((e) => e.t === 'click');
   p.close();
   assert.ok(ev.length >= 1);
-  return sel === 'label' || sel === '#inner' ? ev.map((e) => e.d) : (assert.equal(ev.length, 1), ev[0].d);
+  if (sel === 'label' || sel === '#inner') return ev.map((e) => e.d);
+  assert.equal(ev.length, 1);
+  return ev[0].d;
 }
 
 test('a click on a button records its id selector, trimmed text and rounded page coordinates', async () => {
@@ -46,14 +48,22 @@ test('a link is named by up to two of its classes', async () => {
 });
 
 test('an element with no id or class is named with its parents, at most three levels', async () => {
-  const p = await open({ body: '<div><span>hi</span></div><section><div><p><span><b>deep</b></span></p></div></section>' });
+  const p = await open({
+    body: '<div><span>hi</span></div><section><div><p><span><b>deep</b></span></p></div></section>',
+  });
   p.click(p.document.querySelector('div > span'));
   p.click(p.document.querySelector('b'));
   p.click(p.document.body);
   await p.advance(1000);
   const d = (await p.events()).filter((e) => e.t === 'click').map((e) => e.d);
-  assert.deepEqual(d.map((x) => x.s), ['div > span', 'p > span > b', 'body']);
-  assert.deepEqual(d.map((x) => x.tx), ['hi', 'deep', 'hideep']);
+  assert.deepEqual(
+    d.map((x) => x.s),
+    ['div > span', 'p > span > b', 'body'],
+  );
+  assert.deepEqual(
+    d.map((x) => x.tx),
+    ['hi', 'deep', 'hideep'],
+  );
   p.close();
 });
 

@@ -31,7 +31,7 @@ class Loader extends ResourceLoader {
       this.page.replayLoads.push(url);
       return Promise.resolve(Buffer.from(REPLAY_CODE));
     }
-    return url === COLLECTOR + '/t.js' ? Promise.resolve(Buffer.from(CODE)) : null;
+    return url === `${COLLECTOR}/t.js` ? Promise.resolve(Buffer.from(CODE)) : null;
   }
 }
 
@@ -49,7 +49,7 @@ export async function open({
   url = 'https://shop.example/landing?utm_source=fb&sub1=abc',
   referrer = 'https://www.google.com/',
   tag = 'data-site="SITE"',
-  src = COLLECTOR + '/t.js',
+  src = `${COLLECTOR}/t.js`,
   head = '',
   body = '',
   brand = BRAND,

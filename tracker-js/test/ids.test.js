@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { isId, newId } from '../src/ids.js';
 
 const ID = /^[0-9a-hjkmnp-tv-z]{26}$/;
@@ -29,6 +29,15 @@ test('the random part differs between ids made in the same millisecond', () => {
 
 test('isId accepts the id shape only', () => {
   assert.ok(isId(newId()));
-  for (const bad of [null, undefined, '', 'x', newId().toUpperCase(), newId() + '0', newId().slice(1) + 'u', 'il' + newId().slice(2)])
+  for (const bad of [
+    null,
+    undefined,
+    '',
+    'x',
+    newId().toUpperCase(),
+    `${newId()}0`,
+    `${newId().slice(1)}u`,
+    `il${newId().slice(2)}`,
+  ])
     assert.equal(isId(bad), false, String(bad));
 });

@@ -1,12 +1,14 @@
 // The recorder when the collector is busy: 429/503 with Retry-After keeps the chunk queued and
 // sends it again once the wait (bounded to 1..60 s) is over (docs/REPLAY.md).
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { T0, open } from './harness.js';
+import { test } from 'node:test';
+import { open, T0 } from './harness.js';
 
 const REC = 'data-site="SITE" data-replay="1"';
-const busy = (n, retryAfter, status = 503) => (sent) =>
-  sent <= n ? { status, headers: { 'retry-after': retryAfter } } : { status: 204 };
+const busy =
+  (n, retryAfter, status = 503) =>
+  (sent) =>
+    sent <= n ? { status, headers: { 'retry-after': retryAfter } } : { status: 204 };
 
 async function recording(replayStatus) {
   const p = await open({ tag: REC, replayStatus });
@@ -38,7 +40,11 @@ test('a 503 with Retry-After: the chunk is sent again after the wait, with the b
 });
 
 test('429 too; Retry-After is bounded to 1..60 s, and a date works', async () => {
-  for (const [header, wait] of [['3600', 60_000], ['0', 1000], [null, 0]]) {
+  for (const [header, wait] of [
+    ['3600', 60_000],
+    ['0', 1000],
+    [null, 0],
+  ]) {
     const p = await recording(busy(1, header ?? undefined, 429));
     await p.drain();
     if (header === null) {
@@ -75,7 +81,14 @@ test('a page hidden while waiting beacons the held chunk and the buffer', async 
   await p.mutate();
   p.leave();
   const c = await p.chunks();
-  assert.deepEqual(c.map((x) => [x.via, x.json.q]), [['fetch', 0], ['beacon', 0], ['beacon', 1]]);
+  assert.deepEqual(
+    c.map((x) => [x.via, x.json.q]),
+    [
+      ['fetch', 0],
+      ['beacon', 0],
+      ['beacon', 1],
+    ],
+  );
   await p.advance(30_000);
   await p.drain();
   assert.equal(p.replayRaw.length, 3, 'not sent a third time');

@@ -1,8 +1,8 @@
 // The recorder, /t/replay.js, running rrweb for real in a jsdom fixture page that t.js loads it
 // into. Asserts on the chunks POSTed to /collect/replay (docs/REPLAY.md).
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BRAND, COLLECTOR, ID, T0, open } from './harness.js';
+import { test } from 'node:test';
+import { BRAND, COLLECTOR, ID, open, T0 } from './harness.js';
 
 const MIN = 60_000;
 const REC = 'data-site="SITE" data-replay="1"';
@@ -19,7 +19,8 @@ async function recording(o = {}) {
     p.document.body.append(p.document.createElement('p'), text);
     await Promise.resolve();
   };
-  p.move = () => p.document.body.dispatchEvent(new p.window.MouseEvent('mousemove', { bubbles: true, clientX: 5, clientY: 5 }));
+  p.move = () =>
+    p.document.body.dispatchEvent(new p.window.MouseEvent('mousemove', { bubbles: true, clientX: 5, clientY: 5 }));
   return p;
 }
 const types = (c) => c.json.e.map((e) => e.type);
@@ -28,7 +29,7 @@ test('the first chunk: the envelope, gzipped, with the Meta and full snapshot, s
   const p = await recording();
   const [c] = await p.chunks();
   const [b] = await p.sent();
-  assert.equal(p.replayRaw[0].url, COLLECTOR + '/collect/replay');
+  assert.equal(p.replayRaw[0].url, `${COLLECTOR}/collect/replay`);
   assert.equal(c.via, 'fetch');
   assert.equal(c.gzip, true, 'the body gunzips to the envelope');
   assert.equal(c.type, 'text/plain', 'a CORS simple request');
@@ -70,7 +71,10 @@ test('buffered events go every 5 s, in order, in the same replay', async () => {
   await p.advance(5000); // nothing new: nothing sent
   await p.drain();
   const c = await p.chunks();
-  assert.deepEqual(c.map((x) => x.json.q), [0, 1, 2]);
+  assert.deepEqual(
+    c.map((x) => x.json.q),
+    [0, 1, 2],
+  );
   assert.deepEqual(new Set(c.map((x) => x.json.r)).size, 1);
   assert.deepEqual(types(c[1]), [INCR]);
   assert.equal(c[1].json.e[0].data.source, 0, 'a DOM mutation');
@@ -155,7 +159,10 @@ test('30 minutes without interaction stop the recording; the next one resumes wi
   await p.advance(5000);
   await p.drain();
   const last = (await p.chunks()).at(-1).json.e;
-  assert.ok(last.some((e) => e.type === INCR && e.timestamp === T0 + 45 * MIN), 'recording 25 min after it');
+  assert.ok(
+    last.some((e) => e.type === INCR && e.timestamp === T0 + 45 * MIN),
+    'recording 25 min after it',
+  );
   await p.advance(6 * MIN); // 31 min after it: stopped
   const n = p.replayRaw.length;
   await p.mutate();
@@ -294,7 +301,7 @@ test('a page restored from the back/forward cache starts a new replay of its new
 test('the recorder on the page twice records once', async () => {
   const p = await recording();
   const s = p.document.createElement('script');
-  s.src = COLLECTOR + '/t/replay.js';
+  s.src = `${COLLECTOR}/t/replay.js`;
   p.document.head.append(s);
   await new Promise((r) => s.addEventListener('load', r));
   await p.mutate();

@@ -1,7 +1,7 @@
 // t.js's side of session replay: the sampling decision, and the recorder injected only then.
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BRAND, COLLECTOR, T0, open } from './harness.js';
+import { test } from 'node:test';
+import { BRAND, COLLECTOR, open, T0 } from './harness.js';
 
 // docs/REPLAY.md: a session id hashes (FNV-1a, 32 bit, over its characters) to [0, 1).
 function draw(s) {
@@ -13,7 +13,8 @@ function draw(s) {
 // Session ids (minted a minute before T0, so the stored session continues) with a given draw.
 function sessionWith(pred) {
   for (let i = 0; ; i++) {
-    const s = '01jeqwp00000000000000' + i.toString(32).padStart(5, '0').replace(/[ilou]/g, 'x');
+    const tail = i.toString(32).padStart(5, '0');
+    const s = `01jeqwp00000000000000${tail.replace(/[ilou]/g, 'x')}`;
     if (pred(draw(s))) return { ct_v: '01jeqwp0000000000000000000', ct_s: `${s}.${T0 - 60_000}`, s };
   }
 }
@@ -33,9 +34,9 @@ test('data-replay="1" records whatever the rate; the recorder gets what it needs
   const p = await open({ tag: 'data-site="SITE" data-replay="1"' });
   await p.drain(1);
   const [e] = injected(p);
-  assert.equal(e.src, COLLECTOR + '/t/replay.js');
+  assert.equal(e.src, `${COLLECTOR}/t/replay.js`);
   assert.equal(e.parentNode, p.document.head);
-  assert.deepEqual(p.replayLoads, [COLLECTOR + '/t/replay.js']);
+  assert.deepEqual(p.replayLoads, [`${COLLECTOR}/t/replay.js`]);
   const R = p.window.clicktrail._r;
   const [b] = await p.sent();
   assert.equal(R.a, COLLECTOR);
@@ -102,7 +103,10 @@ test('no recorder when DNT is honoured or the config fails', async () => {
 });
 
 test('a page without <head> cannot break the tracker: the beacon still goes', async () => {
-  const p = await open({ head: '<script>Object.defineProperty(document,"head",{get(){return null}})</script>', brand: { ...BRAND, r: 1 } });
+  const p = await open({
+    head: '<script>Object.defineProperty(document,"head",{get(){return null}})</script>',
+    brand: { ...BRAND, r: 1 },
+  });
   assert.equal((await p.sent()).length, 1);
   assert.ok(p.warnings.length > 0);
   assert.deepEqual(p.errors, []);

@@ -1,6 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BRAND, ID, T0, open } from './harness.js';
+import { test } from 'node:test';
+import { BRAND, ID, open, T0 } from './harness.js';
 
 const MIN = 60_000;
 
@@ -72,7 +72,10 @@ test('a cookieless brand: no storage written or read, no cookies, no v and no s'
   let touched = 0;
   for (const m of ['getItem', 'setItem', 'removeItem']) {
     const o = ls[m].bind(ls);
-    ls[m] = (...a) => (touched++, o(...a));
+    ls[m] = (...a) => {
+      touched++;
+      return o(...a);
+    };
   }
   p.window.clicktrail.track('a');
   p.window.clicktrail.identify('u1');
@@ -140,7 +143,10 @@ test('hidden before the config arrived: the queue goes as cookieless, and stays 
   let sent = await p.sent();
   assert.equal(sent.length, 1);
   assert.equal(sent[0].n, 1);
-  assert.deepEqual(sent[0].e.map((e) => e.t), ['page_view', 'early']);
+  assert.deepEqual(
+    sent[0].e.map((e) => e.t),
+    ['page_view', 'early'],
+  );
   assert.ok(!('v' in sent[0]) && !('s' in sent[0]));
   assert.deepEqual(p.storage(), {});
 

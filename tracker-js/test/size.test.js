@@ -1,6 +1,6 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
 import { BUDGET_GZIP, OUTFILE, REPLAY_BUDGET_GZIP, REPLAY_OUTFILE, sizes } from '../scripts/size.mjs';
 
 test('the built t.js is within its gzip size budget', () => {

@@ -1,5 +1,5 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { test } from 'node:test';
 import { open, settle } from './harness.js';
 
 const LANDING = 'https://shop.example/landing?utm_source=fb&sub1=abc';
@@ -9,7 +9,10 @@ test('history.pushState records a page_view with the new URL in the same page se
   p.window.history.pushState({}, '', '/checkout?step=1');
   await p.advance(1000);
   const [b1, b2] = await p.sent();
-  assert.deepEqual(b2.e.map((e) => [e.t, e.u]), [['page_view', 'https://shop.example/checkout?step=1']]);
+  assert.deepEqual(
+    b2.e.map((e) => [e.t, e.u]),
+    [['page_view', 'https://shop.example/checkout?step=1']],
+  );
   assert.equal(b2.p, b1.p);
   assert.equal(b2.u, LANDING, 'the beacon u stays the page URL the session started on');
   assert.equal('n' in b2, false);
@@ -23,10 +26,13 @@ test('replaceState to a new URL is a page_view; to the same URL it is not', asyn
   p.window.history.replaceState({}, '', '/landing');
   await p.advance(1000);
   const events = await p.events();
-  assert.deepEqual(events.map((e) => [e.t, e.u]), [
-    ['page_view', undefined],
-    ['page_view', 'https://shop.example/landing'],
-  ]);
+  assert.deepEqual(
+    events.map((e) => [e.t, e.u]),
+    [
+      ['page_view', undefined],
+      ['page_view', 'https://shop.example/landing'],
+    ],
+  );
   p.close();
 });
 
@@ -61,7 +67,10 @@ test('a hash change is a page_view, recorded once even when popstate fires too',
   p.window.dispatchEvent(new p.window.PopStateEvent('popstate')); // browsers fire both
   await p.advance(1000);
   const pvs = (await p.events()).filter((e) => e.t === 'page_view');
-  assert.deepEqual(pvs.map((e) => e.u), [undefined, LANDING + '#step2']);
+  assert.deepEqual(
+    pvs.map((e) => e.u),
+    [undefined, `${LANDING}#step2`],
+  );
   p.close();
 });
 
@@ -72,7 +81,10 @@ test('back navigation (popstate) records a page_view of the URL returned to', as
   await settle();
   await p.advance(1000);
   const pvs = (await p.events()).filter((e) => e.t === 'page_view');
-  assert.deepEqual(pvs.map((e) => e.u), [undefined, 'https://shop.example/two', undefined]);
+  assert.deepEqual(
+    pvs.map((e) => e.u),
+    [undefined, 'https://shop.example/two', undefined],
+  );
   p.close();
 });
 
@@ -85,7 +97,10 @@ test('a page restored from the back/forward cache starts a new page session', as
   assert.equal(sent.length, 3);
   assert.equal(sent[2].n, 1);
   assert.notEqual(sent[2].p, sent[0].p);
-  assert.deepEqual(sent[2].e.map((e) => e.t), ['page_view']);
+  assert.deepEqual(
+    sent[2].e.map((e) => e.t),
+    ['page_view'],
+  );
   p.close();
 });
 

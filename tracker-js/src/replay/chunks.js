@@ -77,14 +77,14 @@ export function chunks(R, onDead) {
   function beacon(json) {
     try {
       if (navigator.sendBeacon(url(), blob(json))) return;
-    } catch (e) {
+    } catch {
       // missing or broken sendBeacon: fall through to fetch
     }
     // A string body is text/plain;charset=UTF-8. The browser refuses keepalive bodies over
     // its quota: that chunk is lost, and the collector accepts gaps in the sequence.
     try {
       fetch(url(), { method: 'POST', body: json, keepalive: true }).catch(() => {});
-    } catch (e) {
+    } catch {
       // nothing more to try during unload
     }
   }
@@ -127,7 +127,12 @@ export function chunks(R, onDead) {
       guard(() => {
         const again = held;
         held = [];
-        again.forEach((j) => unacked.has(j) && (unacked.delete(j), live(j)));
+        for (const j of again) {
+          if (unacked.has(j)) {
+            unacked.delete(j);
+            live(j);
+          }
+        }
         c.flush();
       }),
       wait,
@@ -154,8 +159,8 @@ function retryAfter(res) {
   if (res.status != 429 && res.status != 503) return 0;
   const h = res.headers && res.headers.get('retry-after');
   if (!h) return 0;
-  const ms = isNaN(h) ? Date.parse(h) - Date.now() : h * 1e3;
-  return ms == ms ? Math.min(6e4, Math.max(1e3, ms)) : 0;
+  const ms = Number.isNaN(+h) ? Date.parse(h) - Date.now() : h * 1e3;
+  return Number.isNaN(ms) ? 0 : Math.min(6e4, Math.max(1e3, ms));
 }
 
 // The gzip bytes of a string, or the string itself where CompressionStream is missing.

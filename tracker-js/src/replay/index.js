@@ -42,7 +42,11 @@ function options(m = {}) {
     collectFonts: false,
     inlineImages: false,
     inlineStylesheet: true,
-    errorHandler: (e) => (warn(e), true), // an error inside rrweb never reaches the page
+    // An error inside rrweb never reaches the page.
+    errorHandler: (e) => {
+      warn(e);
+      return true;
+    },
   };
 }
 
