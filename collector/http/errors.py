@@ -1,7 +1,11 @@
 """The one JSON error shape, and the handlers that turn every failure into it.
 
-``{"error": {"status": 422, "code": "invalid_parameter", "message": "...", "param": "sort"}}``
+``{"error": {"status": 422, "code": "invalid", "message": "...", "param": "sort"}}``
 (``param`` only when one request parameter is to blame).
+
+Domain code raises :mod:`collector.errors`; :data:`DOMAIN_STATUS` is the one table that gives
+each kind its status code. The HTTP layer (parameters, keys, route modules) raises
+:class:`ApiError` with a status of its own.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from collections.abc import Mapping
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from collector import errors
 
 log = logging.getLogger("clicktrail")
 
@@ -49,6 +55,42 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
 
 
+DOMAIN_STATUS: dict[type[errors.DomainError], int] = {
+    errors.Malformed: 400,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.NotFound: 404,
+    errors.TooLarge: 413,
+    errors.Invalid: 422,
+    errors.Busy: 503,
+}
+
+
+def domain_status(error: errors.DomainError) -> int:
+    """The status code of a domain error: its kind's, or the nearest base kind's (else 500)."""
+    for kind in type(error).__mro__:
+        status = DOMAIN_STATUS.get(kind)
+        if status is not None:
+            return status
+    return 500
+
+
+def _domain_headers(error: errors.DomainError) -> dict[str, str]:
+    if isinstance(error, errors.Busy):  # exposed: the recorder's cross-origin fetch reads it
+        return {
+            "Retry-After": str(error.retry_after),
+            "Access-Control-Expose-Headers": "Retry-After",
+        }
+    return {}
+
+
+def from_domain(error: errors.DomainError) -> ApiError:
+    """The HTTP answer to a domain error."""
+    return ApiError(
+        domain_status(error), error.message, param=error.param, headers=_domain_headers(error)
+    )
+
+
 def _encodable(text: str) -> str:
     """``text`` without lone surrogates, so the answer always encodes as UTF-8."""
     return text.encode("utf-8", "replace").decode("utf-8")
@@ -78,6 +120,11 @@ async def _api_error(request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, errors.DomainError)
+    return error_response(from_domain(exc))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
@@ -94,6 +141,7 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
 
 EXCEPTION_HANDLERS = {
     ApiError: _api_error,
+    errors.DomainError: _domain_error,
     HTTPException: _http_error,
     Exception: _unexpected,
 }

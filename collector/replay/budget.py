@@ -11,8 +11,8 @@ once cannot hold more than the budget either.
 Freed memory must go back to the system, or a burst leaves the process at its peak for good:
 glibc serves big blocks from per-thread arenas once its dynamic mmap threshold has grown (it
 grows to the size of each big block freed), and keeps them. :func:`tune_malloc` pins the
-threshold, so blocks of a MiB or more are mapped and unmapped; :meth:`InflightBudget.release`
-trims the heap when the last request of a burst is done.
+threshold, so blocks of a MiB or more are mapped and unmapped; :class:`InflightBudget` trims
+the heap when the last request of a burst is done.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import platform
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from collector.http.errors import ApiError
+from collector.errors import Busy
 
 log = logging.getLogger("clicktrail")
 
@@ -68,18 +68,6 @@ def trim_malloc() -> None:
         _libc.malloc_trim(0)
 
 
-class Busy(ApiError):
-    """The budget cannot take a chunk now: 503, to be sent again after ``Retry-After`` (exposed,
-    so the recorder's cross-origin fetch may read it)."""
-
-    def __init__(self, message: str) -> None:
-        headers = {
-            "Retry-After": str(RETRY_AFTER_S),
-            "Access-Control-Expose-Headers": "Retry-After",
-        }
-        super().__init__(503, message, headers=headers)
-
-
 class InflightBudget:
     """Bytes reserved by the requests in flight. Used from the event loop only."""
 
@@ -92,12 +80,14 @@ class InflightBudget:
     @contextmanager
     def reserve(self, chunk_bytes: int, copies: int = COPIES) -> Iterator[None]:
         """Hold what a chunk of ``chunk_bytes`` costs (``copies`` of it) while the block runs;
-        503 when the budget cannot take it now."""
+        :class:`~collector.errors.Busy` when the budget cannot take it now (the HTTP layer
+        answers 503 with ``Retry-After``)."""
         cost = chunk_bytes * copies
         if self.requests and self.reserved + cost > self.limit:
             raise Busy(
                 f"the collector is busy with {self.reserved} bytes of replay chunks; send this"
-                f" chunk again in {RETRY_AFTER_S} seconds (Retry-After)"
+                f" chunk again in {RETRY_AFTER_S} seconds (Retry-After)",
+                retry_after=RETRY_AFTER_S,
             )
         self.reserved += cost
         self.requests += 1

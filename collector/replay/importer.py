@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import msgspec
 
-from collector.http.errors import ApiError
+from collector.errors import Invalid
 from collector.ids import new_id
 from collector.replay.codec import compress_chunk
 from collector.replay.compaction import compact_replay
@@ -33,18 +33,18 @@ def split_into_chunks(events_json: bytes, chunk_ms: int = CHUNK_MS) -> list[byte
     try:
         events = _raw_events.decode(events_json)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise ApiError(422, f"not an rrweb event array: {exc}") from None
+        raise Invalid(f"not an rrweb event array: {exc}") from None
     except RecursionError:
-        raise ApiError(422, "not an rrweb event array: it nests too deep") from None
+        raise Invalid("not an rrweb event array: it nests too deep") from None
     chunks: list[list[msgspec.Raw]] = []
     chunk_start = None
     for raw in events:
         try:
             ts = _head.decode(raw).timestamp
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise ApiError(422, f"not an rrweb event: {exc}") from None
+            raise Invalid(f"not an rrweb event: {exc}") from None
         except RecursionError:
-            raise ApiError(422, "not an rrweb event: it nests too deep") from None
+            raise Invalid("not an rrweb event: it nests too deep") from None
         if chunk_start is None or ts - chunk_start >= chunk_ms:
             chunks.append([])
             chunk_start = ts
@@ -56,7 +56,7 @@ def import_replay(store: Store, brand_id: int, events_json: bytes, now: int) -> 
     """Store the events as a new, compacted replay of the brand; returns its id."""
     pieces = split_into_chunks(events_json)
     if not pieces:
-        raise ApiError(422, "the recording has no events")
+        raise Invalid("the recording has no events")
     replay_id, page_session_id = new_id(now), new_id(now)
     session_id, visitor_id = new_id(now), new_id(now)
     window = import_window(now)

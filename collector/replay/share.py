@@ -14,7 +14,7 @@ import hmac
 
 import msgspec
 
-from collector.http.errors import ApiError
+from collector.errors import Unauthorized
 
 DEFAULT_SECONDS = 7 * 86_400
 MAX_SECONDS = 90 * 86_400
@@ -55,14 +55,14 @@ class ShareSigner:
         return f"{payload}.{self._mac(payload)}"
 
     def verify(self, token: str, now_s: int) -> ShareGrant:
-        """The grant of a genuine, unexpired token; otherwise a 401."""
+        """The grant of a genuine, unexpired token; :class:`Unauthorized` otherwise."""
         payload, _, mac = token.partition(".")
         if not mac or not hmac.compare_digest(mac, self._mac(payload)):
-            raise ApiError(401, "the share link is not valid")
+            raise Unauthorized("the share link is not valid")
         try:
             grant = _decode_grant(_unb64(payload))
         except (ValueError, msgspec.DecodeError, msgspec.ValidationError):
-            raise ApiError(401, "the share link is not valid") from None
+            raise Unauthorized("the share link is not valid") from None
         if grant.e <= now_s:
-            raise ApiError(401, "the share link has expired")
+            raise Unauthorized("the share link has expired")
         return grant

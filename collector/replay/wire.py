@@ -16,7 +16,7 @@ from typing import Annotated, NamedTuple
 
 import msgspec
 
-from collector.http.errors import ApiError
+from collector.errors import Invalid, Malformed, TooLarge
 from collector.jsonbounds import decode_error_text, json_problem
 from collector.storage.base import ReplayChunk
 
@@ -106,8 +106,8 @@ _raw_list = msgspec.json.Decoder(list[msgspec.Raw])
 _meta = msgspec.json.Decoder(_MetaData)
 
 
-def invalid(message: str) -> ApiError:
-    return ApiError(422, f"invalid replay chunk: {message}")
+def invalid(message: str) -> Invalid:
+    return Invalid(f"invalid replay chunk: {message}")
 
 
 def _at(exc: msgspec.ValidationError, root: str) -> str:
@@ -121,19 +121,20 @@ def _at(exc: msgspec.ValidationError, root: str) -> str:
 # -- the body -------------------------------------------------------------------------------
 
 
-def _too_large(limit: int) -> ApiError:
-    return ApiError(413, f"the replay chunk is larger than {limit} bytes once decompressed")
+def _too_large(limit: int) -> TooLarge:
+    return TooLarge(f"the replay chunk is larger than {limit} bytes once decompressed")
 
 
 def claimed_size(body: bytes, limit: int) -> int:
     """How many bytes the body says it holds once decompressed: a gzip member ends with its
-    size (ISIZE). 413 at once when that is over ``limit``; :func:`unwrap` holds it to it."""
+    size (ISIZE). :class:`TooLarge` at once when that is over ``limit``; :func:`unwrap` holds
+    it to it."""
     if body[:2] != GZIP_MAGIC:
         if len(body) > limit:
             raise _too_large(limit)
         return len(body)
     if len(body) < 18:
-        raise ApiError(400, "the gzip body is truncated")
+        raise Malformed("the gzip body is truncated")
     claim = int.from_bytes(body[-4:], "little")
     if claim > limit:
         raise _too_large(limit)
@@ -150,15 +151,15 @@ def unwrap(body: bytes, limit: int) -> bytes:
     try:
         data = inflater.decompress(body, claim + 1)
     except zlib.error as exc:
-        raise ApiError(400, f"the body is not valid gzip: {exc}") from None
+        raise Malformed(f"the body is not valid gzip: {exc}") from None
     if len(data) > claim or inflater.unconsumed_tail:
-        raise ApiError(400, f"the gzip body inflates to more than the {claim} bytes it claims")
+        raise Malformed(f"the gzip body inflates to more than the {claim} bytes it claims")
     if not inflater.eof:
-        raise ApiError(400, "the gzip body is truncated")
+        raise Malformed("the gzip body is truncated")
     if inflater.unused_data:
-        raise ApiError(400, "the body holds more than one gzip member; send one")
+        raise Malformed("the body holds more than one gzip member; send one")
     if len(data) != claim:
-        raise ApiError(400, f"the gzip body inflates to {len(data)} bytes, not the {claim} it says")
+        raise Malformed(f"the gzip body inflates to {len(data)} bytes, not the {claim} it says")
     return data
 
 
@@ -166,13 +167,13 @@ def decode_envelope(body: bytes) -> ReplayEnvelope:
     """The envelope of a chunk's JSON (msgspec checks its strings; the events are kept as
     sent and checked by :func:`check_events`)."""
     if not body:
-        raise ApiError(400, "the body is empty; send a replay chunk (see docs/REPLAY.md)")
+        raise Malformed("the body is empty; send a replay chunk (see docs/REPLAY.md)")
     try:
         return _envelope.decode(body)
     except msgspec.ValidationError as exc:
         raise invalid(_at(exc, "")) from None
     except msgspec.DecodeError as exc:
-        raise ApiError(400, f"the body is not valid JSON: {decode_error_text(body, exc)}") from None
+        raise Malformed(f"the body is not valid JSON: {decode_error_text(body, exc)}") from None
     except RecursionError:
         raise invalid(f"the body nests deeper than {MAX_DEPTH} levels") from None
 
@@ -182,7 +183,8 @@ def decode_envelope(body: bytes) -> ReplayEnvelope:
 
 def check_events(events_json: bytes | msgspec.Raw, window: TimeWindow) -> ChunkFacts:
     """Check a chunk's rrweb event array and read its facts: text, depth and numbers every
-    read can handle, every timestamp within ``window``. 422 naming the field otherwise."""
+    read can handle, every timestamp within ``window``. :class:`Invalid` naming the field
+    otherwise."""
     problem = json_problem(events_json, MAX_DEPTH + 1)
     if problem is not None:
         raise _located_event(events_json, lambda event: json_problem(event, MAX_DEPTH), problem)
@@ -215,7 +217,7 @@ def _number_problem(event: msgspec.Raw) -> str | None:
     )
 
 
-def _located_event(events_json, problem_of, fallback: str) -> ApiError:
+def _located_event(events_json, problem_of, fallback: str) -> Invalid:
     try:
         events = _raw_list.decode(events_json)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
@@ -229,7 +231,7 @@ def _located_event(events_json, problem_of, fallback: str) -> ApiError:
 
 def chunk_facts(events_json: bytes | msgspec.Raw, window: TimeWindow) -> ChunkFacts:
     """Time span, count and (from a Meta event) page URL and viewport of an rrweb event array.
-    Raises 422 when it is not a non-empty array of ``{type, timestamp}`` events, or a
+    Raises :class:`Invalid` when it is not a non-empty array of ``{type, timestamp}`` events, or a
     timestamp is outside ``window``."""
     try:
         heads = _heads.decode(events_json)
@@ -246,7 +248,8 @@ def chunk_facts(events_json: bytes | msgspec.Raw, window: TimeWindow) -> ChunkFa
 
 
 def _checked_span(heads: list[_EventHead], window: TimeWindow) -> tuple[int, int]:
-    """The first and last timestamps; 422 when one is outside ``window`` or they span more."""
+    """The first and last timestamps; :class:`Invalid` when one is outside ``window`` or they
+    span more."""
     for index, head in enumerate(heads):
         if not window.earliest <= head.timestamp <= window.latest:
             raise invalid(
@@ -264,7 +267,8 @@ def _checked_span(heads: list[_EventHead], window: TimeWindow) -> tuple[int, int
 
 
 def _read_meta(heads: list[_EventHead], facts: ChunkFacts) -> None:
-    """Page URL and viewport from the first Meta event (422 for a viewport out of range)."""
+    """Page URL and viewport from the first Meta event (:class:`Invalid` for a viewport out of
+    range)."""
     for index, head in enumerate(heads):
         if head.type != META or not len(head.data):
             continue
