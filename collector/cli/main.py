@@ -1,0 +1,35 @@
+"""``clicktrail`` command line: serve, demo, brands create, keys create, replays import/compact."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from collector.cli import brands, replays, serve
+from collector.config import SETTINGS, SettingsError, load_settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Each command sets ``run(args, settings)``: it returns what to print as JSON, or None."""
+    parser = argparse.ArgumentParser(prog="clicktrail", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve.register(commands)
+    brands.register(commands)
+    replays.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; 2 (and a message on stderr) when a setting or argument is unusable."""
+    args = build_parser().parse_args(argv)
+    given = {s.name: getattr(args, s.name, None) for s in SETTINGS}
+    try:
+        printed = args.run(args, load_settings(given))
+    except SettingsError as exc:
+        print(f"clicktrail: {exc}", file=sys.stderr)
+        return 2
+    if printed is not None:
+        print(json.dumps(printed))
+    return 0

@@ -1,0 +1,75 @@
+"""``clicktrail serve`` and ``clicktrail demo``: the collector under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from collector.cli.brands import create_brand
+from collector.cli.common import add_settings, now_ms
+from collector.config import SETTINGS, Settings
+from collector.http.auth import mint_api_key
+from collector.storage import open_store
+from collector.storage.base import BrandSettings
+
+if TYPE_CHECKING:
+    from collector.app import DemoPage
+
+DEMO_BRAND = "Clicktrail demo"
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    every_setting = [s.name for s in SETTINGS]
+    serve = commands.add_parser("serve", help="run the collector")
+    add_settings(serve, every_setting)
+    serve.set_defaults(run=lambda args, settings: run_server(settings))
+    demo = commands.add_parser("demo", help="run the collector with a demo brand and page")
+    add_settings(demo, every_setting)
+    demo.set_defaults(run=lambda args, settings: run_demo(settings))
+
+
+def run_server(settings: Settings, demo: DemoPage | None = None) -> None:
+    """Serve until interrupted (SIGINT or SIGTERM: the app drains its writer first)."""
+    import uvicorn
+
+    from collector.app import create_app
+
+    app = create_app(settings, demo=demo)
+    # proxy_headers=False: only --trusted-proxies decides whom X-Forwarded-For is taken from.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+def run_demo(settings: Settings) -> None:
+    """The demo brand (made on first use) with a new admin key, printed, and the collector
+    serving its landing page at ``/demo``."""
+    store = open_store(settings.database)
+    try:
+        brand = next((b for b in store.list_brands() if b.name == DEMO_BRAND), None)
+        if brand is None:
+            brand = create_brand(store, DEMO_BRAND, [], BrandSettings(replay_sample_rate=1.0))
+        api_key, record = mint_api_key(brand.id, "admin", now_ms())
+        store.add_api_key(record)
+        read_key, read_record = mint_api_key(brand.id, "read", now_ms())
+        store.add_api_key(read_record)
+    finally:
+        store.close()
+    base = f"http://{settings.host}:{settings.port}"
+    print(
+        f"\n  Clicktrail demo\n"
+        f"  landing page   {base}/demo\n"
+        f"  API docs       {base}/docs\n"
+        f"  brand          {brand.id} (site key {brand.site_key})\n"
+        f"  API key        {api_key}   (shown once; a new one each start)\n\n"
+        f"  curl -H 'X-Api-Key: {api_key}' {base}/api/brands/{brand.id}/clicks\n",
+        flush=True,
+    )
+    from collector.app import DemoPage
+
+    run_server(settings, demo=DemoPage(brand.id, brand.site_key, read_key))
