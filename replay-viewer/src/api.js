@@ -72,7 +72,7 @@ export function client(brand, bearer) {
       body = null;
     }
     if (!res.ok) {
-      const e = (body && body.error) || {};
+      const e = body?.error || {};
       throw new ApiError(res.status, e.code || 'error', e.message || `${res.status} ${res.statusText}`);
     }
     return body;

@@ -32,7 +32,7 @@ export function clock(ms) {
 export function shortUrl(url) {
   try {
     const u = new URL(url);
-    return (u.pathname + u.search + u.hash) || '/';
+    return u.pathname + u.search + u.hash || '/';
   } catch {
     return url || '';
   }

@@ -112,7 +112,7 @@ function overlay(kind, title, message, detail) {
 
 function explain(err) {
   if (!(err instanceof ApiError)) {
-    return ['Something went wrong', String(err && err.message ? err.message : err), ''];
+    return ['Something went wrong', String(err?.message ? err.message : err), ''];
   }
   const detail = err.status ? `HTTP ${err.status} · ${err.code}` : err.code;
   if (err.code === 'share_expired') return ['This share link has expired', err.message, ''];
@@ -141,13 +141,17 @@ function fail(err) {
 function loadSession(sessionId) {
   if (!state.sessions.has(sessionId)) {
     const api = state.api;
-    const soft = (p) => p.then((v) => ({ v }), (e) => ({ e }));
+    const soft = (p) =>
+      p.then(
+        (v) => ({ v }),
+        (e) => ({ e }),
+      );
     const loaded = Promise.all([
       soft(api.sessionReplays(sessionId)),
       soft(api.session(sessionId)),
       soft(api.firstClick(sessionId)),
     ]).then(([pages, session, clicks]) => {
-      const list = Array.isArray(pages.v) ? pages.v : (pages.v && pages.v.data) || [];
+      const list = Array.isArray(pages.v) ? pages.v : pages.v?.data || [];
       const first = clicks.v && Array.isArray(clicks.v.data) ? clicks.v.data[0] : null;
       let note = '';
       if (session.e && session.e.status !== 404) note = `Visitor: ${session.e.message}`;
@@ -192,7 +196,7 @@ async function open(id, { autoplay }) {
     const viewport = { width: meta.viewport_width, height: meta.viewport_height };
     const startMs = events[0].timestamp;
     const durationMs = events[events.length - 1].timestamp - startMs;
-    state.markers = buildMarkers(meta, sess.session && sess.session.events, startMs, durationMs);
+    state.markers = buildMarkers(meta, sess.session?.events, startMs, durationMs);
     player.load(events, {
       markers: state.markers,
       inactive: inactivePeriods(events, startMs, durationMs),
@@ -254,12 +258,12 @@ function boot() {
   $('help-close').addEventListener('click', () => $('help').close());
   $('overlay-retry').addEventListener('click', () => {
     forget();
-    askForKey(state.api && state.api.brand);
+    askForKey(state.api?.brand);
   });
   $('forget').addEventListener('click', () => {
     forget();
     player.destroy();
-    askForKey(state.api && state.api.brand, '');
+    askForKey(state.api?.brand, '');
   });
   $('auth').addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -24,11 +24,11 @@ const lastPart = (selector) => (selector ? selector.split('>').pop().trim() : ''
  */
 export function buildMarkers(meta, sessionEvents, startMs, durationMs) {
   const markers = [];
-  const clicks = ((meta && meta.events) || []).filter((e) => e.type === 'click');
+  const clicks = (meta?.events || []).filter((e) => e.type === 'click');
   for (const c of clicks) {
     markers.push({ kind: 'click', ts: c.ts, label: lastPart(c.target) || `at ${c.x}, ${c.y}`, detail: c.target });
   }
-  const page = meta && meta.page_session_id;
+  const page = meta?.page_session_id;
   for (const e of sessionEvents || []) {
     if (page && e.click_id && e.click_id !== page) continue; // another page (tab) of the session
     const at = epochMs(e.timestamp) - startMs;
@@ -54,7 +54,7 @@ export function inactivePeriods(events, startMs, durationMs) {
   const periods = [];
   let last = startMs;
   for (const e of events) {
-    if (e.type !== INCREMENTAL || !ACTIVE_SOURCES.has(e.data && e.data.source)) continue;
+    if (e.type !== INCREMENTAL || !ACTIVE_SOURCES.has(e.data?.source)) continue;
     if (e.timestamp - last > INACTIVE_MS) periods.push({ start: last - startMs, end: e.timestamp - startMs });
     last = e.timestamp;
   }

@@ -12,7 +12,7 @@ const regionNames = (() => {
 const country = (code) => {
   if (!code) return '';
   try {
-    return (regionNames && regionNames.of(code.toUpperCase())) || code;
+    return regionNames?.of(code.toUpperCase()) || code;
   } catch {
     return code;
   }
@@ -23,15 +23,15 @@ const cap = (s) => (s ? s[0].toUpperCase() + s.slice(1) : s);
 
 /** The visitor's rows, from clicks/session (geo) and the session's first click (the rest). */
 export function visitorRows(session, click) {
-  const geo = (session && session.geoData) || (click && click.geo) || {};
+  const geo = session?.geoData || click?.geo || {};
   const rows = [];
   const place = [geo.city, geo.region, country(geo.country)].filter(Boolean);
   rows.push(['Location', [...new Set(place)].join(', ')]);
   if (click) {
     const d = click.device || {};
     rows.push(['Device', [cap(d.type), join(d.brand, d.model)].filter(Boolean).join(' · ')]);
-    rows.push(['OS', join(click.os && click.os.name, click.os && click.os.version)]);
-    rows.push(['Browser', join(click.browser && click.browser.name, click.browser && click.browser.version)]);
+    rows.push(['OS', join(click.os?.name, click.os?.version)]);
+    rows.push(['Browser', join(click.browser?.name, click.browser?.version)]);
     rows.push(['Language', click.language]);
     const r = click.referrer || {};
     const via = r.name || r.host;
@@ -50,9 +50,7 @@ export function visitorRows(session, click) {
 export function renderVisitor(session, click, note) {
   const list = $('visitor');
   const rows = visitorRows(session, click);
-  list.replaceChildren(
-    ...rows.flatMap(([name, value]) => [h('dt', null, name), h('dd', { title: value }, value)]),
-  );
+  list.replaceChildren(...rows.flatMap(([name, value]) => [h('dt', null, name), h('dd', { title: value }, value)]));
   if (!rows.length) list.append(h('dd', { class: 'muted' }, 'Nothing known about this visitor.'));
   $('visitor-note').textContent = note || '';
   $('visitor-note').hidden = !note;

@@ -42,7 +42,7 @@ export class Player {
   load(events, { markers, inactive, viewport }) {
     this.destroy();
     this.root.replaceChildren();
-    if (viewport && viewport.width && viewport.height) this.viewport = viewport;
+    if (viewport?.width && viewport.height) this.viewport = viewport;
     const replayer = new Replayer(events, {
       root: this.root,
       speed: this.speed,
@@ -90,7 +90,7 @@ export class Player {
 
   /** The recorded viewport, scaled down (never up) and centred in the stage. */
   fit() {
-    const wrapper = this.replayer && this.replayer.wrapper;
+    const wrapper = this.replayer?.wrapper;
     if (!wrapper) return;
     const { width, height } = this.viewport;
     const box = this.stage.getBoundingClientRect();
@@ -184,9 +184,7 @@ export class Player {
   drawTimeline(markers, inactive) {
     const pct = (ms) => `${this.durationMs ? (ms / this.durationMs) * 100 : 0}%`;
     $('inactive').replaceChildren(
-      ...inactive.map((p) =>
-        h('span', { class: 'gap', style: `left:${pct(p.start)};width:${pct(p.end - p.start)}` }),
-      ),
+      ...inactive.map((p) => h('span', { class: 'gap', style: `left:${pct(p.start)};width:${pct(p.end - p.start)}` })),
     );
     $('markers').replaceChildren(
       ...markers.map((m) =>
