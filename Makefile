@@ -52,9 +52,12 @@ chromium:
 fuzz: install-test
 	CLICKTRAIL_FUZZ_EXAMPLES=200 $(PY) -m pytest tests/test_api_fuzz.py -q -s -p no:cacheprovider
 
-lint: install-test
+# ruff on Python; biome on the tracker's and the viewer's JavaScript (npm run lint in each).
+lint: install-test tracker-js/node_modules/.installed replay-viewer/node_modules/.installed
 	$(VENV)/bin/ruff check collector tests e2e bench
 	$(VENV)/bin/ruff format --check collector tests e2e bench
+	cd tracker-js && npm run lint
+	cd replay-viewer && npm run lint
 
 wrk:
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
