@@ -1,15 +1,18 @@
-"""Settings: declared once, read from CLI flags, then ``CLICKTRAIL_*`` environment variables,
-then the default. Casts are strict; a bad value fails loudly at start-up.
+"""Settings: each declared once, as a field of :class:`Settings` (type, default, help, cast),
+and read from CLI flags, then ``CLICKTRAIL_*`` environment variables, then the default. Casts
+are strict; a bad value fails loudly at start-up.
 
-The README's settings table is checked against :data:`SETTINGS` by a test, so a setting cannot
-be added without being documented.
+:data:`SETTINGS` lists them for the command line's flags and the environment. The README's
+settings table is checked against it by a test, so a setting cannot be added without being
+documented.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 
@@ -35,8 +38,80 @@ def _optional_path(value: str) -> str | None:
     return value or None
 
 
+def _setting(default: Any, help: str, cast: Callable[[str], Any] = str) -> Any:
+    """A field of :class:`Settings`: its default, its help text and how to read it from text."""
+    return field(default=default, metadata={"help": help, "cast": cast})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting, each declared once: name, type, default, help and cast."""
+
+    host: str = _setting("127.0.0.1", "Interface to listen on.")
+    port: int = _setting(8000, "TCP port to listen on.", _port)
+    database: str = _setting(
+        "sqlite:///./data/clicktrail.db",
+        "Storage URL: sqlite:///path.db, clickhouse://user:pass@host:8123/db or chdb:///path.",
+    )
+    geoip_db: str | None = _setting(
+        None, "Path to a MaxMind-format City (or Country) database.", _optional_path
+    )
+    asn_db: str | None = _setting(
+        None, "Optional path to a MaxMind ASN or ISP database.", _optional_path
+    )
+    trusted_proxies: str = _setting(
+        "", "Comma-separated IPs/CIDRs allowed to set X-Forwarded-For (default: none)."
+    )
+    max_body_bytes: int = _setting(
+        65536, "Largest accepted /collect body, in bytes.", _positive_int
+    )
+    writer_max_batch: int = _setting(
+        5000, "Most events committed in one group commit.", _positive_int
+    )
+    replay_max_body_bytes: int = _setting(
+        2 * 1024 * 1024,
+        "Largest accepted /collect/replay body as sent (compressed), in bytes.",
+        _positive_int,
+    )
+    replay_max_chunk_bytes: int = _setting(
+        16 * 1024 * 1024,
+        "Largest replay chunk once decompressed, in bytes (a bigger one gets 413).",
+        _positive_int,
+    )
+    replay_inflight_bytes: int = _setting(
+        64 * 1024 * 1024,
+        "Memory replay chunks being checked may hold, in bytes (past it: 503 and Retry-After).",
+        _positive_int,
+    )
+    replay_idle_minutes: int = _setting(
+        30, "A replay with no chunk for this long has ended and is compacted.", _positive_int
+    )
+    compact_interval_seconds: int = _setting(
+        300, "How often the background compaction looks for ended replays.", _positive_int
+    )
+    replay_assets_dir: str = _setting(
+        "./data/replay-assets",
+        "Directory of the content-addressed store of fetched stylesheets and fonts.",
+    )
+    replay_asset_networks: str = _setting(
+        "", "Comma-separated private CIDRs assets may be fetched from (default: none; tests only)."
+    )
+    replay_asset_max_bytes: int = _setting(
+        5 * 1024 * 1024, "Largest stylesheet or font fetched for replays, in bytes.", _positive_int
+    )
+    public_url: str = _setting(
+        "",
+        "Base URL of the collector as users reach it, for share links (default: the request's).",
+    )
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
 @dataclass(frozen=True)
 class Setting:
+    """One setting as the command line and the environment see it (read from its field)."""
+
     name: str
     default: Any
     help: str
@@ -51,108 +126,9 @@ class Setting:
         return "CLICKTRAIL_" + self.name.upper()
 
 
-SETTINGS: tuple[Setting, ...] = (
-    Setting("host", "127.0.0.1", "Interface to listen on."),
-    Setting("port", 8000, "TCP port to listen on.", _port),
-    Setting(
-        "database",
-        "sqlite:///./data/clicktrail.db",
-        "Storage URL: sqlite:///path.db, clickhouse://user:pass@host:8123/db or chdb:///path.",
-    ),
-    Setting(
-        "geoip_db", None, "Path to a MaxMind-format City (or Country) database.", _optional_path
-    ),
-    Setting("asn_db", None, "Optional path to a MaxMind ASN or ISP database.", _optional_path),
-    Setting(
-        "trusted_proxies",
-        "",
-        "Comma-separated IPs/CIDRs allowed to set X-Forwarded-For (default: none).",
-    ),
-    Setting("max_body_bytes", 65536, "Largest accepted /collect body, in bytes.", _positive_int),
-    Setting(
-        "writer_max_batch",
-        5000,
-        "Most events committed in one group commit.",
-        _positive_int,
-    ),
-    Setting(
-        "replay_max_body_bytes",
-        2 * 1024 * 1024,
-        "Largest accepted /collect/replay body as sent (compressed), in bytes.",
-        _positive_int,
-    ),
-    Setting(
-        "replay_max_chunk_bytes",
-        16 * 1024 * 1024,
-        "Largest replay chunk once decompressed, in bytes (a bigger one gets 413).",
-        _positive_int,
-    ),
-    Setting(
-        "replay_inflight_bytes",
-        64 * 1024 * 1024,
-        "Memory replay chunks being checked may hold, in bytes (past it: 503 and Retry-After).",
-        _positive_int,
-    ),
-    Setting(
-        "replay_idle_minutes",
-        30,
-        "A replay with no chunk for this long has ended and is compacted.",
-        _positive_int,
-    ),
-    Setting(
-        "compact_interval_seconds",
-        300,
-        "How often the background compaction looks for ended replays.",
-        _positive_int,
-    ),
-    Setting(
-        "replay_assets_dir",
-        "./data/replay-assets",
-        "Directory of the content-addressed store of fetched stylesheets and fonts.",
-    ),
-    Setting(
-        "replay_asset_networks",
-        "",
-        "Comma-separated private CIDRs assets may be fetched from (default: none; tests only).",
-    ),
-    Setting(
-        "replay_asset_max_bytes",
-        5 * 1024 * 1024,
-        "Largest stylesheet or font fetched for replays, in bytes.",
-        _positive_int,
-    ),
-    Setting(
-        "public_url",
-        "",
-        "Base URL of the collector as users reach it, for share links (default: the request's).",
-    ),
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(f.name, f.default, f.metadata["help"], f.metadata["cast"]) for f in fields(Settings)
 )
-
-
-@dataclass(frozen=True)
-class Settings:
-    host: str = "127.0.0.1"
-    port: int = 8000
-    database: str = "sqlite:///./data/clicktrail.db"
-    geoip_db: str | None = None
-    asn_db: str | None = None
-    trusted_proxies: str = ""
-    max_body_bytes: int = 65536
-    writer_max_batch: int = 5000
-    replay_max_body_bytes: int = 2 * 1024 * 1024
-    replay_max_chunk_bytes: int = 16 * 1024 * 1024
-    replay_inflight_bytes: int = 64 * 1024 * 1024
-    replay_idle_minutes: int = 30
-    compact_interval_seconds: int = 300
-    replay_assets_dir: str = "./data/replay-assets"
-    replay_asset_networks: str = ""
-    replay_asset_max_bytes: int = 5 * 1024 * 1024
-    public_url: str = ""
-
-    def replace(self, **changes: Any) -> Settings:
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values.update(changes)
-        return Settings(**values)
 
 
 def load_settings(
