@@ -1,4 +1,4 @@
-"""Row conversions both engines share: they read events back in the same column order.
+"""Value conversions both engines share, and the events' row codec (the same on both).
 
 Reads are defensive: whatever a row holds (data of an older version, an import, another writer),
 it converts. Text that is not valid UTF-8 reads with U+FFFD in place of the bad bytes; a custom
@@ -14,13 +14,19 @@ import msgspec
 from collector.jsonbounds import within_depth
 from collector.utf8 import clean_json
 
-from .base import Event
+from .columns import RowCodec
+from .model import Event
 
-EVENT_COLUMNS = ("brand_id", "click_id", "session_id", "type", "url", "timestamp", "seq", "data")
 # Deeper custom data is not shown (JSON encoders and the browser's JSON.parse have limits too).
 MAX_DATA_DEPTH = 64
 
+_encode_json = msgspec.json.Encoder().encode
 _decode_json = msgspec.json.Decoder().decode  # an object, as written (Event.data: Any)
+
+
+def json_text(value: Any) -> str:
+    """A value as JSON text (a msgspec.Raw is embedded as is)."""
+    return _encode_json(value).decode()
 
 
 def text(value: str | bytes | None) -> str | None:
@@ -47,16 +53,13 @@ def event_data(data: str | bytes | None) -> Any:
             return None
 
 
+# Events rows on both engines: ``data`` as JSON text, text columns read as str or bytes.
+EVENT_ROWS: RowCodec[Event] = RowCodec(
+    Event, encode={"json": json_text}, decode={"text": text, "json": event_data}
+)
+EVENT_COLUMNS: tuple[str, ...] = EVENT_ROWS.names
+
+
 def event_from_row(row: tuple[Any, ...]) -> Event:
     """An :class:`Event` from a row in :data:`EVENT_COLUMNS` order (``data`` as JSON text)."""
-    brand_id, click_id, session_id, type_, url, timestamp, seq, data = row
-    return Event(
-        brand_id=brand_id,
-        click_id=text(click_id),
-        session_id=text(session_id),
-        type=text(type_),
-        url=text(url),
-        timestamp=timestamp,
-        seq=seq,
-        data=event_data(data),
-    )
+    return EVENT_ROWS.read(row)

@@ -1,0 +1,31 @@
+"""ClickHouse storage engine through clickhouse-connect: a server (``clickhouse://``) or the
+embedded chDB engine (``chdb://``, registered with clickhouse-connect when ``chdb`` is installed).
+One module per domain, beside the same modules of the SQLite engine (``storage/sqlite/``), so
+the two dialects read side by side:
+
+- ``connection.py``: URLs, the shared client, queries and inserts, times, migrate / close
+- ``schema.py``: the migrations; DDL of ``clicks`` and ``events`` from the column declaration
+- ``brands.py``: brands, API keys, domains, secrets
+- ``clicks.py``: clicks and events: write_batch, sessions, the clicks list (late materialisation)
+- ``replays.py``: replay chunks, compacted segment generations, dictionaries, asset links
+
+All tables live in one database, ``clicktrail`` unless the URL names another;
+``schema_version`` holds one row per applied migration. A new domain (links, conversions, an
+outbox) is a module here with a mixin on :class:`~.connection.ClickHouseBase`, the same module in
+``storage/sqlite/``, and a protocol in ``storage/base.py``; :class:`ClickHouseStore` lists the
+mixin.
+"""
+
+from __future__ import annotations
+
+from .brands import BrandsMixin, domain_id
+from .clicks import ClicksMixin
+from .connection import DEFAULT_DATABASE, split_url
+from .replays import ReplaysMixin
+from .schema import SCHEMA_VERSION
+
+__all__ = ["DEFAULT_DATABASE", "SCHEMA_VERSION", "ClickHouseStore", "domain_id", "split_url"]
+
+
+class ClickHouseStore(BrandsMixin, ClicksMixin, ReplaysMixin):
+    """The :class:`~collector.storage.base.Store` on a ClickHouse database."""

@@ -1,0 +1,205 @@
+"""ClickHouse schema: the migrations, and the DDL of the declared tables.
+
+Each migration is a function giving its statements (``{db}`` stands for the validated database
+identifier), append-only: never edit an applied one. Statements must be idempotent (IF NOT
+EXISTS), so a migration interrupted half way can simply run again. ``schema_version`` holds one
+row per applied migration.
+
+Declared tables: the columns of ``clicks`` and ``events`` come from the fields of ``Click`` and
+``Event`` (``storage/columns.py``), their types from :data:`CLICKHOUSE_TYPES`, tuned per table
+where ClickHouse pays for it: narrower integers (:data:`CLICK_TYPES`) and ``LowCardinality`` for
+text of few distinct values (:data:`CLICK_LOW_CARDINALITY`). Migration 1 creates them without the
+columns a later :class:`AddColumns` migration adds, so a fresh database and an old one reach the
+same table. A new field: ``AddColumns("clicks", ("page_title",))`` appended to ``MIGRATIONS``.
+Sort keys, partitions, skip indexes and codecs stay written out below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import msgspec
+
+from ..columns import Column, Kind, columns, without
+from ..model import Click, Event
+from ..rows import json_text
+
+TIME = "DateTime64(3, 'UTC')"
+
+CLICKHOUSE_TYPES: dict[Kind, str] = {
+    "text": "String",
+    "int": "Int64",
+    "float": "Float64",
+    "bool": "Bool",
+    "time": TIME,  # exact ms; written and read as int ms (connection.py)
+    "map": "Map(String, String)",
+    "json": "String",  # JSON text
+}
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """How a declared table departs from the plain types: a type per column (before Nullable),
+    and the text columns stored as LowCardinality."""
+
+    types: Mapping[str, str]
+    low_cardinality: frozenset[str]
+
+
+CLICK_TYPES = {
+    "brand_id": "UInt64",
+    "domain_id": "UInt64",
+    "viewport_width": "Int32",
+    "viewport_height": "Int32",
+}
+CLICK_LOW_CARDINALITY = frozenset(
+    {
+        "trigger",
+        "ad_network",
+        "referrer_type",
+        "referrer_name",
+        "country",
+        "region",
+        "city",
+        "time_zone",
+        "continent",
+        "isp",
+        "device_type",
+        "device_brand",
+        "device_model",
+        "os",
+        "os_version",
+        "browser",
+        "browser_version",
+        "language",
+    }
+)
+DECLARED: dict[str, tuple[type[msgspec.Struct], Tuning]] = {
+    "clicks": (Click, Tuning(CLICK_TYPES, CLICK_LOW_CARDINALITY)),
+    "events": (Event, Tuning({"brand_id": "UInt64"}, frozenset({"type"}))),
+}
+
+
+def column_type(column: Column, tuning: Tuning) -> str:
+    """The ClickHouse type of a declared column."""
+    sql = tuning.types.get(column.name, CLICKHOUSE_TYPES[column.kind])
+    if column.nullable:
+        sql = f"Nullable({sql})"
+    if column.name in tuning.low_cardinality:
+        sql = f"LowCardinality({sql})"
+    return sql
+
+
+def _default_sql(column: Column) -> str:
+    """`` DEFAULT value`` that gives the rows a column is added to the field's default."""
+    if column.nullable or column.default is msgspec.NODEFAULT or column.kind == "map":
+        return ""  # NULL, or ClickHouse's own default (an empty map)
+    value = json_text(column.default) if column.kind == "json" else column.default
+    if isinstance(value, str):
+        return " DEFAULT '" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return f" DEFAULT {int(value) if isinstance(value, bool) else value}"
+
+
+@dataclass(frozen=True)
+class AddColumns:
+    """A migration adding fields of a declared table's struct as columns; existing rows get the
+    field's default."""
+
+    table: str
+    names: tuple[str, ...]
+
+    def __call__(self) -> list[str]:
+        struct, tuning = DECLARED[self.table]
+        by_name = {c.name: c for c in columns(struct)}
+        return [
+            f"ALTER TABLE {{db}}.{self.table} ADD COLUMN IF NOT EXISTS `{name}`"
+            f" {column_type(by_name[name], tuning)}{_default_sql(by_name[name])}"
+            for name in self.names
+        ]
+
+
+def initial_columns_sql(table: str) -> str:
+    """The column list migration 1 creates a declared table with: all but those later
+    migrations add."""
+    later = [
+        n for m in MIGRATIONS if isinstance(m, AddColumns) and m.table == table for n in m.names
+    ]
+    struct, tuning = DECLARED[table]
+    declared: Sequence[Column] = without(columns(struct), later)
+    return ", ".join(f"`{c.name}` {column_type(c, tuning)}" for c in declared)
+
+
+def _migration_1() -> list[str]:
+    """Brands, keys, domains, clicks and events."""
+    return [
+        "CREATE TABLE IF NOT EXISTS {db}.brands ("
+        " id UInt64, name String, site_key String, domains Array(String),"
+        f" settings String, created_at {TIME}, version UInt64"
+        ") ENGINE = ReplacingMergeTree(version) ORDER BY id",
+        "CREATE TABLE IF NOT EXISTS {db}.api_keys ("
+        " id String, brand_id UInt64, scope LowCardinality(String), key_hash String,"
+        f" created_at {TIME}"
+        ") ENGINE = ReplacingMergeTree ORDER BY id",
+        "CREATE TABLE IF NOT EXISTS {db}.domains ("
+        " brand_id UInt64, domain String, id UInt64"
+        ") ENGINE = ReplacingMergeTree ORDER BY (brand_id, domain)",
+        f"CREATE TABLE IF NOT EXISTS {{db}}.clicks ({initial_columns_sql('clicks')},"
+        " INDEX clicks_id id TYPE bloom_filter(0.001) GRANULARITY 1,"
+        " INDEX clicks_session session_id TYPE bloom_filter(0.001) GRANULARITY 1,"
+        " INDEX clicks_visitor visitor_id TYPE bloom_filter(0.001) GRANULARITY 1"
+        ") ENGINE = MergeTree PARTITION BY toYYYYMM(created_at)"
+        " ORDER BY (brand_id, created_at, id)",
+        f"CREATE TABLE IF NOT EXISTS {{db}}.events ({initial_columns_sql('events')},"
+        " INDEX events_click click_id TYPE bloom_filter(0.001) GRANULARITY 1"
+        ") ENGINE = MergeTree PARTITION BY toYYYYMM(timestamp)"
+        " ORDER BY (brand_id, session_id, timestamp, seq)",
+    ]
+
+
+def _migration_2() -> list[str]:
+    """Session replay: live chunks, compacted segments, dictionaries, asset links, secrets."""
+    return [
+        # Live chunks, one row each; ``stored_bytes`` = length(body), so summaries never read
+        # bodies. Compacted chunks are deleted (lightweight DELETE) once their segments exist;
+        # until then readers skip them (seq <= the segments' upto_seq).
+        "CREATE TABLE IF NOT EXISTS {db}.replay_chunks ("
+        " brand_id UInt64, replay_id String, seq Int64, session_id String,"
+        " page_session_id String, visitor_id String, url String,"
+        f" received_at {TIME}, first_ts Int64, last_ts Int64, event_count UInt32,"
+        " viewport_width Nullable(Int32), viewport_height Nullable(Int32),"
+        " raw_bytes UInt64, stored_bytes UInt64, body String CODEC(NONE),"
+        " INDEX replay_chunks_session session_id TYPE bloom_filter(0.001) GRANULARITY 1"
+        ") ENGINE = MergeTree ORDER BY (brand_id, replay_id, seq)",
+        # Segments of one compaction form a generation: every row carries the generation, the
+        # seq it covers up to, how many segments it has and the replay's header (the chunks it
+        # came from are deleted). Readers use the complete generation with the highest
+        # (upto_seq, generation); see replays.py.
+        "CREATE TABLE IF NOT EXISTS {db}.replay_segments ("
+        " brand_id UInt64, replay_id String, generation UInt64, upto_seq Int64,"
+        " segment_count UInt32, idx UInt32, first_ts Int64, last_ts Int64, event_count UInt32,"
+        " raw_bytes UInt64, stored_bytes UInt64, dict_id Nullable(UInt64),"
+        " body String CODEC(NONE),"
+        " session_id String, page_session_id String, visitor_id String, url String,"
+        " started_at Int64, ended_at Int64,"
+        " viewport_width Nullable(Int32), viewport_height Nullable(Int32),"
+        f" updated_at {TIME},"
+        " INDEX replay_segments_session session_id TYPE bloom_filter(0.001) GRANULARITY 1"
+        ") ENGINE = MergeTree ORDER BY (brand_id, replay_id, generation, idx)",
+        "CREATE TABLE IF NOT EXISTS {db}.replay_dicts ("
+        f" id UInt64, brand_id UInt64, created_at {TIME}, body String CODEC(NONE)"
+        ") ENGINE = MergeTree ORDER BY (brand_id, id)",
+        "CREATE TABLE IF NOT EXISTS {db}.replay_assets ("
+        f" brand_id UInt64, replay_id String, url String, sha256 String, linked_at {TIME}"
+        ") ENGINE = MergeTree ORDER BY (brand_id, replay_id, url)",
+        # Deduplication by insert token makes "the first secret stored wins" (brands.py).
+        "CREATE TABLE IF NOT EXISTS {db}.secrets ("
+        f" name String, value String, created_at {TIME}"
+        ") ENGINE = MergeTree ORDER BY name"
+        " SETTINGS non_replicated_deduplication_window = 1000",
+    ]
+
+
+# Each migration gives the statements to run, ``{db}`` still to be filled in (connection.py).
+MIGRATIONS: list[Callable[[], list[str]]] = [_migration_1, _migration_2]
+SCHEMA_VERSION = len(MIGRATIONS)

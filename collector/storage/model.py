@@ -1,0 +1,232 @@
+"""The entities Clicktrail keeps: msgspec structs every engine reads and writes.
+
+The API layer speaks only these types. All times are integers: milliseconds since the Unix epoch,
+UTC. The fields of :class:`Click` and :class:`Event` declare the columns of the ``clicks`` and
+``events`` tables, in table order (see ``columns.py``: adding a field is one edit here plus a
+migration).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from .columns import Millis
+
+Scope = Literal["read", "write", "admin"]
+SCOPE_RANK: dict[str, int] = {"read": 1, "write": 2, "admin": 3}
+
+IpMode = Literal["full", "truncated", "off"]
+# What a replay may load from the recorded site: "proxy" (stored copies, else fetched on demand
+# through the collector), "stored" (stored copies only), "off" (nothing: not even fetched).
+ExternalAssets = Literal["proxy", "stored", "off"]
+
+
+class BrandSettings(msgspec.Struct, kw_only=True):
+    """Per-brand options. New options get a default so old rows keep decoding."""
+
+    replay_sample_rate: float = 0.0
+    ip_mode: IpMode = "full"
+    cookieless: bool = False
+    respect_dnt: bool = False
+    retention_days: int = 395
+    short_domain: str | None = None
+    mask_all_inputs: bool = True
+    block_selector: str = "[data-ct-block]"
+    mask_text_selector: str = "[data-ct-mask]"
+    replay_external_assets: ExternalAssets = "proxy"
+
+
+class Brand(msgspec.Struct, kw_only=True):
+    id: int
+    name: str
+    site_key: str
+    domains: list[str] = []
+    settings: BrandSettings = msgspec.field(default_factory=BrandSettings)
+    created_at: int = 0
+
+
+class ApiKey(msgspec.Struct, kw_only=True):
+    id: str  # public id (also the key's visible prefix)
+    brand_id: int
+    scope: Scope
+    key_hash: str  # hex sha256 of the secret; the secret itself is never stored
+    created_at: int = 0
+
+
+class Domain(msgspec.Struct, kw_only=True):
+    id: int
+    brand_id: int
+    domain: str
+
+
+class Click(msgspec.Struct, kw_only=True):
+    """One tracked entry into a page (a page load or a short-link redirect). ``id`` is the click
+    code. The fields are the ``clicks`` table's columns, in order (``columns.py``)."""
+
+    id: str
+    brand_id: int
+    session_id: str
+    visitor_id: str
+    created_at: Millis
+    trigger: str = "pageview"  # pageview | link | qr
+    ip_address: str | None = None
+    url: str = ""
+    domain_id: int | None = None
+    funnel_id: int | None = None
+    sub1: str | None = None
+    sub2: str | None = None
+    sub3: str | None = None
+    sub4: str | None = None
+    sub5: str | None = None
+    affiliate: str | None = None
+    external_id: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    ad_click_id: str | None = None  # gclid / fbclid / msclkid / ttclid value
+    ad_network: str | None = None  # google | facebook | microsoft | tiktok
+    query: dict[str, str] = {}
+    referrer: str | None = None
+    referrer_host: str | None = None
+    referrer_type: str = "direct"  # search | social | email | paid | direct | referral
+    referrer_name: str | None = None
+    country: str | None = None
+    region: str | None = None
+    city: str | None = None
+    zip: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    time_zone: str | None = None
+    continent: str | None = None
+    asn: int | None = None
+    isp: str | None = None
+    device_type: str | None = None  # desktop | mobile | tablet | bot | other
+    device_brand: str | None = None
+    device_model: str | None = None
+    os: str | None = None
+    os_version: str | None = None
+    browser: str | None = None
+    browser_version: str | None = None
+    user_agent: str | None = None
+    language: str | None = None
+    viewport_width: int | None = None
+    viewport_height: int | None = None
+    is_bot: bool = False
+
+
+class Event(msgspec.Struct, kw_only=True):
+    """Something that happened in a click's page. ``seq`` orders events that share a timestamp.
+    The fields are the ``events`` table's columns, in order (``columns.py``)."""
+
+    brand_id: int
+    click_id: str
+    session_id: str
+    type: str
+    url: str | None = None
+    timestamp: Millis
+    seq: int = 0
+    # A dict, or a msgspec.Raw JSON object straight from the beacon: engines store it with
+    # msgspec.json.encode (which embeds Raw as is) and always read back a dict.
+    data: Any = {}
+
+
+SortColumn = Literal["created_at", "funnel_id", "country", "browser", "os", "device_type"]
+SORT_COLUMNS: tuple[str, ...] = SortColumn.__args__  # type: ignore[attr-defined]
+
+
+class ClickQuery(msgspec.Struct, kw_only=True):
+    """Filters of ``GET clicks`` (seed 01). ``None`` means "no filter"."""
+
+    funnel_id: int | None = None
+    url: str | None = None  # partial match, case-insensitive
+    sub1: str | None = None
+    visitor_id: str | None = None  # the visit tracking id
+    # a click code or a session id: matches clicks with that id or in that session, and the
+    # results collapse to one row per session (its first click)
+    click_or_session: str | None = None
+    exclude_bots: bool = False
+    start: int | None = None  # inclusive, ms
+    end: int | None = None  # inclusive, ms
+    sort: SortColumn = "created_at"
+    direction: Literal["asc", "desc"] = "desc"
+    limit: int = 30
+    offset: int = 0
+
+
+# replays ------------------------------------------------------------------------------------
+# A replay is one sampled page session's rrweb stream. The recorder sends it in chunks; each is
+# stored zstd-compressed as it arrives. Compaction later rewrites a replay that has ended as
+# segments: zstd at a high level with the brand's trained dictionary, each segment starting at a
+# seek point (an rrweb Meta + FullSnapshot pair). See docs/REPLAY.md.
+
+
+class ReplayChunk(msgspec.Struct, kw_only=True):
+    """One flushed piece of a replay, as the recorder sent it. ``(brand_id, replay_id, seq)`` is
+    unique: a chunk sent twice is stored once."""
+
+    brand_id: int
+    replay_id: str
+    seq: int
+    session_id: str
+    page_session_id: str
+    visitor_id: str
+    url: str
+    received_at: int  # ms, collector clock
+    first_ts: int  # rrweb timestamps of the first and last event (ms, recorder clock)
+    last_ts: int
+    event_count: int
+    viewport_width: int | None = None  # from a Meta event in the chunk, if any
+    viewport_height: int | None = None
+    raw_bytes: int  # size of the events' JSON array, uncompressed
+    body: bytes  # a zstd frame (no dictionary) of that JSON array
+
+
+class ReplaySegment(msgspec.Struct, kw_only=True):
+    """A piece of a compacted replay; ``idx`` orders them. Every segment but possibly the first
+    starts with a Meta event followed by a FullSnapshot, so playback can start there."""
+
+    brand_id: int
+    replay_id: str
+    idx: int
+    first_ts: int
+    last_ts: int
+    event_count: int
+    raw_bytes: int
+    dict_id: int | None  # the brand dictionary it was compressed with, if any
+    body: bytes  # a zstd frame of the segment's JSON array of events
+
+
+class Replay(msgspec.Struct, kw_only=True):
+    """What an engine knows about a replay, summed over its segments and live chunks."""
+
+    id: str
+    brand_id: int
+    session_id: str
+    page_session_id: str
+    visitor_id: str
+    url: str  # of the first chunk
+    started_at: int  # first_ts of the first event
+    ended_at: int  # last_ts of the last event
+    viewport_width: int | None = None  # the first known
+    viewport_height: int | None = None
+    event_count: int = 0
+    raw_bytes: int = 0
+    stored_bytes: int = 0  # bytes of stored bodies (segments + live chunks), dictionaries excluded
+    live_chunks: int = 0  # chunks not yet compacted
+    compacted_seq: int = -1  # chunks up to this seq are in the segments
+    updated_at: int = 0  # received_at of the newest chunk
+
+
+class ReplayPart(msgspec.Struct, kw_only=True):
+    """A stored body of a replay, in playback order: segments by idx, then live chunks by seq."""
+
+    kind: Literal["segment", "chunk"]
+    number: int  # idx of a segment, seq of a chunk
+    first_ts: int
+    last_ts: int
+    dict_id: int | None
+    body: bytes

@@ -1,0 +1,26 @@
+"""SQLite storage engine (the embedded default): one module per domain, beside the same modules
+of the ClickHouse engine (``storage/clickhouse/``), so the two dialects read side by side.
+
+- ``connection.py``: connections per thread, write transactions, durability, migrate / close
+- ``schema.py``: the migrations; DDL of ``clicks`` and ``events`` from the column declaration
+- ``brands.py``: brands, API keys, domains, secrets
+- ``clicks.py``: clicks and events: write_batch, sessions, the clicks list and its totals
+- ``replays.py``: replay chunks, summaries, compacted segments, dictionaries, asset links
+
+A new domain (links, conversions, an outbox) is a module here with a mixin on
+:class:`~.connection.SQLiteBase`, the same module in ``storage/clickhouse/``, and a protocol in
+``storage/base.py``; :class:`SQLiteStore` lists the mixin.
+"""
+
+from __future__ import annotations
+
+from .brands import BrandsMixin
+from .clicks import ClicksMixin
+from .replays import ReplaysMixin
+from .schema import SCHEMA_VERSION
+
+__all__ = ["SCHEMA_VERSION", "SQLiteStore"]
+
+
+class SQLiteStore(BrandsMixin, ClicksMixin, ReplaysMixin):
+    """The :class:`~collector.storage.base.Store` on one SQLite file."""

@@ -1,0 +1,262 @@
+"""SQLite schema: the migrations, and the DDL of the declared tables.
+
+Schema versions: ``MIGRATIONS`` is an append-only list; ``PRAGMA user_version`` holds how many of
+them the file has applied. Never edit an applied migration, add a new one.
+
+Declared tables: the columns of ``clicks`` and ``events`` come from the fields of ``Click`` and
+``Event`` (``storage/columns.py``), their SQLite types from :data:`SQL_TYPES`. Migration 1 creates
+them without the columns a later :class:`AddColumns` migration adds, so a fresh file and an old
+one reach the same table. A new field: ``AddColumns("clicks", ("page_title",))`` appended to
+``MIGRATIONS`` (the field needs a default, or ``| None``: SQLite adds no NOT NULL column without
+one). The hand-tuned parts (indexes, ``click_days`` and its triggers) stay written out below.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import msgspec
+import sqlite_utils
+
+from ..columns import Column, Kind, columns, without
+from ..model import Click, Event
+from ..rows import json_text
+
+DAY_MS = 86_400_000
+
+SQL_TYPES: dict[Kind, str] = {
+    "text": "TEXT",
+    "int": "INTEGER",
+    "float": "REAL",
+    "bool": "INTEGER",  # 0 or 1
+    "time": "INTEGER",  # ms since the epoch
+    "map": "TEXT",  # a JSON object
+    "json": "TEXT",
+}
+DECLARED: dict[str, type[msgspec.Struct]] = {"clicks": Click, "events": Event}
+
+
+def _literal(column: Column) -> str:
+    value = column.default
+    if column.kind in ("map", "json"):
+        value = json_text(value)
+    if isinstance(value, str):
+        return "'" + value.replace("'", "''") + "'"
+    return str(int(value) if isinstance(value, bool) else value)
+
+
+def column_sql(column: Column, *, default: bool = True) -> str:
+    """``TYPE [NOT NULL] [DEFAULT value]`` of a declared column; the default is the field's
+    (none for a nullable column)."""
+    sql = SQL_TYPES[column.kind]
+    if not column.nullable:
+        sql += " NOT NULL"
+        if default and column.default is not msgspec.NODEFAULT:
+            sql += f" DEFAULT {_literal(column)}"
+    return sql
+
+
+@dataclass(frozen=True)
+class AddColumns:
+    """A migration adding fields of a declared table's struct as columns."""
+
+    table: str
+    names: tuple[str, ...]
+
+    def __call__(self, db: sqlite_utils.Database) -> None:
+        by_name = {c.name: c for c in columns(DECLARED[self.table])}
+        for name in self.names:
+            db.execute(f'ALTER TABLE {self.table} ADD COLUMN "{name}" {column_sql(by_name[name])}')
+
+
+def initial_columns(table: str) -> tuple[Column, ...]:
+    """The declared columns migration 1 creates: all but those later migrations add."""
+    later = [
+        n for m in MIGRATIONS if isinstance(m, AddColumns) and m.table == table for n in m.names
+    ]
+    return without(columns(DECLARED[table]), later)
+
+
+def _clicks_table_sql(declared: Sequence[Column]) -> str:
+    """``clicks`` as migration 1 created it (in sqlite-utils' layout, which wrote it then)."""
+    lines = []
+    for column in declared:
+        if column.name == "id":
+            # a TEXT primary key on a rowid table: a unique index, INSERT OR IGNORE uses it
+            lines.append('"id" TEXT PRIMARY KEY')
+        else:
+            # migration 1 gave referrer_type no DEFAULT (inserts always name every column)
+            sql = column_sql(column, default=column.name != "referrer_type")
+            lines.append(f'"{column.name}" {sql}')
+    return 'CREATE TABLE "clicks" (\n   ' + ",\n   ".join(lines) + "\n)"
+
+
+def _events_table_sql(declared: Sequence[Column]) -> str:
+    return "CREATE TABLE events (" + ",".join(f" {c.name} {column_sql(c)}" for c in declared) + ")"
+
+
+# --- migrations ------------------------------------------------------------------------------
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    db.table("brands").create(
+        {
+            "id": int,
+            "name": str,
+            "site_key": str,
+            "domains": str,
+            "settings": str,
+            "created_at": int,
+        },
+        pk="id",
+        not_null={"name", "site_key", "domains", "settings", "created_at"},
+    )
+    db.table("brands").create_index(["site_key"], index_name="brands_site_key", unique=True)
+
+    db.table("api_keys").create(
+        {"id": str, "brand_id": int, "scope": str, "key_hash": str, "created_at": int},
+        pk="id",
+        not_null={"brand_id", "scope", "key_hash", "created_at"},
+    )
+    db.table("api_keys").create_index(["brand_id"], index_name="api_keys_brand")
+
+    # AUTOINCREMENT: a domain id is never handed out twice, even after deletions.
+    db.execute(
+        "CREATE TABLE domains ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " brand_id INTEGER NOT NULL,"
+        " domain TEXT NOT NULL,"
+        " UNIQUE (brand_id, domain))"
+    )
+
+    db.execute(_clicks_table_sql(initial_columns("clicks")))
+    clicks = db.table("clicks")
+    # The list's default order and its date range; is_bot makes "exclude bots" index-only.
+    clicks.create_index(["brand_id", "created_at", "is_bot"], index_name="clicks_brand_created")
+    # Equality filters, each followed by the default sort column; is_bot last, so that counting
+    # a filtered list with "exclude bots" reads only the index.
+    for column in ("session_id", "visitor_id", "funnel_id", "sub1"):
+        clicks.create_index(
+            ["brand_id", column, "created_at", "is_bot"], index_name=f"clicks_brand_{column}"
+        )
+    # The other sort columns, ties broken by id.
+    for column in ("funnel_id", "country", "browser", "os", "device_type"):
+        clicks.create_index(["brand_id", column, "id"], index_name=f"clicks_sort_{column}")
+
+    db.execute(_events_table_sql(initial_columns("events")))
+    db.execute("CREATE INDEX events_brand_click ON events (brand_id, click_id, timestamp, seq)")
+    db.execute("CREATE INDEX events_brand_session ON events (brand_id, session_id, timestamp, seq)")
+
+    # Clicks per brand and UTC day (and how many of them are bots), so that totals need not count
+    # a brand's whole index (see clicks.py). write_batch adds the clicks it inserts (a per-row
+    # INSERT trigger would cost a third of the ingest speed); triggers subtract the rows other
+    # modules delete (retention, visitor deletion) or move.
+    db.execute(
+        "CREATE TABLE click_days ("
+        " brand_id INTEGER NOT NULL,"
+        " day INTEGER NOT NULL,"
+        " n INTEGER NOT NULL,"
+        " bots INTEGER NOT NULL,"
+        " PRIMARY KEY (brand_id, day)) WITHOUT ROWID"
+    )
+    db.execute(
+        f"CREATE TRIGGER clicks_count_delete AFTER DELETE ON clicks BEGIN"
+        f" UPDATE click_days SET n = n - 1, bots = bots - OLD.is_bot"
+        f" WHERE brand_id = OLD.brand_id AND day = OLD.created_at / {DAY_MS};"
+        f" END"
+    )
+    db.execute(
+        f"CREATE TRIGGER clicks_count_update"
+        f" AFTER UPDATE OF brand_id, created_at, is_bot ON clicks BEGIN"
+        f" UPDATE click_days SET n = n - 1, bots = bots - OLD.is_bot"
+        f" WHERE brand_id = OLD.brand_id AND day = OLD.created_at / {DAY_MS};"
+        f" INSERT INTO click_days (brand_id, day, n, bots)"
+        f" VALUES (NEW.brand_id, NEW.created_at / {DAY_MS}, 1, NEW.is_bot)"
+        f" ON CONFLICT (brand_id, day) DO UPDATE SET n = n + 1, bots = bots + NEW.is_bot;"
+        f" END"
+    )
+
+
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Session replay: a summary row per replay, live chunks, compacted segments, trained
+    dictionaries, fetched assets, and database-wide secrets."""
+    # One row per replay, kept exact by write_batch and compact_replay (same transaction as the
+    # bodies), so summaries never add up chunks. ``first_seq`` / ``viewport_seq``: the seq of the
+    # chunk the header fields / the viewport came from (the lowest one wins).
+    db.execute(
+        "CREATE TABLE replays ("
+        " brand_id INTEGER NOT NULL,"
+        " id TEXT NOT NULL,"
+        " session_id TEXT NOT NULL,"
+        " page_session_id TEXT NOT NULL,"
+        " visitor_id TEXT NOT NULL,"
+        " url TEXT NOT NULL,"
+        " first_seq INTEGER NOT NULL,"
+        " started_at INTEGER NOT NULL,"
+        " ended_at INTEGER NOT NULL,"
+        " viewport_width INTEGER,"
+        " viewport_height INTEGER,"
+        " viewport_seq INTEGER,"
+        " event_count INTEGER NOT NULL,"
+        " raw_bytes INTEGER NOT NULL,"
+        " stored_bytes INTEGER NOT NULL,"
+        " live_chunks INTEGER NOT NULL,"
+        " compacted_seq INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL,"
+        " PRIMARY KEY (brand_id, id))"
+    )
+    db.execute("CREATE INDEX replays_brand_session ON replays (brand_id, session_id, started_at)")
+    db.execute("CREATE INDEX replays_brand_updated ON replays (brand_id, updated_at)")
+    # ended_replays (all brands): only replays with live chunks, a small set.
+    db.execute("CREATE INDEX replays_live ON replays (updated_at) WHERE live_chunks > 0")
+    # Bodies are large: rowid tables with a unique key, not WITHOUT ROWID.
+    db.execute(
+        "CREATE TABLE replay_chunks ("
+        " brand_id INTEGER NOT NULL,"
+        " replay_id TEXT NOT NULL,"
+        " seq INTEGER NOT NULL,"
+        " received_at INTEGER NOT NULL,"
+        " first_ts INTEGER NOT NULL,"
+        " last_ts INTEGER NOT NULL,"
+        " event_count INTEGER NOT NULL,"
+        " raw_bytes INTEGER NOT NULL,"
+        " body BLOB NOT NULL,"
+        " UNIQUE (brand_id, replay_id, seq))"
+    )
+    db.execute(
+        "CREATE TABLE replay_segments ("
+        " brand_id INTEGER NOT NULL,"
+        " replay_id TEXT NOT NULL,"
+        " idx INTEGER NOT NULL,"
+        " first_ts INTEGER NOT NULL,"
+        " last_ts INTEGER NOT NULL,"
+        " event_count INTEGER NOT NULL,"
+        " raw_bytes INTEGER NOT NULL,"
+        " dict_id INTEGER,"
+        " body BLOB NOT NULL,"
+        " UNIQUE (brand_id, replay_id, idx))"
+    )
+    # AUTOINCREMENT: a dictionary id is never reused (segments name theirs).
+    db.execute(
+        "CREATE TABLE replay_dicts ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " brand_id INTEGER NOT NULL,"
+        " created_at INTEGER NOT NULL,"
+        " body BLOB NOT NULL)"
+    )
+    db.execute("CREATE INDEX replay_dicts_brand ON replay_dicts (brand_id, id)")
+    db.execute(
+        "CREATE TABLE replay_assets ("
+        " brand_id INTEGER NOT NULL,"
+        " replay_id TEXT NOT NULL,"
+        " url TEXT NOT NULL,"
+        " sha256 TEXT NOT NULL,"
+        " PRIMARY KEY (brand_id, replay_id, url)) WITHOUT ROWID"
+    )
+    db.execute("CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
+
+
+# Each migration takes the database inside migrate()'s transaction (connection.py).
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
+SCHEMA_VERSION = len(MIGRATIONS)
