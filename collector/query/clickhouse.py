@@ -1,0 +1,177 @@
+"""Compile a :class:`~collector.query.model.Query` to ClickHouse.
+
+Every value is a typed query parameter (``{q0:String}``), named by the compiler with a prefix
+the caller may choose; column names come from the field registry only. Times are
+``DateTime64(3, 'UTC')`` columns compared with ``fromUnixTimestamp64Milli``. Buckets use
+ClickHouse's own functions with the time zone as a parameter (``toStartOfHour(created_at, tz)``);
+they give the buckets :mod:`collector.query.buckets` describes, which SQLite gets as edges.
+``{db}`` in a statement stands for the database, as in the ClickHouse store's own queries.
+
+Same names as :mod:`collector.query.sqlite`: :func:`where`, :func:`group_keys`, :func:`bucket`,
+:func:`count`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from . import buckets
+from .fields import CLICKS, Field, Fields, Kind
+from .model import AnyOf, Contains, Filter, NoneOf, Query, Range
+
+_TYPES: dict[Kind, str] = {
+    "text": "String",
+    "int": "Int64",
+    "bool": "Bool",
+    "float": "Float64",
+    "time": "Int64",
+}
+# The start of a row's bucket as a DateTime in the zone ({ref}, {tz}); weeks start on Monday.
+_BUCKETS = {
+    "hour": "toStartOfHour({ref}, {tz})",
+    "day": "toStartOfDay({ref}, {tz})",
+    "week": "toDateTime(toMonday({ref}, {tz}), {tz})",
+    "month": "toDateTime(toStartOfMonth({ref}, {tz}), {tz})",
+}
+
+
+class Compiled(NamedTuple):
+    """SQL fragments (conditions to AND, or select expressions) and their parameters."""
+
+    parts: list[str]
+    params: dict[str, Any]
+
+    @property
+    def sql(self) -> str:
+        """The parts as one WHERE clause body ("1" when there are none)."""
+        return " AND ".join(self.parts) or "1"
+
+
+class Statement(NamedTuple):
+    sql: str
+    params: dict[str, Any]
+
+
+class _Params:
+    """Names each bound value ``{prefix}{n}`` and collects the values."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.values: dict[str, Any] = {}
+
+    def bind(self, value: Any, type_: str) -> str:
+        name = f"{self.prefix}{len(self.values)}"
+        self.values[name] = value
+        return f"{{{name}:{type_}}}"
+
+
+def where(query: Query, fields: Fields = CLICKS, prefix: str = "q") -> Compiled:
+    """The query's filters and time range as conditions; parameters named ``{prefix}0``..."""
+    fields.check(query)
+    params = _Params(prefix)
+    parts = [_condition(f, fields[f.field], params) for f in query.filters]
+    time = query.time_range
+    if time.start is not None or time.end is not None:
+        parts.append(_condition(Range(fields.time.name, time.start, time.end), fields.time, params))
+    return Compiled(parts, params.values)
+
+
+def bucket(query: Query, fields: Fields = CLICKS, prefix: str = "b") -> Compiled:
+    """The start (ms) of the time bucket of a row, as one expression; no parts without a
+    bucket."""
+    fields.check(query)
+    if query.bucket is None:
+        return Compiled([], {})
+    buckets.check_range(query.time_range.start, query.time_range.end, query.bucket)
+    params = _Params(prefix)
+    start = _BUCKETS[query.bucket].format(
+        ref=_ref(fields.time), tz=params.bind(query.time_zone, "String")
+    )
+    return Compiled([f"toInt64(toUnixTimestamp({start})) * 1000"], params.values)
+
+
+def group_keys(query: Query, fields: Fields = CLICKS, prefix: str = "b") -> Compiled:
+    """Select expressions of the group: ``key0``, ``key1``... for the group-by fields, then
+    ``bucket`` when the query has one."""
+    keys = [f"{_ref(fields[name])} AS key{i}" for i, name in enumerate(query.group_by)]
+    time_bucket = bucket(query, fields, prefix)
+    keys += [f"{expression} AS bucket" for expression in time_bucket.parts]
+    return Compiled(keys, time_bucket.params)
+
+
+def count(
+    query: Query, brand_id: int, fields: Fields = CLICKS, limit: int | None = None
+) -> Statement:
+    """Rows of the brand matching the query, counted per group: columns ``key0``...,
+    ``bucket``, ``n``; ordered by bucket, then the largest count, then the keys (NULL first).
+    One row (``n``) when the query neither groups nor buckets."""
+    keys = group_keys(query, fields)
+    conditions = where(query, fields)
+    names = [f"key{i}" for i in range(len(query.group_by))]
+    names += ["bucket"] if query.bucket else []
+    select = ", ".join([*keys.parts, "count() AS n"])
+    sql = (
+        f"SELECT {select} FROM {{db}}.{fields.table}"
+        f" WHERE brand_id = {{brand:UInt64}} AND {conditions.sql}"
+    )
+    params = {**keys.params, **conditions.params, "brand": brand_id}
+    if names:
+        order = ["bucket"] if query.bucket else []
+        order += ["n DESC", *(f"{name} NULLS FIRST" for name in names if name != "bucket")]
+        sql += f" GROUP BY {', '.join(names)} ORDER BY {', '.join(order)}"
+    if limit is not None:
+        sql += " LIMIT {limit:UInt64}"
+        params["limit"] = limit
+    return Statement(sql, params)
+
+
+def _ref(field: Field) -> str:
+    return f"`{field.column}`"
+
+
+def _condition(filter_: Filter, field: Field, params: _Params) -> str:
+    ref = _ref(field)
+    type_ = _TYPES[field.kind]
+    if isinstance(filter_, Contains):
+        # ASCII case-insensitive, as SQLite's LIKE
+        return f"positionCaseInsensitive({ref}, {params.bind(filter_.text, 'String')}) > 0"
+    if isinstance(filter_, Range):
+        bounds = [(">=", filter_.minimum), ("<=", filter_.maximum)]
+        return " AND ".join(
+            f"{ref} {op} {_value(params.bind(value, type_), field)}"
+            for op, value in bounds
+            if value is not None
+        )
+    values = [v for v in filter_.values if v is not None]
+    has_null = len(values) < len(filter_.values)
+    if isinstance(filter_, AnyOf):
+        parts = _membership(ref, values, type_, params, negate=False)
+        return _joined([*parts, f"{ref} IS NULL"] if has_null else parts, " OR ")
+    assert isinstance(filter_, NoneOf)
+    parts = _membership(ref, values, type_, params, negate=True)
+    # NULL NOT IN (...) and NULL != x are NULL (false), as in SQLite: keep a NULL explicitly
+    if has_null:
+        return _joined([f"{ref} IS NOT NULL", *parts], " AND ")
+    return _joined([f"{ref} IS NULL", *parts], " OR ") if field.nullable else parts[0]
+
+
+def _membership(
+    ref: str, values: list[Any], type_: str, params: _Params, negate: bool
+) -> list[str]:
+    """``ref`` (not) equal to the one value, or (not) in the several; nothing for no values."""
+    if not values:
+        return []
+    if len(values) == 1:
+        return [f"{ref} {'!=' if negate else '='} {params.bind(values[0], type_)}"]
+    return [f"{ref} {'NOT IN' if negate else 'IN'} {params.bind(values, f'Array({type_})')}"]
+
+
+def _value(placeholder: str, field: Field) -> str:
+    """A bound value as the column's type: ms become a DateTime64 for a time column."""
+    if field.kind == "time":
+        return f"fromUnixTimestamp64Milli({placeholder}, 'UTC')"
+    return placeholder
+
+
+def _joined(parts: list[str], operator: str) -> str:
+    return parts[0] if len(parts) == 1 else f"({operator.join(parts)})"

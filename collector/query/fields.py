@@ -1,0 +1,189 @@
+"""The registry of an entity's fields that a query may filter or group by, and the checks that
+run before any SQL is written.
+
+A :class:`Fields` maps each public field name to its column and *kind*. The kind decides which
+filters apply and how values bind:
+
+=====  ==============================  =========
+kind   filters                         group by
+=====  ==============================  =========
+text   AnyOf, NoneOf, Contains         yes
+int    AnyOf, NoneOf, Range            yes
+bool   AnyOf, NoneOf                   yes
+float  Range                           no
+time   Range (and the time range)      no (use a bucket)
+=====  ==============================  =========
+
+:data:`CLICKS` is read from :class:`~collector.storage.base.Click`, so a new click field is
+filterable as soon as it is declared. Column names in SQL only ever come from a registry.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, NamedTuple
+from zoneinfo import ZoneInfo
+
+import msgspec.inspect as mi
+
+from collector.storage.base import Click
+
+from . import buckets
+from .model import BUCKET_UNITS, AnyOf, Contains, Filter, NoneOf, Query, QueryError, Range
+
+Kind = Literal["text", "int", "float", "bool", "time"]
+
+MAX_VALUES = 100  # values of one AnyOf / NoneOf
+MAX_GROUP_BY = 4
+_INT64 = (-(2**63), 2**63 - 1)
+_FILTERS: dict[str, tuple[type, ...]] = {
+    "text": (AnyOf, NoneOf, Contains),
+    "int": (AnyOf, NoneOf, Range),
+    "bool": (AnyOf, NoneOf),
+    "float": (Range,),
+    "time": (Range,),
+}
+_GROUPABLE = ("text", "int", "bool")
+
+
+class Field(NamedTuple):
+    name: str  # as a query names it
+    column: str  # as the table names it
+    kind: Kind
+    nullable: bool
+
+
+class Fields:
+    """An entity's queryable fields: its table, the time column of its time range and buckets,
+    and every field by name."""
+
+    def __init__(self, table: str, time: str, fields: list[Field]) -> None:
+        self.table = table
+        self.by_name = {field.name: field for field in fields}
+        self.time = self.by_name[time]
+
+    def __getitem__(self, name: str) -> Field:
+        field = self.by_name.get(name) if isinstance(name, str) else None
+        if field is None:
+            raise QueryError(f"unknown field {str(name)[:40]!r}", param=str(name)[:40])
+        return field
+
+    def check(self, query: Query) -> ZoneInfo:
+        """Raise :class:`QueryError` (naming the field) unless every part of ``query`` is valid
+        for these fields; returns the query's time zone."""
+        tz = buckets.zone(query.time_zone)
+        for filter_ in query.filters:
+            self._check_filter(filter_)
+        start, end = query.time_range.start, query.time_range.end
+        for name, ms in (("start", start), ("end", end)):
+            if ms is not None and not _is_int64(ms):
+                raise QueryError(f"`{name}` must be an integer of ms", param=name)
+        if start is not None and end is not None and start > end:
+            raise QueryError("`start` is after `end`", param="start")
+        if len(query.group_by) > MAX_GROUP_BY or len(set(query.group_by)) < len(query.group_by):
+            raise QueryError(f"group by up to {MAX_GROUP_BY} distinct fields", param="group_by")
+        for name in query.group_by:
+            if self[name].kind not in _GROUPABLE:
+                raise QueryError(f"cannot group by {name!r}", param=name)
+        if query.bucket is not None:
+            if query.bucket not in BUCKET_UNITS:
+                raise QueryError(
+                    f"`bucket` must be one of {', '.join(BUCKET_UNITS)}", param="bucket"
+                )
+            buckets.check_range(start, end, query.bucket)
+        return tz
+
+    def parse(self, name: str, raw: str) -> AnyOf | NoneOf:
+        """A filter in the list syntax of the events API (seed 02): ``a`` (equals ``a``),
+        ``a,b`` (any of), ``-a`` or ``-a,b`` (none of). Values convert to the field's kind:
+        ASCII digits for an int, ``true`` / ``false`` for a bool."""
+        field = self[name]
+        exclude = raw.startswith("-")
+        items = raw[1:].split(",") if exclude else raw.split(",")
+        values = tuple(_parse_value(field, item) for item in items)
+        filter_ = NoneOf(name, values) if exclude else AnyOf(name, values)
+        self._check_filter(filter_)
+        return filter_
+
+    def _check_filter(self, filter_: Filter) -> None:
+        field = self[filter_.field]
+        if type(filter_) not in _FILTERS[field.kind]:
+            raise QueryError(
+                f"{field.name!r} does not take a {type(filter_).__name__} filter", param=field.name
+            )
+        if isinstance(filter_, (AnyOf, NoneOf)):
+            if not isinstance(filter_.values, tuple) or not 1 <= len(filter_.values) <= MAX_VALUES:
+                raise QueryError(f"{field.name!r}: 1 to {MAX_VALUES} values", param=field.name)
+            for value in filter_.values:
+                if value is not None and not _fits(field.kind, value):
+                    raise QueryError(
+                        f"{field.name!r}: {value!r} is not {field.kind}", param=field.name
+                    )
+        elif isinstance(filter_, Contains):
+            if not isinstance(filter_.text, str):
+                raise QueryError(f"{field.name!r}: the substring must be text", param=field.name)
+        else:
+            ends = [v for v in (filter_.minimum, filter_.maximum) if v is not None]
+            if not ends or not all(_fits(field.kind, v) for v in ends):
+                raise QueryError(
+                    f"{field.name!r}: a range of {field.kind} values", param=field.name
+                )
+            if len(ends) == 2 and ends[0] > ends[1]:
+                raise QueryError(
+                    f"{field.name!r}: the minimum is above the maximum", param=field.name
+                )
+
+
+def _parse_value(field: Field, item: str) -> str | int | bool:
+    if field.kind == "text" and item:
+        return item
+    if field.kind == "int" and item.isascii() and item.isdigit() and len(item) <= 19:
+        return int(item)
+    if field.kind == "bool" and item in ("true", "false"):
+        return item == "true"
+    raise QueryError(f"{field.name!r}: {item[:40]!r} is not a {field.kind} value", param=field.name)
+
+
+def _is_int64(value: object) -> bool:
+    return type(value) is int and _INT64[0] <= value <= _INT64[1]
+
+
+def _fits(kind: Kind, value: object) -> bool:
+    """Whether ``value`` is a value of a field of ``kind`` (bool is never a number here)."""
+    if kind == "text":
+        return isinstance(value, str)
+    if kind == "bool":
+        return type(value) is bool
+    if kind == "float":
+        return (type(value) is float and math.isfinite(value)) or _is_int64(value)
+    return _is_int64(value)  # int, time
+
+
+def _kind(info: mi.Type) -> Kind | None:
+    """The kind of a struct field's type, None for a type no query can filter (a map)."""
+    if isinstance(info, mi.UnionType):
+        (info,) = [t for t in info.types if not isinstance(t, mi.NoneType)]
+    kinds: dict[type, Kind] = {
+        mi.StrType: "text",
+        mi.LiteralType: "text",
+        mi.BoolType: "bool",
+        mi.IntType: "int",
+        mi.FloatType: "float",
+    }
+    return kinds.get(type(info))
+
+
+def _struct_fields(struct: type, time: str, hidden: tuple[str, ...]) -> list[Field]:
+    """A :class:`Field` for each field of ``struct`` with a queryable kind, but ``hidden``;
+    ``time`` is the time field (ms)."""
+    fields = []
+    for info in mi.type_info(struct).fields:  # type: ignore[attr-defined]
+        kind = "time" if info.name == time else _kind(info.type)
+        if kind is not None and info.name not in hidden:
+            nullable = isinstance(info.type, mi.UnionType)
+            fields.append(Field(info.name, info.name, kind, nullable))
+    return fields
+
+
+# brand_id is the engine's scope, never a filter: each engine adds it itself.
+CLICKS = Fields("clicks", "created_at", _struct_fields(Click, "created_at", hidden=("brand_id",)))

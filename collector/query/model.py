@@ -1,0 +1,89 @@
+"""The typed query: filters, a time range, a time zone, group-by dimensions and a time bucket.
+
+A :class:`Query` says *what* to select, in the names of an entity's fields (``country``,
+``funnel_id``), never in SQL. The dialect modules compile it against a field registry
+(:mod:`collector.query.fields`), which checks every name and value before any SQL is written.
+
+Filters (all of a query's filters must hold):
+
+- :class:`AnyOf`: the field equals one of the values (one value: plain equality). ``None`` among
+  the values matches a missing value.
+- :class:`NoneOf`: the field equals none of the values. A missing value is kept (a click without
+  a country is not "in US") unless ``None`` is one of the values.
+- :class:`Contains`: the text contains a substring, ASCII case-insensitively (as SQLite's
+  ``LIKE``); ``%``, ``_`` and ``\\`` in it are plain characters.
+- :class:`Range`: the value is within ``[minimum, maximum]``; either end may be open.
+
+Times are integers of milliseconds since the Unix epoch, UTC.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+Value = str | int | float | bool | None
+Number = int | float
+BucketUnit = Literal["hour", "day", "week", "month"]
+BUCKET_UNITS: tuple[str, ...] = BucketUnit.__args__  # type: ignore[attr-defined]
+
+
+class QueryError(ValueError):
+    """A query that cannot be compiled; ``param`` names the field or part to blame."""
+
+    def __init__(self, message: str, *, param: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+
+
+class AnyOf(msgspec.Struct, frozen=True):
+    """``field`` equals one of ``values``."""
+
+    field: str
+    values: tuple[Value, ...]
+
+
+class NoneOf(msgspec.Struct, frozen=True):
+    """``field`` equals none of ``values`` (a missing value is kept unless ``None`` is listed)."""
+
+    field: str
+    values: tuple[Value, ...]
+
+
+class Contains(msgspec.Struct, frozen=True):
+    """``field`` (text) contains ``text``, ASCII case-insensitively."""
+
+    field: str
+    text: str
+
+
+class Range(msgspec.Struct, frozen=True):
+    """``minimum <= field <= maximum``; ``None`` leaves that end open."""
+
+    field: str
+    minimum: Number | None = None
+    maximum: Number | None = None
+
+
+Filter = AnyOf | NoneOf | Contains | Range
+
+
+class TimeRange(msgspec.Struct, frozen=True):
+    """Both ends inclusive, in ms; ``None`` leaves that end open."""
+
+    start: int | None = None
+    end: int | None = None
+
+
+class Query(msgspec.Struct, frozen=True, kw_only=True):
+    """What to select from one entity: rows matching every filter in the time range, optionally
+    counted per group of ``group_by`` fields and per ``bucket`` of time in ``time_zone`` (an IANA
+    name). A bucket needs both ends of the time range."""
+
+    filters: tuple[Filter, ...] = ()
+    time_range: TimeRange = TimeRange()
+    time_zone: str = "UTC"
+    group_by: tuple[str, ...] = ()
+    bucket: BucketUnit | None = None
