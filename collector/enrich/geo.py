@@ -13,6 +13,7 @@ from typing import Any
 
 import geoip2.database
 import geoip2.errors
+import geoip2.models
 import maxminddb
 import msgspec
 
@@ -126,7 +127,7 @@ class GeoResolver:
             return {}
         try:
             if "City" in self._city_type:
-                rec: Any = reader.city(addr)
+                rec: geoip2.models.Country = reader.city(addr)
             elif "Enterprise" in self._city_type:
                 rec = reader.enterprise(addr)
             else:
@@ -137,7 +138,7 @@ class GeoResolver:
             "country": rec.country.iso_code,
             "continent": rec.continent.code,
         }
-        if hasattr(rec, "city"):  # City and Enterprise records
+        if isinstance(rec, geoip2.models.City):  # City and Enterprise records
             fields.update(
                 region=rec.subdivisions[0].iso_code if rec.subdivisions else None,
                 city=rec.city.name,

@@ -66,7 +66,9 @@ def client_ip(
 
 
 @functools.lru_cache(maxsize=20_000)
-def _client_ip(peer: str | None, forwarded_for: str | None, trusted: tuple) -> str | None:
+def _client_ip(
+    peer: str | None, forwarded_for: str | None, trusted: tuple[IPNetwork, ...]
+) -> str | None:
     """:func:`client_ip`, cached: the same peers and proxy chains come back again and again."""
     addr = _address(peer)
     if addr is None or not _is_trusted(addr, trusted):

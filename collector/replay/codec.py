@@ -20,7 +20,6 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
-from typing import Any
 
 import msgspec
 import zstandard
@@ -52,7 +51,7 @@ _decode_raw = msgspec.json.Decoder(list[msgspec.Raw]).decode
 _decode_head = msgspec.json.Decoder(_Head).decode
 
 # (store) -> {dict_id: ZstdCompressionDict}; a store going away takes its dictionaries along.
-_dictionaries: weakref.WeakKeyDictionary[Any, dict[int, zstandard.ZstdCompressionDict]] = (
+_dictionaries: weakref.WeakKeyDictionary[ReplayStore, dict[int, zstandard.ZstdCompressionDict]] = (
     weakref.WeakKeyDictionary()
 )
 _dictionaries_lock = threading.Lock()
@@ -86,7 +85,9 @@ def dictionary(store: ReplayStore, dict_id: int) -> zstandard.ZstdCompressionDic
 
 
 def _decompressor(store: ReplayStore, dict_id: int | None) -> zstandard.ZstdDecompressor:
-    cache: weakref.WeakKeyDictionary[Any, dict[int | None, zstandard.ZstdDecompressor]] | None
+    cache: (
+        weakref.WeakKeyDictionary[ReplayStore, dict[int | None, zstandard.ZstdDecompressor]] | None
+    )
     cache = getattr(_local, "decompressors", None)
     if cache is None:
         cache = _local.decompressors = weakref.WeakKeyDictionary()

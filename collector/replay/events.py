@@ -56,7 +56,7 @@ class NodeIndex:
             node_id, node = node.parent, self.nodes.get(node.parent)  # a text node: its element
         parts: list[str] = []
         while node is not None and node.tag is not None and len(parts) < _MAX_DEPTH:
-            parts.append(_part(node))
+            parts.append(_part(node.tag, node.css_id, node.classes))
             if node.css_id or node.tag in ("html", "body") or node.parent is None:
                 break
             node = self.nodes.get(node.parent)
@@ -79,10 +79,10 @@ def _describe(node: dict[str, Any], parent: int | None) -> _Node:
     )
 
 
-def _part(node: _Node) -> str:
-    if node.css_id:
-        return f"{node.tag}#{node.css_id}"
-    return node.tag + "".join("." + c for c in node.classes)  # type: ignore[operator]
+def _part(tag: str, css_id: str | None, classes: tuple[str, ...]) -> str:
+    if css_id:
+        return f"{tag}#{css_id}"
+    return tag + "".join("." + c for c in classes)
 
 
 # Seed times and coordinates are shown as JavaScript-safe integers; anything else becomes 0.
@@ -144,7 +144,11 @@ def seed_events(events_json: bytes) -> list[dict[str, Any]]:
     return out
 
 
-def _incremental(data: dict[str, Any], ts: int, index: NodeIndex, out: list) -> None:
+def _incremental(
+    data: dict[str, Any], ts: int, index: NodeIndex, out: list[dict[str, Any]]
+) -> None:
+    """One incremental event: added nodes go into ``index``; moves, clicks and page scrolls
+    at ``ts`` into ``out``."""
     source = data.get("source")
     if source == MUTATION:
         for add in _dicts(data.get("adds")):
