@@ -1,4 +1,4 @@
-"""The ASGI app: ``create_app(settings)`` wires storage, the writer and the routes together."""
+"""The ASGI app: ``create_app(settings)`` puts the routes and the runtime of services together."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import hashlib
 import logging
 from collections.abc import AsyncIterator
 from importlib import resources
-from pathlib import Path
 
 import anyio
 from starlette.applications import Starlette
@@ -17,24 +16,17 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from collector.brands import routes as api_brands
-from collector.brands.cache import BrandCache
 from collector.clicks import routes as api_clicks
 from collector.config import Settings
-from collector.enrich.geo import GeoResolver
 from collector.enrich.netaddr import parse_trusted_proxies
-from collector.http import openapi
-from collector.http.auth import KeyChecker
+from collector.http import audit, openapi
 from collector.http.errors import EXCEPTION_HANDLERS, ApiError
-from collector.ingest.collect import CORS_HEADERS, CollectEndpoint, Ingestor
-from collector.ingest.writer import Writer
+from collector.http.state import runtime
+from collector.ingest.collect import CORS_HEADERS, CollectEndpoint
 from collector.replay import proxy_routes as replay_proxy
 from collector.replay import routes as api_replays
 from collector.replay import viewer
-from collector.replay.assets import AssetCollector, AssetFetcher, AssetStore
-from collector.replay.collect import ReplayIngestor
-from collector.replay.compaction import Compactor
-from collector.replay.share import ShareSigner
-from collector.storage import open_store
+from collector.runtime import Runtime
 from collector.storage.base import Store
 
 log = logging.getLogger("clicktrail")
@@ -67,7 +59,7 @@ class StaticAsset:
 
 
 def _brand_config(request: Request) -> Response:
-    brand = request.app.state.brands.by_site_key(request.path_params["site_key"])
+    brand = runtime(request).brands.by_site_key(request.path_params["site_key"])
     if brand is None:
         raise ApiError(404, "unknown site key")
     s = brand.settings
@@ -104,7 +96,7 @@ async def recorder(request: Request) -> Response:
 
 
 async def collect_replay(request: Request) -> Response:
-    return await request.app.state.replay_ingestor(request)
+    return await runtime(request).replay_ingestor(request)
 
 
 _FAVICON = (
@@ -120,7 +112,8 @@ async def favicon(request: Request) -> Response:
 
 
 async def health(request: Request) -> Response:
-    return JSONResponse({"status": "ok", "database": request.app.state.store.url.split(":")[0]})
+    database = runtime(request).store.url.split(":")[0]
+    return JSONResponse({"status": "ok", "database": database})
 
 
 async def demo_page(request: Request) -> Response:
@@ -154,50 +147,13 @@ class Clicktrail(Starlette):
         await super().__call__(scope, receive, send)
 
 
-def _open_replay_resources(app: Starlette, settings: Settings, store: Store) -> None:
-    state = app.state
-    state.keys.share = ShareSigner(store.secret("share"))
-    state.asset_store = AssetStore(Path(settings.replay_assets_dir))
-    fetcher = AssetFetcher(
-        state.asset_store,
-        allowed_networks=parse_trusted_proxies(settings.replay_asset_networks),
-        max_bytes=settings.replay_asset_max_bytes,
-        timeout_s=10.0,
-    )
-    state.replay_proxy = replay_proxy.ReplayProxy(store, state.brands, fetcher, state.asset_store)
-    state.assets = AssetCollector(
-        fetcher, store.link_replay_assets, wanted=state.replay_proxy.captures
-    )
-    state.replay_ingestor = ReplayIngestor(
-        state.ingestor,
-        max_body_bytes=settings.replay_max_body_bytes,
-        max_chunk_bytes=settings.replay_max_chunk_bytes,
-        assets=state.assets,
-        inflight_bytes=settings.replay_inflight_bytes,
-    )
-    state.compactor = Compactor(
-        store,
-        interval_s=settings.compact_interval_seconds,
-        idle_ms=settings.replay_idle_minutes * 60_000,
-    )
-
-
-def _open_resources(app: Starlette, settings: Settings, store: Store) -> None:
-    state = app.state
-    state.store = store
-    state.brands = BrandCache(store)
-    state.keys = KeyChecker(store)
-    state.geo = GeoResolver(settings.geoip_db, settings.asn_db)
-    state.writer = Writer(store, settings.writer_max_batch)
-    state.ingestor = Ingestor(
-        store=store,
-        writer=state.writer,
-        brands=state.brands,
-        geo=state.geo,
-        trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
-        max_body_bytes=settings.max_body_bytes,
-    )
-    _open_replay_resources(app, settings, store)
+def _publish(app: Starlette, runtime: Runtime) -> None:
+    """``app.state.runtime``, and each service under its own name as well, for the route
+    modules that still read ``request.app.state.<name>``."""
+    app.state.runtime = runtime
+    for name, service in vars(runtime).items():
+        if not name.startswith("_"):
+            setattr(app.state, name, service)
 
 
 def create_app(
@@ -205,27 +161,16 @@ def create_app(
     store: Store | None = None,
     demo: DemoPage | None = None,
 ) -> Starlette:
-    """The collector app. Pass ``store`` to use an open store (it is then not closed on
-    shutdown); otherwise ``settings.database`` is opened at start-up."""
+    """The collector app: routes, error handlers and, as its lifespan, a
+    :class:`~collector.runtime.Runtime` of every service. Pass ``store`` to use an open store
+    (it is then not closed on shutdown); otherwise ``settings.database`` is opened at start-up."""
     parse_trusted_proxies(settings.trusted_proxies)  # fail at creation, not at first request
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        own_store = store is None
-        opened = store or await anyio.to_thread.run_sync(open_store, settings.database)
-        _open_resources(app, settings, opened)
-        app.state.writer.start()
-        app.state.assets.start()
-        app.state.compactor.start()
-        try:
+        async with Runtime.running(settings, store) as services:
+            _publish(app, services)
             yield
-        finally:
-            await anyio.to_thread.run_sync(app.state.compactor.stop)
-            await app.state.writer.stop()
-            await anyio.to_thread.run_sync(app.state.assets.stop, 5.0)
-            app.state.geo.close()
-            if own_store:
-                opened.close()
 
     app = Clicktrail(
         routes=[
@@ -248,6 +193,7 @@ def create_app(
             *openapi.routes,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        middleware=audit.middleware(),  # the test suite's spec audit only
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -62,13 +62,13 @@ class Access(msgspec.Struct):
 
 class KeyChecker:
     """Verifies keys against the store, remembering good ones briefly to keep reads cheap.
-    With a :class:`ShareSigner` set as ``share``, share-link tokens are accepted too, on the
+    Given a :class:`ShareSigner` (``share``), share-link tokens are accepted too, on the
     routes that ask for it (``shared=True``) and for reading only."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, share: ShareSigner | None = None) -> None:
         self._store = store
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
-        self.share: ShareSigner | None = None
+        self.share = share
 
     def _record(self, key_id: str) -> ApiKey | None:
         now = time.monotonic()

@@ -1,0 +1,15 @@
+"""Typed access to the app's services from a request."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from starlette.requests import Request
+
+if TYPE_CHECKING:
+    from collector.runtime import Runtime
+
+
+def runtime(request: Request) -> Runtime:
+    """The running app's :class:`~collector.runtime.Runtime` (set by its lifespan)."""
+    return cast("Runtime", request.app.state.runtime)

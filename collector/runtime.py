@@ -1,0 +1,210 @@
+"""The collector's services, each declared once, after the services it needs.
+
+:class:`Runtime` builds them in the order its ``__init__`` lists them, so a service can only be
+given what is declared above it. Background workers are registered where they are declared
+(:meth:`Runtime._worker`, :meth:`Runtime._thread_worker`), closable resources with
+:meth:`Runtime._closes`; :meth:`Runtime.start` starts the workers in that order and
+:meth:`Runtime.stop` stops and closes everything in reverse. A new background worker (a webhook
+dispatcher, an export runner, a purger) is one line in ``__init__``.
+
+``create_app`` runs :meth:`Runtime.running` as the app's lifespan. Route modules reach the
+services through :func:`collector.http.state.runtime`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+import anyio
+
+from collector.brands.cache import BrandCache
+from collector.config import Settings
+from collector.enrich.geo import GeoResolver
+from collector.enrich.netaddr import parse_trusted_proxies
+from collector.http.auth import KeyChecker
+from collector.ingest.collect import Ingestor
+from collector.ingest.writer import Writer
+from collector.replay.assets import AssetCollector, AssetFetcher, AssetStore
+from collector.replay.collect import ReplayIngestor
+from collector.replay.compaction import Compactor
+from collector.replay.proxy_routes import ReplayProxy
+from collector.replay.share import ShareSigner
+from collector.storage import open_store
+from collector.storage.base import Store
+
+log = logging.getLogger("clicktrail")
+
+ASSET_FETCH_TIMEOUT_S = 10.0
+ASSET_STOP_TIMEOUT_S = 5.0  # queued asset fetches may finish for this long at shutdown
+
+
+class Worker(Protocol):
+    """A background service that runs on the event loop."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class ThreadWorker(Protocol):
+    """A background service that runs in threads of its own; ``stop`` blocks until they end."""
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float) -> object: ...
+
+
+_W = TypeVar("_W", bound=Worker)
+_T = TypeVar("_T", bound=ThreadWorker)
+
+
+@dataclass
+class _Step:
+    """One declared service's part in starting and stopping."""
+
+    name: str
+    stop: Callable[[], Awaitable[None]]
+    start: Callable[[], None] | None = None  # a worker's; a resource is open once declared
+    close: Callable[[], object] | None = None  # a resource's, also run when the build fails
+    running: bool = False  # a worker started and not stopped yet
+
+
+class Runtime:
+    """Every service of one collector, typed. Build it on the event loop (some services bind
+    to it); :meth:`running` opens the store, starts the workers and stops them afterwards."""
+
+    def __init__(self, settings: Settings, store: Store, *, owns_store: bool = False) -> None:
+        self._steps: list[_Step] = []
+        try:
+            self._declare(settings, store, owns_store)
+        except BaseException:
+            self._close_now()
+            raise
+
+    def _declare(self, settings: Settings, store: Store, owns_store: bool) -> None:
+        self.settings = settings
+        self.store = store
+        if owns_store:
+            self._closes("store", store.close)
+        self.geo = GeoResolver(settings.geoip_db, settings.asn_db)
+        self._closes("geo", self.geo.close)
+        self.brands = BrandCache(store)
+        self.share = ShareSigner(store.secret("share"))
+        self.keys = KeyChecker(store, share=self.share)
+
+        self.writer = self._worker("writer", Writer(store, settings.writer_max_batch))
+        self.ingestor = Ingestor(
+            store=store,
+            writer=self.writer,
+            brands=self.brands,
+            geo=self.geo,
+            trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
+            max_body_bytes=settings.max_body_bytes,
+        )
+
+        self.asset_store = AssetStore(Path(settings.replay_assets_dir))
+        self.asset_fetcher = AssetFetcher(
+            self.asset_store,
+            allowed_networks=parse_trusted_proxies(settings.replay_asset_networks),
+            max_bytes=settings.replay_asset_max_bytes,
+            timeout_s=ASSET_FETCH_TIMEOUT_S,
+        )
+        self.replay_proxy = ReplayProxy(store, self.brands, self.asset_fetcher, self.asset_store)
+        self.assets = self._thread_worker(
+            "assets",
+            AssetCollector(
+                self.asset_fetcher, store.link_replay_assets, wanted=self.replay_proxy.captures
+            ),
+            stop_timeout=ASSET_STOP_TIMEOUT_S,
+        )
+        self.replay_ingestor = ReplayIngestor(
+            self.ingestor,
+            max_body_bytes=settings.replay_max_body_bytes,
+            max_chunk_bytes=settings.replay_max_chunk_bytes,
+            assets=self.assets,
+            inflight_bytes=settings.replay_inflight_bytes,
+        )
+        self.compactor = self._thread_worker(
+            "compactor",
+            Compactor(
+                store,
+                interval_s=settings.compact_interval_seconds,
+                idle_ms=settings.replay_idle_minutes * 60_000,
+            ),
+        )
+
+    # --- declaring ----------------------------------------------------------------------------
+
+    def _worker(self, name: str, worker: _W) -> _W:
+        """``worker``, started by :meth:`start` and awaited to stop by :meth:`stop`."""
+        self._steps.append(_Step(name, worker.stop, start=worker.start))
+        return worker
+
+    def _thread_worker(self, name: str, worker: _T, stop_timeout: float = 30.0) -> _T:
+        """``worker``, started by :meth:`start`; :meth:`stop` waits for its threads (at most
+        ``stop_timeout`` seconds) without blocking the event loop."""
+
+        async def stop() -> None:
+            await anyio.to_thread.run_sync(worker.stop, stop_timeout)
+
+        self._steps.append(_Step(name, stop, start=worker.start))
+        return worker
+
+    def _closes(self, name: str, close: Callable[[], object]) -> None:
+        """Call ``close`` (in a thread) when the runtime stops, after what was declared later."""
+
+        async def stop() -> None:
+            await anyio.to_thread.run_sync(close)
+
+        self._steps.append(_Step(name, stop, close=close))
+
+    def _close_now(self) -> None:
+        """Close the resources declared so far, in reverse (the build failed: nothing runs)."""
+        for step in reversed(self._steps):
+            if step.close is not None:
+                step.close()
+
+    # --- running ------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the workers in the order they were declared (on the event loop)."""
+        for step in self._steps:
+            if step.start is not None:
+                step.start()
+                step.running = True
+
+    async def stop(self) -> None:
+        """Stop the workers that started and close the resources, in reverse order of
+        declaration: the writer commits everything queued before the store closes. A failing
+        step is logged and the others still run. A runtime runs once: a second call does
+        nothing."""
+        while self._steps:
+            step = self._steps.pop()
+            if step.start is not None and not step.running:
+                continue
+            try:
+                await step.stop()
+            except Exception:
+                log.exception("stopping %s failed", step.name)
+
+    @classmethod
+    @contextlib.asynccontextmanager
+    async def running(
+        cls, settings: Settings, store: Store | None = None
+    ) -> AsyncIterator[Runtime]:
+        """The runtime, started, until the block ends. Without ``store``, ``settings.database``
+        is opened (and closed at the end); a given store is left open."""
+        owns_store = store is None
+        if store is None:
+            store = await anyio.to_thread.run_sync(open_store, settings.database)
+        runtime = cls(settings, store, owns_store=owns_store)
+        try:
+            runtime.start()
+            yield runtime
+        finally:
+            await runtime.stop()
