@@ -326,6 +326,13 @@ def test_group_by_with_a_limit_gives_the_top_groups(engine):
     ]  # ties: NULL first
 
 
+def test_a_time_range_ending_before_it_starts_selects_nothing(engine):
+    time_range = TimeRange(T_JUNE + 2 * HOUR, T_JUNE + HOUR)
+    assert selected_ids(engine, Query(time_range=time_range)) == []
+    query = Query(time_range=time_range, group_by=("country",), bucket="hour")
+    assert counted(engine, query) == []
+
+
 def test_count_without_groups_is_one_row(engine):
     query = Query(filters=(AnyOf("country", ("US",)),))
     assert counted(engine, query) == [(96,)]
@@ -451,7 +458,6 @@ def test_edges_start_with_the_bucket_holding_the_start():
         (Query(time_zone="Mars/Olympus_Mons"), "time_zone"),
         (Query(time_zone="../../etc/passwd"), "time_zone"),
         (Query(time_zone=""), "time_zone"),
-        (Query(time_range=TimeRange(2, 1)), "start"),
         (Query(group_by=("lat",)), "lat"),
         (Query(group_by=("country", "country")), "group_by"),
         (Query(bucket="day", time_range=TimeRange(0, None)), "end"),

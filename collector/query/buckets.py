@@ -74,7 +74,10 @@ def check_range(start: int | None, end: int | None, unit: BucketUnit) -> tuple[i
 
 def edges(start: int, end: int, unit: BucketUnit, tz: ZoneInfo) -> list[int]:
     """Start of every bucket from the one holding ``start`` to the one holding ``end`` (ms,
-    ascending). Both ends must have passed :func:`check_range`."""
+    ascending); none when ``start`` is after ``end``. Both ends must have passed
+    :func:`check_range`."""
+    if start > end:
+        return []
     first = _local(start, tz).date() - _DAY
     last = _local(end, tz).date() + _DAY
     if unit == "week":

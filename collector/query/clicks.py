@@ -1,4 +1,4 @@
-"""``GET clicks`` (seed 01) as a compiler query: :class:`~collector.storage.base.ClickQuery`'s
+"""``GET clicks`` (seed 01) as a compiler query: :class:`~collector.storage.model.ClickQuery`'s
 filters mapped to :class:`~collector.query.model.Query`.
 
 What stays with each engine: ``click_or_session`` (a lookup by click id or session id that
@@ -7,7 +7,7 @@ collapses to one row per session), the sort (``SORT_COLUMNS``) and the page.
 
 from __future__ import annotations
 
-from collector.storage.base import ClickQuery
+from collector.storage.model import ClickQuery
 
 from .model import AnyOf, Contains, Filter, Query, TimeRange
 

@@ -14,29 +14,29 @@ float  Range                           no
 time   Range (and the time range)      no (use a bucket)
 =====  ==============================  =========
 
-:data:`CLICKS` is read from :class:`~collector.storage.base.Click`, so a new click field is
-filterable as soon as it is declared. Column names in SQL only ever come from a registry.
+:data:`CLICKS` is read from the columns :class:`~collector.storage.model.Click` declares
+(``storage/columns.py``), so a new click field is filterable as soon as it is declared.
+Column names in SQL only ever come from a registry.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal, NamedTuple
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-import msgspec.inspect as mi
+import msgspec
 
-from collector.storage.base import Click
+from collector.storage.columns import Kind, columns
+from collector.storage.model import Click
 
 from . import buckets
 from .model import BUCKET_UNITS, AnyOf, Contains, Filter, NoneOf, Query, QueryError, Range
 
-Kind = Literal["text", "int", "float", "bool", "time"]
-
 MAX_VALUES = 100  # values of one AnyOf / NoneOf
 MAX_GROUP_BY = 4
 _INT64 = (-(2**63), 2**63 - 1)
-_FILTERS: dict[str, tuple[type, ...]] = {
+_FILTERS: dict[Kind, tuple[type, ...]] = {
     "text": (AnyOf, NoneOf, Contains),
     "int": (AnyOf, NoneOf, Range),
     "bool": (AnyOf, NoneOf),
@@ -78,8 +78,6 @@ class Fields:
         for name, ms in (("start", start), ("end", end)):
             if ms is not None and not _is_int64(ms):
                 raise QueryError(f"`{name}` must be an integer of ms", param=name)
-        if start is not None and end is not None and start > end:
-            raise QueryError("`start` is after `end`", param="start")
         if len(query.group_by) > MAX_GROUP_BY or len(set(query.group_by)) < len(query.group_by):
             raise QueryError(f"group by up to {MAX_GROUP_BY} distinct fields", param="group_by")
         for name in query.group_by:
@@ -159,31 +157,15 @@ def _fits(kind: Kind, value: object) -> bool:
     return _is_int64(value)  # int, time
 
 
-def _kind(info: mi.Type) -> Kind | None:
-    """The kind of a struct field's type, None for a type no query can filter (a map)."""
-    if isinstance(info, mi.UnionType):
-        (info,) = [t for t in info.types if not isinstance(t, mi.NoneType)]
-    kinds: dict[type, Kind] = {
-        mi.StrType: "text",
-        mi.LiteralType: "text",
-        mi.BoolType: "bool",
-        mi.IntType: "int",
-        mi.FloatType: "float",
-    }
-    return kinds.get(type(info))
-
-
-def _struct_fields(struct: type, time: str, hidden: tuple[str, ...]) -> list[Field]:
-    """A :class:`Field` for each field of ``struct`` with a queryable kind, but ``hidden``;
-    ``time`` is the time field (ms)."""
-    fields = []
-    for info in mi.type_info(struct).fields:  # type: ignore[attr-defined]
-        kind = "time" if info.name == time else _kind(info.type)
-        if kind is not None and info.name not in hidden:
-            nullable = isinstance(info.type, mi.UnionType)
-            fields.append(Field(info.name, info.name, kind, nullable))
-    return fields
+def _registry(struct: type[msgspec.Struct], hidden: tuple[str, ...]) -> list[Field]:
+    """A :class:`Field` for each column ``struct`` declares (``storage/columns.py``) of a kind a
+    query can filter (not a map or JSON), but ``hidden``."""
+    return [
+        Field(c.name, c.name, c.kind, c.nullable)
+        for c in columns(struct)
+        if c.kind in _FILTERS and c.name not in hidden
+    ]
 
 
 # brand_id is the engine's scope, never a filter: each engine adds it itself.
-CLICKS = Fields("clicks", "created_at", _struct_fields(Click, "created_at", hidden=("brand_id",)))
+CLICKS = Fields("clicks", "created_at", _registry(Click, hidden=("brand_id",)))

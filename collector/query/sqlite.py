@@ -57,6 +57,8 @@ def bucket(query: Query, fields: Fields = CLICKS, alias: str = "c") -> Compiled:
         return Compiled([], [])
     start, end = buckets.check_range(query.time_range.start, query.time_range.end, query.bucket)
     edges = buckets.edges(start, end, query.bucket, tz)
+    if not edges:  # an empty time range: no row has a bucket
+        return Compiled(["NULL"], [])
     params: list[Any] = []
     return Compiled([_search(_ref(fields.time, alias), edges, params)], params)
 
