@@ -11,6 +11,9 @@
   click's events lie inside its session's range, so the click detail (bloom filter on
   ``click_id``) touches only a granule or two.
 
+The clicks list's conditions come from the query compiler (``collector/query/``); this module
+keeps the late materialisation of a page and the one-row-per-session collapse.
+
 Rows convert through the column declaration (``storage/columns.py``): the ``Click`` and ``Event``
 fields in order; text is read as bytes and decoded leniently (``rows.text``).
 
@@ -32,6 +35,9 @@ written; like SQLite's WAL with ``synchronous=NORMAL`` that survives a killed pr
 from __future__ import annotations
 
 from typing import Any
+
+from collector.query import clickhouse as compile_clickhouse
+from collector.query.clicks import click_list_query
 
 from ..columns import RowCodec
 from ..model import SORT_COLUMNS, Click, ClickQuery, Event, ReplayChunk
@@ -131,29 +137,14 @@ class ClicksMixin(ClickHouseBase):
         limit = max(0, int(query.limit))
         offset = max(0, int(query.offset))
 
-        where = ["brand_id = {brand:UInt64}"]
-        params: dict[str, Any] = {"brand": brand_id, "limit": limit, "offset": offset}
-        if query.funnel_id is not None:
-            where.append("funnel_id = {funnel:Int64}")
-            params["funnel"] = query.funnel_id
-        if query.url:
-            # ASCII case-insensitive, as SQLite's LIKE
-            where.append("positionCaseInsensitive(url, {url:String}) > 0")
-            params["url"] = query.url
-        if query.sub1 is not None:
-            where.append("sub1 = {sub1:String}")
-            params["sub1"] = query.sub1
-        if query.visitor_id is not None:
-            where.append("visitor_id = {visitor:String}")
-            params["visitor"] = query.visitor_id
-        if query.exclude_bots:
-            where.append("NOT is_bot")
-        if query.start is not None:
-            where.append("created_at >= fromUnixTimestamp64Milli({start:Int64}, 'UTC')")
-            params["start"] = query.start
-        if query.end is not None:
-            where.append("created_at <= fromUnixTimestamp64Milli({end:Int64}, 'UTC')")
-            params["end"] = query.end
+        compiled = compile_clickhouse.where(click_list_query(query), prefix="q")
+        where = ["brand_id = {brand:UInt64}", *compiled.parts]
+        params: dict[str, Any] = {
+            "brand": brand_id,
+            "limit": limit,
+            "offset": offset,
+            **compiled.params,
+        }
         where_sql = " AND ".join(where)
         # The sort column comes from the whitelist above, never from the request as such.
         order = f"`{query.sort}` {direction} {nulls}, id {direction}"

@@ -12,6 +12,9 @@ filtered by nothing but dates and "exclude bots" adds up at most a few hundred d
 two partial edge days, read from the ``(brand_id, created_at, is_bot)`` index. Insert clicks only
 through write_batch (or add to ``click_days`` too). Other filters count through their index.
 
+Filters: the clicks list's conditions come from the query compiler (``collector/query/``); this
+module keeps the day-summary count and the one-row-per-session collapse of ``click_or_session``.
+
 Every query starts with ``brand_id = ?`` and every index with ``brand_id``: a brand never sees
 another's rows, and a small brand's queries stay fast next to a big one.
 """
@@ -22,6 +25,8 @@ from typing import Any
 
 import msgspec
 
+from collector.query import sqlite as compile_sqlite
+from collector.query.clicks import click_list_query, only_time_and_bots
 from collector.utf8 import clean_json
 
 from ..columns import RowCodec
@@ -65,11 +70,6 @@ _ADD_DAY_SQL = (
     "INSERT INTO click_days (brand_id, day, n, bots) VALUES (?1, ?2, ?3, ?4)"
     " ON CONFLICT (brand_id, day) DO UPDATE SET n = n + excluded.n, bots = bots + excluded.bots"
 )
-
-
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 class ClicksMixin(SQLiteBase):
@@ -167,28 +167,10 @@ class ClicksMixin(SQLiteBase):
         limit = max(0, int(query.limit))
         offset = max(0, int(query.offset))
 
-        where = ["c.brand_id = ?"]
-        params: list[Any] = [brand_id]
-        if query.funnel_id is not None:
-            where.append("c.funnel_id = ?")
-            params.append(query.funnel_id)
-        if query.url:
-            where.append("c.url LIKE ? ESCAPE '\\'")
-            params.append(_like_pattern(query.url))
-        if query.sub1 is not None:
-            where.append("c.sub1 = ?")
-            params.append(query.sub1)
-        if query.visitor_id is not None:
-            where.append("c.visitor_id = ?")
-            params.append(query.visitor_id)
-        if query.exclude_bots:
-            where.append("c.is_bot = 0")
-        if query.start is not None:
-            where.append("c.created_at >= ?")
-            params.append(query.start)
-        if query.end is not None:
-            where.append("c.created_at <= ?")
-            params.append(query.end)
+        filters = click_list_query(query)
+        compiled = compile_sqlite.where(filters, alias="c")
+        where = ["c.brand_id = ?", *compiled.parts]
+        params: list[Any] = [brand_id, *compiled.params]
         # The sort column comes from the whitelist above, never from the request as such.
         order = f'"{query.sort}" {direction}, id {direction}'
 
@@ -196,10 +178,7 @@ class ClicksMixin(SQLiteBase):
             return self._list_sessions(query, where, params, order, limit, offset)
 
         where_sql = " AND ".join(where)
-        only_dates_and_bots = len(where) == (
-            1 + query.exclude_bots + (query.start is not None) + (query.end is not None)
-        )
-        if only_dates_and_bots:
+        if only_time_and_bots(filters):
             # add up day summaries instead of counting rows
             total = self._count_range(brand_id, query.start, query.end, query.exclude_bots)
         else:
