@@ -10,6 +10,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+import sqlite_utils
 
 from collector.storage import open_store
 from collector.storage.base import (
@@ -21,6 +22,11 @@ from collector.storage.base import (
     Event,
     Store,
 )
+from collector.storage.clickhouse import ClickHouseStore
+from collector.storage.clickhouse import schema as clickhouse_schema
+from collector.storage.columns import columns
+from collector.storage.sqlite import SQLiteStore
+from collector.storage.sqlite import schema as sqlite_schema
 
 DAY = 86_400_000
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -636,6 +642,81 @@ def test_reopening_keeps_data_and_schema_version(store_url):
         assert again.brand_by_site_key("site-acme").id == a
     finally:
         again.close()
+
+
+def _table_columns(store: Store, table: str) -> list[tuple[str, str, bool]]:
+    """(name, type, NOT NULL) of each column of a table, in table order, as the engine has it."""
+    if isinstance(store, SQLiteStore):
+        rows = store._all(f"PRAGMA table_info({table})")
+        return [(name, type_, bool(notnull or pk)) for _, name, type_, notnull, _, pk in rows]
+    assert isinstance(store, ClickHouseStore)
+    rows = store._rows(
+        "SELECT name, type FROM system.columns WHERE database = {db:String}"
+        " AND table = {table:String} ORDER BY position",
+        {"db": store.database, "table": table},
+    )
+    return [(name, type_, "Nullable" not in type_) for name, type_ in rows]
+
+
+def _declared_columns(store: Store, table: str) -> list[tuple[str, str, bool]]:
+    """What the declaration (the table's struct) says the engine's table holds."""
+    if isinstance(store, SQLiteStore):
+        declared = columns(sqlite_schema.DECLARED[table])
+        return [(c.name, sqlite_schema.SQL_TYPES[c.kind], not c.nullable) for c in declared]
+    struct, tuning = clickhouse_schema.DECLARED[table]
+    return [
+        (c.name, clickhouse_schema.column_type(c, tuning), not c.nullable) for c in columns(struct)
+    ]
+
+
+@pytest.mark.parametrize("table", ["clicks", "events"])
+def test_declared_tables_hold_exactly_the_declared_columns(store, table):
+    """A field of Click or Event without its migration (or a column without its field) fails
+    here, on both engines."""
+    assert _table_columns(store, table) == _declared_columns(store, table)
+
+
+def test_column_kinds_and_nullability_come_from_the_struct():
+    by_name = {c.name: c for c in columns(Click)}
+    assert by_name["created_at"] == ("created_at", "time", False, msgspec.NODEFAULT)
+    assert by_name["trigger"] == ("trigger", "text", False, "pageview")
+    assert by_name["funnel_id"] == ("funnel_id", "int", True, None)
+    assert by_name["lat"].kind == "float"
+    assert by_name["is_bot"] == ("is_bot", "bool", False, False)
+    assert by_name["query"] == ("query", "map", False, {})
+    assert [c.name for c in columns(Event)] == list(Event.__struct_fields__)
+    assert {c.name: c.kind for c in columns(Event)}["data"] == "json"
+
+
+class TitledClick(Click, kw_only=True):
+    """Click with three new fields, as a later issue would add them."""
+
+    page_title: str | None = None
+    visits: int = 1
+    landing: str = "it's home"
+
+
+def test_a_field_added_by_a_migration_reaches_old_rows_with_its_default(store, monkeypatch):
+    """The path of a new Click field: the struct declares it, ``AddColumns`` adds it."""
+    a = new_brand(store)
+    store.write_batch([click("old", a)], [])
+    added = ("page_title", "visits", "landing")
+    if isinstance(store, SQLiteStore):
+        monkeypatch.setitem(sqlite_schema.DECLARED, "clicks", TitledClick)
+        with store._write() as conn:
+            sqlite_schema.AddColumns("clicks", added)(sqlite_utils.Database(conn))
+    else:
+        tuning = clickhouse_schema.DECLARED["clicks"][1]
+        monkeypatch.setitem(clickhouse_schema.DECLARED, "clicks", (TitledClick, tuning))
+        for statement in clickhouse_schema.AddColumns("clicks", added)():
+            store._command(statement)
+    assert _table_columns(store, "clicks") == _declared_columns(store, "clicks")
+    sql = "SELECT page_title, visits, landing FROM {db}.clicks"
+    if isinstance(store, SQLiteStore):
+        rows = store._all(sql.replace("{db}.", ""))
+    else:
+        rows = store._rows(sql)
+    assert [tuple(r) for r in rows] == [(None, 1, "it's home")]
 
 
 def test_sqlite_totals_follow_rows_deleted_or_moved_by_plain_sql(tmp_path):
