@@ -25,8 +25,8 @@ from collector.replay.assets import (
     AssetStore,
     asset_urls,
     is_public_address,
-    rewrite_asset_urls,
 )
+from collector.replay.assets.sanitize import sanitize_stream
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
 PAGE = "https://shop.example/landing/page.html"
@@ -231,7 +231,6 @@ def test_asset_urls_of_json_nested_too_deep_for_the_decoder_are_empty() -> None:
     body = b"[" + b'{"type":2,"childNodes":[' * 5000 + json.dumps(leaf).encode()
     body += b"]}" * 5000 + b"]"
     assert asset_urls(body, PAGE) == []
-    assert rewrite_asset_urls(body, {"https://shop.example/deep.css": "a" * 64}) is body
 
 
 def test_asset_urls_from_the_real_recording(testdata_dir: Path) -> None:
@@ -247,6 +246,33 @@ def test_asset_urls_from_the_real_recording(testdata_dir: Path) -> None:
 )
 def test_asset_urls_of_chunks_without_assets_or_malformed_are_empty(body: bytes) -> None:
     assert asset_urls(body, PAGE) == []
+
+
+# --- the walk shared by extraction and the viewer's stream --------------------------------------
+
+
+def test_node_ids_are_read_as_the_player_reads_them() -> None:
+    """``5.0`` is node 5 (JSON numbers, as in JavaScript); an id that is not a number is no
+    node, and neither stops the walk."""
+    script = element(20, "script", {}, [text(21, "init()")])
+    script["id"], script["childNodes"][0]["id"] = 20.0, 21.0
+    events = snapshot_events([script, element(22, "link", {"rel": "stylesheet", "href": "a.css"})])
+    events.append(mutation(texts=[{"id": 21, "value": "steal()"}, {"id": [21], "value": "x"}]))
+    change = {"id": {"n": 22}, "attributes": {"href": "b.css", "style": "color: red"}}
+    events[-1]["data"]["attributes"] = [change]
+
+    assert asset_urls(encode(events), PAGE) == ["https://shop.example/landing/a.css"]
+    played = json.loads(sanitize_stream(encode(events), lambda ref, base: ref))
+    assert played[-1]["data"]["texts"] == [{"id": 21, "value": ""}, {"id": [21], "value": "x"}]
+    assert played[-1]["data"]["attributes"] == [change]
+
+
+def test_an_attribute_change_that_makes_a_link_a_stylesheet_is_fetched() -> None:
+    events = snapshot_events([element(20, "link", {"rel": "preload", "href": "early.css"})])
+    change = {"id": 20, "attributes": {"rel": "stylesheet", "href": "sheet.css"}}
+    events.append(mutation())
+    events[-1]["data"]["attributes"] = [change]
+    assert asset_urls(encode(events), PAGE) == ["https://shop.example/landing/sheet.css"]
 
 
 # --- store ------------------------------------------------------------------------------------
@@ -676,71 +702,6 @@ def test_collector_survives_a_failing_link(site: Site, store: AssetStore) -> Non
     collector.submit(1, "r", chunk_with_assets(site), PAGE)
     assert collector.wait_idle(10)
     assert collector.stop(10)
-
-
-# --- rewriting --------------------------------------------------------------------------------
-
-
-def test_rewrite_round_trip_with_fetched_assets(site: Site, store: AssetStore) -> None:
-    site.routes["/site.css"] = Route(b"p{}", CSS_TYPE)
-    site.routes["/f.woff2"] = Route(FONT, WOFF2_TYPE)
-    chunk = chunk_with_assets(site)
-    fetcher = fetcher_for(store)
-    mapping = {
-        url: sha for url in asset_urls(chunk, PAGE) if (sha := fetcher.fetch(url)) is not None
-    }
-    assert len(mapping) == 2
-    added = element(40, "link", {"rel": "stylesheet", "href": site.url("/site.css")})
-    events = [*json.loads(chunk), mutation(adds=[{"parentId": 3, "node": added}])]
-
-    rewritten = json.loads(rewrite_asset_urls(encode(events), mapping))
-
-    css_sha, font_sha = mapping[site.url("/site.css")], mapping[site.url("/f.woff2")]
-    head = rewritten[1]["data"]["node"]["childNodes"][0]["childNodes"][0]["childNodes"]
-    assert head[0]["attributes"]["href"] == f"/replay-assets/{css_sha}"
-    font_face = f"@font-face{{src:url(/replay-assets/{font_sha})}}"
-    assert head[1]["childNodes"][0]["textContent"] == font_face
-    assert head[2]["attributes"]["href"] == site.url("/gone.css")
-    assert rewritten[2]["data"]["adds"][0]["node"]["attributes"]["href"] == (
-        f"/replay-assets/{css_sha}"
-    )
-    for url, sha in mapping.items():
-        assert store.get(sha) is not None
-        assert url not in json.dumps(rewritten)
-    head[0]["attributes"]["href"] = site.url("/site.css")
-    head[1]["childNodes"][0]["textContent"] = "@font-face{src:url(/f.woff2)}"
-    rewritten[2]["data"]["adds"][0]["node"]["attributes"]["href"] = site.url("/site.css")
-    assert rewritten == events
-
-
-def test_rewrite_uses_the_prefix_and_leaves_other_text_alone() -> None:
-    head = [
-        element(10, "link", {"rel": "stylesheet", "href": "https://cdn.example/a.css"}),
-        element(11, "a", {"href": "https://cdn.example/a.css"}, [text(12, "url(/f.woff)")]),
-    ]
-    body = encode(snapshot_events(head))
-    mapping = {"https://cdn.example/a.css": "a" * 64, "https://shop.example/f.woff": "b" * 64}
-    out = json.loads(rewrite_asset_urls(body, mapping, prefix="https://c.example/x/"))
-    nodes = out[1]["data"]["node"]["childNodes"][0]["childNodes"][0]["childNodes"]
-    assert nodes[0]["attributes"]["href"] == "https://c.example/x/" + "a" * 64
-    assert nodes[1]["attributes"]["href"] == "https://cdn.example/a.css"
-    assert nodes[1]["childNodes"][0]["textContent"] == "url(/f.woff)"
-
-
-def test_rewrite_returns_the_input_when_there_is_nothing_to_do(testdata_dir: Path) -> None:
-    body = (testdata_dir / "recordings" / "demoit-react-hooks.json").read_bytes()
-    assert rewrite_asset_urls(body, {}) is body
-    assert rewrite_asset_urls(body, {"https://elsewhere.example/x.css": "c" * 64}) is body
-    assert rewrite_asset_urls(b"not json", {"https://a.example/": "c" * 64}) == b"not json"
-
-
-def test_rewrite_of_the_real_recording(testdata_dir: Path) -> None:
-    body = (testdata_dir / "recordings" / "demoit-react-hooks.json").read_bytes()
-    font = "https://demoit.app/static/demoit/font/FiraMono.woff2"
-    out = rewrite_asset_urls(body, {font: "d" * 64})
-    assert font.encode() not in out
-    assert b"url('/replay-assets/" + b"d" * 64 + b"')" in out
-    assert len(json.loads(out)) == len(json.loads(body))
 
 
 def test_collector_scans_a_pages_snapshot_once_and_links_its_assets_to_later_visits(

@@ -3,19 +3,21 @@
 The recorder inlines what it can read; a cross-origin ``<link rel=stylesheet>`` keeps its
 ``href`` and fonts stay ``url()`` references inside ``@font-face``. After a chunk is stored,
 :class:`AssetCollector` extracts those URLs (:func:`asset_urls`), :class:`AssetFetcher` downloads
-them under strict rules and :class:`AssetStore` keeps them in files named by sha256. The viewer
-can then ask for the stream with the URLs rewritten to the stored copies
-(:func:`rewrite_asset_urls`).
+them under strict rules and :class:`AssetStore` keeps them in files named by sha256. The
+stream the viewer plays (:mod:`.sanitize`) loads those stored copies, and everything else
+through the collector's proxy (:mod:`.proxy`).
 
-Modules: :mod:`.css` (references in CSS text), :mod:`.extract` (rrweb event walking),
-:mod:`.store`, :mod:`.addresses` (which addresses are public), :mod:`.transport` (one
-request to a vetted address), :mod:`.fetch` (the fetching rules) and :mod:`.collect`.
+Modules: :mod:`.css` (references in CSS text), :mod:`.walk` (one walk over an rrweb stream),
+:mod:`.extract` (the asset URLs of a stream), :mod:`.sanitize` (the viewer's stream),
+:mod:`.proxy` (signed links), :mod:`.store`, :mod:`.addresses` (which addresses are public),
+:mod:`.transport` (one request to a vetted address), :mod:`.fetch` (the fetching rules) and
+:mod:`.collect` (the background collector).
 """
 
 from collector.replay.assets.addresses import IPAddress, IPNetwork, is_public_address
 from collector.replay.assets.collect import AssetCollector, Link
 from collector.replay.assets.css import MAX_URL_LENGTH, font_urls, import_urls, rewrite_css
-from collector.replay.assets.extract import asset_urls, rewrite_asset_urls
+from collector.replay.assets.extract import asset_urls
 from collector.replay.assets.fetch import (
     MAX_DOWNLOADS,
     MAX_NESTED_DEPTH,
@@ -45,6 +47,5 @@ __all__ = [
     "import_urls",
     "is_asset_hash",
     "is_public_address",
-    "rewrite_asset_urls",
     "rewrite_css",
 ]

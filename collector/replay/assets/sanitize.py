@@ -1,7 +1,7 @@
 """The rrweb stream as the viewer plays it: nothing in it loads from anywhere but the collector.
 
-:func:`sanitize_stream` walks a recording (full snapshots, mutations, CSS rule events, fonts) and
-passes every reference that can load something through a
+:func:`sanitize_stream` walks a recording (full snapshots, mutations, CSS rule events, fonts:
+:mod:`.walk`) and passes every reference that can load something through a
 :data:`~collector.replay.assets.css.Resolve` (in the app,
 :class:`~collector.replay.assets.proxy.ViewerLinks`): image, media and stylesheet sources,
 ``srcset``, ``url()`` / ``@import`` / ``image-set()`` in style attributes, ``<style>`` text and
@@ -15,12 +15,12 @@ preload, prefetch, preconnect or DNS prefetch), links a ``javascript:`` target, 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import msgspec
 
-from collector.replay.assets.css import Resolve, _absolute, sanitize_css
+from collector.replay.assets.css import Resolve, sanitize_css
+from collector.replay.assets.walk import Node, StreamWalker
 
 _EMBEDS = frozenset({"iframe", "frame", "object", "embed", "applet", "portal", "fencedframe"})
 _NAVIGATIONS = frozenset({"a", "area"})
@@ -49,11 +49,6 @@ _SAFE_NAVIGATION = re.compile(r"^(?:https?:|mailto:|tel:|#|/|\?|[^:]*$)", re.IGN
 _SPACE = " \t\n\r\f"
 
 
-def _dicts(value: Any) -> Iterator[dict]:
-    if isinstance(value, list):
-        yield from (item for item in value if isinstance(item, dict))
-
-
 def sanitize_srcset(value: str, base: str, resolve: Resolve) -> str:
     """A ``srcset`` with each candidate's URL resolved; refused candidates are left out."""
     kept, pos = [], 0
@@ -78,33 +73,25 @@ def sanitize_srcset(value: str, base: str, resolve: Resolve) -> str:
     return ", ".join(kept)
 
 
-class _Node:
-    __slots__ = ("rel", "tag")
+class _Sanitizer(StreamWalker):
+    """One pass over a stream, changing it in place (module docstring)."""
 
-    def __init__(self, tag: str, rel: str) -> None:
-        self.tag = tag
-        self.rel = rel
-
-
-_UNKNOWN = _Node("", "")
-
-
-class _Sanitizer:
-    """One pass over a stream; remembers node ids to judge later mutations."""
-
-    def __init__(self, resolve: Resolve, base: str) -> None:
+    def __init__(self, resolve: Resolve, page_url: str) -> None:
+        super().__init__(page_url)
         self.resolve = resolve
-        self.base = base
-        self.nodes: dict[int, _Node] = {}
-        self.style_texts: set[int] = set()
-        self.script_texts: set[int] = set()
 
     # --- values -------------------------------------------------------------------------------
 
-    def css(self, text: Any, base: str | None = None) -> Any:
+    def _css(self, text: Any, base: str | None = None) -> Any:
         if not isinstance(text, str):
             return text
         return sanitize_css(text, base or self.base, self.resolve)
+
+    def css(self, holder: dict, key: str, base: str | None = None) -> None:
+        holder[key] = self._css(holder.get(key), base)
+
+    def script_text(self, holder: dict, key: str) -> None:
+        holder[key] = ""
 
     def _source(self, value: str) -> str | None:
         return self.resolve(value, self.base)
@@ -117,12 +104,12 @@ class _Sanitizer:
         if isinstance(value, dict):
             return {k: self._style_value(v) for k, v in value.items()}
         if isinstance(value, list):
-            return [self.css(v) for v in value]
-        return self.css(value)
+            return [self._css(v) for v in value]
+        return self._css(value)
 
     # --- attributes ---------------------------------------------------------------------------
 
-    def attribute(self, node: _Node, name: str, value: Any, sheet_base: str) -> tuple[bool, Any]:
+    def attribute(self, node: Node, name: str, value: Any, sheet_base: str) -> tuple[bool, Any]:
         """``(keep, new value)`` of one attribute of ``node``; ``sheet_base`` is what the text
         of a ``<link>``'s inlined sheet is relative to (its own ``href``)."""
         lowered = name.lower()
@@ -131,9 +118,9 @@ class _Sanitizer:
         if not isinstance(value, str):
             return True, self._style_value(value) if lowered == "style" else value
         if lowered == "style":
-            return True, self.css(value)
+            return True, self._css(value)
         if lowered == "_csstext":
-            return True, self.css(value, sheet_base)
+            return True, self._css(value, sheet_base)
         if lowered == "rr_dataurl":
             return value.startswith("data:image/"), value
         if lowered in _SRCSETS:
@@ -143,10 +130,10 @@ class _Sanitizer:
         if lowered in _SOURCE_ATTRIBUTES:
             return self._source_attribute(node, lowered, value)
         if "url(" in value.lower():
-            return True, self.css(value)  # SVG presentation attributes: fill, filter, mask...
+            return True, self._css(value)  # SVG presentation attributes: fill, filter, mask...
         return True, value
 
-    def _source_attribute(self, node: _Node, name: str, value: str) -> tuple[bool, Any]:
+    def _source_attribute(self, node: Node, name: str, value: str) -> tuple[bool, Any]:
         if node.tag in _EMBEDS or node.tag in ("base", "script"):
             return False, None
         if node.tag in _NAVIGATIONS and name != "src":
@@ -156,11 +143,8 @@ class _Sanitizer:
         new = self._source(value)
         return new is not None, new
 
-    def attributes(self, node: _Node, attrs: dict) -> None:
-        href = attrs.get("href")
-        sheet_base = self.base
-        if node.tag == "link" and isinstance(href, str):
-            sheet_base = _absolute(href, self.base) or self.base
+    def attributes(self, node: Node, attrs: dict) -> None:
+        sheet_base = self.sheet_base(node, attrs)
         if node.tag == "meta" and "http-equiv" in attrs:
             attrs.pop("content", None)  # a refresh's target, a policy: nothing a replay needs
         for name in list(attrs):
@@ -171,102 +155,6 @@ class _Sanitizer:
                 attrs[name] = new
             else:
                 del attrs[name]
-
-    # --- trees --------------------------------------------------------------------------------
-
-    def element(self, node: dict) -> _Node:
-        tag = node.get("tagName")
-        attrs = node.get("attributes")
-        attrs = attrs if isinstance(attrs, dict) else {}
-        rel = attrs.get("rel")
-        known = _Node(
-            tag.lower() if isinstance(tag, str) else "", rel.lower() if isinstance(rel, str) else ""
-        )
-        if isinstance(node.get("id"), int):
-            self.nodes[node["id"]] = known
-        self.attributes(known, attrs)
-        return known
-
-    def text(self, node: dict, parent: _Node) -> None:
-        node_id = node.get("id")
-        if parent.tag == "script":
-            node["textContent"] = ""
-            if isinstance(node_id, int):
-                self.script_texts.add(node_id)
-        elif node.get("isStyle") or parent.tag == "style":
-            node["textContent"] = self.css(node.get("textContent"))
-            if isinstance(node_id, int):
-                self.style_texts.add(node_id)
-
-    def tree(self, root: Any, parent: _Node) -> None:
-        """A serialized node tree, depth-first, without recursion."""
-        stack: list[tuple[Any, _Node]] = [(root, parent)]
-        while stack:
-            node, above = stack.pop()
-            if not isinstance(node, dict):
-                continue
-            kind = node.get("type")
-            if kind == 3:
-                self.text(node, above)
-                continue
-            own = self.element(node) if kind == 2 else _UNKNOWN
-            children = node.get("childNodes")
-            if isinstance(children, list):
-                stack.extend((child, own) for child in reversed(children))
-
-    # --- events -------------------------------------------------------------------------------
-
-    def mutation(self, data: dict) -> None:
-        for add in _dicts(data.get("adds")):
-            parent = self.nodes.get(add.get("parentId"), _UNKNOWN)  # type: ignore[arg-type]
-            self.tree(add.get("node"), parent)
-        for text in _dicts(data.get("texts")):
-            if text.get("id") in self.script_texts:
-                text["value"] = ""
-            elif text.get("id") in self.style_texts:
-                text["value"] = self.css(text.get("value"))
-        for change in _dicts(data.get("attributes")):
-            attrs = change.get("attributes")
-            if isinstance(attrs, dict):
-                node = self.nodes.get(change.get("id"), _UNKNOWN)  # type: ignore[arg-type]
-                if isinstance(attrs.get("rel"), str):
-                    node = _Node(node.tag, attrs["rel"].lower())
-                self.attributes(node, attrs)
-
-    def incremental(self, data: dict) -> None:
-        source = data.get("source")
-        if source == 0:  # Mutation
-            self.mutation(data)
-        elif source == 8:  # StyleSheetRule
-            for add in _dicts(data.get("adds")):
-                add["rule"] = self.css(add.get("rule"))
-            for key in ("replace", "replaceSync"):
-                if key in data:
-                    data[key] = self.css(data[key])
-        elif source == 13 and isinstance(data.get("set"), dict):  # StyleDeclaration
-            data["set"]["value"] = self.css(data["set"].get("value"))
-        elif source == 15:  # AdoptedStyleSheet
-            for style in _dicts(data.get("styles")):
-                for rule in _dicts(style.get("rules")):
-                    rule["rule"] = self.css(rule.get("rule"))
-        elif source == 10 and not data.get("buffer"):  # Font, loaded from a CSS src value
-            data["fontSource"] = self.css(data.get("fontSource"))
-
-    def events(self, events: list, page_url: str) -> None:
-        for event in _dicts(events):
-            data = event.get("data")
-            if not isinstance(data, dict):
-                continue
-            kind = event.get("type")
-            if kind == 4:  # Meta: the page the following snapshot belongs to
-                href = data.get("href")
-                page = _absolute(href, page_url) if isinstance(href, str) else None
-                self.base = page or page_url
-            elif kind == 2:  # FullSnapshot: node ids start again
-                self.nodes, self.style_texts, self.script_texts = {}, set(), set()
-                self.tree(data.get("node"), _UNKNOWN)
-            elif kind == 3:
-                self.incremental(data)
 
 
 def sanitize_stream(events_json: bytes, resolve: Resolve, page_url: str = "") -> bytes:
@@ -279,5 +167,5 @@ def sanitize_stream(events_json: bytes, resolve: Resolve, page_url: str = "") ->
         return b"[]"
     if not isinstance(events, list):
         return b"[]"
-    _Sanitizer(resolve, page_url).events(events, page_url)
+    _Sanitizer(resolve, page_url).walk(events)
     return msgspec.json.encode(events)
