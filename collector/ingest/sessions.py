@@ -21,6 +21,7 @@ import os
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Literal
 
 from collector.ids import id_time_ms, is_valid_id, new_id
 
@@ -32,6 +33,9 @@ LastSession = Callable[[int, str], "tuple[str, int] | None"]
 
 
 class SessionAssigner:
+    """Chooses the session of each hit and remembers the current session of up to
+    ``cache_size`` visitors, least recently active evicted first."""
+
     def __init__(
         self,
         last_session: LastSession,
@@ -46,13 +50,17 @@ class SessionAssigner:
         # Every visitor first seen after this time (ms) is in memory (see the module docstring).
         self._complete_since = time.time_ns() // 1_000_000 if now_ms is None else now_ms
 
-    def cached(self, brand_id: int, visitor_id: str, now_ms: int) -> tuple[str, int] | bool | None:
+    def cached(
+        self, brand_id: int, visitor_id: str, now_ms: int
+    ) -> tuple[str, int] | Literal[False] | None:
         """The visitor's current (session id, last activity) from memory, ``None`` for a visitor
         known to be new, or ``False`` when the store must be asked."""
-        found = self._cache.get((brand_id, visitor_id), False)
-        if found is False and self._sole_writer and self._minted_lately(visitor_id, now_ms):
+        found = self._cache.get((brand_id, visitor_id))
+        if found is not None:
+            return found
+        if self._sole_writer and self._minted_lately(visitor_id, now_ms):
             return None
-        return found
+        return False
 
     def _minted_lately(self, visitor_id: str, now_ms: int) -> bool:
         if not is_valid_id(visitor_id):
