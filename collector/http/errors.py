@@ -96,7 +96,9 @@ def _encodable(text: str) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-def error_body(status: int, message: str, code: str | None = None, param: str | None = None):
+def error_body(
+    status: int, message: str, code: str | None = None, param: str | None = None
+) -> dict[str, dict[str, object]]:
     error: dict[str, object] = {
         "status": status,
         "code": code or _CODES.get(status, "error"),

@@ -11,7 +11,7 @@ from collector.jsonbounds import json_problem
 
 MAX_EVENTS = 100
 # Browser clocks are ms since the epoch; 2**53 keeps every sum of a time and an offset in int64
-# (the collector corrects a wrong clock: see enrich.clock_offset).
+# (the collector corrects a wrong clock: see enrich.click.clock_offset).
 MAX_TIMESTAMP = 2**53 - 1
 MAX_SPAN_MS = 24 * 3600 * 1000  # the events of one beacon lie within a day of each other
 MAX_DATA_BYTES = 16 * 1024  # one event's `d`
@@ -19,7 +19,7 @@ MAX_DATA_DEPTH = 32  # arrays and objects inside one event's `d`
 INT64 = (-(2**63), 2**63 - 1)
 
 _Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-_Url = str  # any length: the body limit bounds it, and enrich.py trims what it keeps
+_Url = str  # any length: the body limit bounds it, and enrich.click trims what it keeps
 _Id = Annotated[str, msgspec.Meta(max_length=64)]
 _Small = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
 _Coordinate = Annotated[float, msgspec.Meta(ge=-(2.0**31), le=2.0**31)]

@@ -150,9 +150,10 @@ def train(samples: list[bytes], dict_size: int = DICT_SIZE) -> bytes | None:
     or too small samples)."""
     if sum(len(s) for s in samples) < MIN_SAMPLE_BYTES:
         return None
+    pieces: list[bytes | bytearray | memoryview] = list(samples)  # as zstandard's stub says
     try:
         trained = zstandard.train_dictionary(
-            dict_size, samples, k=DICT_K, d=DICT_D, level=SEGMENT_LEVEL
+            dict_size, pieces, k=DICT_K, d=DICT_D, level=SEGMENT_LEVEL
         )
     except zstandard.ZstdError as exc:
         log.info("replay dictionary not trained: %s", exc)

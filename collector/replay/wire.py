@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, NamedTuple
 
@@ -110,7 +111,7 @@ def invalid(message: str) -> Invalid:
     return Invalid(f"invalid replay chunk: {message}")
 
 
-def _at(exc: msgspec.ValidationError, root: str) -> str:
+def _at(exc: msgspec.DecodeError, root: str) -> str:
     """msgspec's message with its path (`$.r`, `$[3].type`) named from ``root`` (``e``)."""
     text = str(exc)
     if root:
@@ -217,7 +218,11 @@ def _number_problem(event: msgspec.Raw) -> str | None:
     )
 
 
-def _located_event(events_json, problem_of, fallback: str) -> Invalid:
+def _located_event(
+    events_json: bytes | msgspec.Raw,
+    problem_of: Callable[[msgspec.Raw], str | None],
+    fallback: str,
+) -> Invalid:
     try:
         events = _raw_list.decode(events_json)
     except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):

@@ -111,10 +111,11 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
     ) -> None:
         super().__init__(host, port, timeout=timeout, context=context)
         self._address = address
+        self._tls = context
 
     def connect(self) -> None:
         raw = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
 
 
 def _accepted_type(header: str | None, url: str) -> tuple[str, str]:
