@@ -115,7 +115,7 @@ class Fields:
             for value in filter_.values:
                 if value is not None and not _fits(field.kind, value):
                     raise QueryError(
-                        f"{field.name!r}: {value!r} is not {field.kind}", param=field.name
+                        f"{field.name!r}: {value!r:.40} is not {field.kind}", param=field.name
                     )
         elif isinstance(filter_, Contains):
             if not isinstance(filter_.text, str):
