@@ -30,6 +30,7 @@ For example, to keep the landing page's title:
 3. ``clickhouse/schema.py``: append ``AddColumns("clicks", ("page_title",))`` to ``MIGRATIONS``
    (and name it in ``CLICK_LOW_CARDINALITY`` if it has few distinct values)
 
+The new field needs a default (or ``| None``): rows stored before the migration take it.
 Inserts, reads and the column types follow from the struct; a fresh database gets the column
 from the same migration as an old one (migration 1 creates a declared table without the
 columns later migrations add). Never change the type of a field that has a column: add a new
@@ -39,7 +40,7 @@ declared columns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Annotated, Any, Generic, Literal, NamedTuple, TypeVar
 
@@ -117,12 +118,34 @@ def without(declared: Iterable[Column], names: Iterable[str]) -> tuple[Column, .
     return tuple(c for c in declared if c.name not in skip)
 
 
+def _converted(value: str, column: Column, converters: Mapping[Kind, Any]) -> str:
+    """Source text of ``value`` through the converter of its column's kind (named ``to_<kind>``
+    in the generated function), None staying None in a nullable column."""
+    if column.kind not in converters:
+        return value
+    if column.nullable:
+        return f"(None if {value} is None else to_{column.kind}({value}))"
+    return f"to_{column.kind}({value})"
+
+
+def _compile(name: str, source: str, converters: Mapping[Kind, Any], struct: type) -> Any:
+    """The function ``name`` defined by generated ``source`` (as ``collections.namedtuple``
+    builds its methods). Spelled-out keyword arguments build a struct several times faster than
+    ``struct(**dict(zip(names, row)))``; rows are built and read on ingest and on every page."""
+    scope: dict[str, Any] = {f"to_{kind}": convert for kind, convert in converters.items()}
+    scope["struct"] = struct
+    scope["astuple"] = msgspec.structs.astuple
+    exec(source, scope)  # the source names only struct fields (identifiers) and converters
+    return scope[name]
+
+
 class RowCodec(Generic[S]):
     """Struct <-> row tuple (columns in declaration order) for one engine.
 
     ``encode`` / ``decode`` map a kind to the converter of a value of that kind on the way into
     a row / out of it; kinds not named pass through unchanged, and so does None in a nullable
-    column.
+    column. ``row(item)`` gives the struct's values as a row, each converted for the engine;
+    ``read(row)`` builds the struct from a row. Both are generated once per codec.
     """
 
     def __init__(
@@ -134,26 +157,27 @@ class RowCodec(Generic[S]):
         declared = columns(struct)
         self.struct = struct
         self.names: tuple[str, ...] = tuple(c.name for c in declared)
-        self._encoders = tuple(
-            (i, encode[c.kind], c.nullable) for i, c in enumerate(declared) if c.kind in encode
+        self.row: Callable[[S], tuple[Any, ...]] = msgspec.structs.astuple
+        patches = [
+            f"    v[{i}] = {_converted(f'v[{i}]', c, encode)}\n"
+            for i, c in enumerate(declared)
+            if c.kind in encode
+        ]
+        if patches:  # astuple, then the few converted values replaced in place
+            self.row = _compile(
+                "row",
+                f"def row(item):\n    v = list(astuple(item))\n{''.join(patches)}"
+                "    return tuple(v)\n",
+                encode,
+                struct,
+            )
+        unpack = ", ".join(f"v{i}" for i in range(len(declared)))
+        fields = ", ".join(
+            f"{c.name}={_converted(f'v{i}', c, decode)}" for i, c in enumerate(declared)
         )
-        self._decoders = tuple((c.name, decode.get(c.kind), c.nullable) for c in declared)
-
-    def row(self, item: S) -> tuple[Any, ...]:
-        """The struct's values as a row, each converted for the engine."""
-        values = msgspec.structs.astuple(item)
-        if not self._encoders:
-            return values
-        row = list(values)
-        for index, convert, nullable in self._encoders:
-            if row[index] is not None or not nullable:
-                row[index] = convert(row[index])
-        return tuple(row)
-
-    def read(self, row: Iterable[Any]) -> S:
-        """A struct from a row in column order."""
-        values = {
-            name: value if convert is None or (value is None and nullable) else convert(value)
-            for (name, convert, nullable), value in zip(self._decoders, row, strict=True)
-        }
-        return self.struct(**values)
+        self.read: Callable[[Sequence[Any]], S] = _compile(
+            "read",
+            f"def read(row):\n    {unpack}, = row\n    return struct({fields})\n",
+            decode,
+            struct,
+        )
