@@ -67,7 +67,8 @@ class LinkSigner:
         """Signed by us for this brand and target, and not expired."""
         if expires < time.time():
             return False
-        return hmac.compare_digest(signature, self.signature(brand_id, expires, target))
+        expected = self.signature(brand_id, expires, target).encode()
+        return hmac.compare_digest(signature.encode("utf-8", "surrogatepass"), expected)
 
 
 class ViewerLinks:
