@@ -4,58 +4,29 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 
 import anyio
 import msgspec
 import soupsieve
 from soupsieve.css_types import Selector, SelectorAttribute, SelectorTag
 from starlette.requests import Request
-from starlette.routing import Route
 
+from collector.brands import examples
+from collector.brands.schema import SELECTOR_FIELDS, BrandJson, BrandPatch
 from collector.clicks.routes import authorize
 from collector.http.errors import ApiError
 from collector.http.params import JSON
+from collector.http.routing import Endpoint, Example, Reply, routes_of
+from collector.http.schema import BrandPath
 from collector.ingest.collect import read_body
-from collector.storage.base import Brand, ExternalAssets, IpMode
-
-MAX_SELECTOR_LENGTH = 500
-SELECTOR_FIELDS = ("block_selector", "mask_text_selector")
-
-
-class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    replay_sample_rate: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] | None = None
-    ip_mode: IpMode | None = None
-    cookieless: bool | None = None
-    respect_dnt: bool | None = None
-    retention_days: Annotated[int, msgspec.Meta(ge=1, le=3650)] | None = None
-    # null clears it (UNSET: not in the patch); for the other fields null changes nothing
-    short_domain: Annotated[str, msgspec.Meta(max_length=253)] | msgspec.UnsetType | None = (
-        msgspec.UNSET
-    )
-    mask_all_inputs: bool | None = None
-    block_selector: Annotated[str, msgspec.Meta(max_length=MAX_SELECTOR_LENGTH)] | None = None
-    mask_text_selector: Annotated[str, msgspec.Meta(max_length=MAX_SELECTOR_LENGTH)] | None = None
-    replay_external_assets: ExternalAssets | None = None
-
-
-class BrandPatch(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
-    domains: list[Annotated[str, msgspec.Meta(min_length=1, max_length=253)]] | None = None
-    settings: SettingsPatch | None = None
-
+from collector.storage.base import Brand
 
 _patch_decoder = msgspec.json.Decoder(BrandPatch)
 
 
-def brand_json(brand: Brand) -> dict[str, Any]:
-    return {
-        "id": brand.id,
-        "name": brand.name,
-        "site_key": brand.site_key,
-        "domains": brand.domains,
-        "settings": msgspec.to_builtins(brand.settings),
-    }
+def brand_json(brand: Brand) -> BrandJson:
+    return BrandJson(brand.id, brand.name, brand.site_key, brand.domains, brand.settings)
 
 
 def _parts(value: Any) -> Iterator[Any]:
@@ -160,4 +131,43 @@ async def brand(request: Request) -> JSON:
     return await (patch_brand(request) if request.method == "PATCH" else get_brand(request))
 
 
-routes = [Route("/api/brands/{brand}", brand, methods=["GET", "PATCH"])]
+_BRAND = "/api/brands/{brand}"
+_EXAMPLE_PATH = {"brand": examples.BRAND.id}
+
+endpoints = [
+    Endpoint(
+        "GET",
+        _BRAND,
+        brand,
+        summary="The brand: name, site key, allowed domains, settings",
+        area="Brand",
+        auth="read",
+        path_params=BrandPath,
+        replies=(Reply(200, "The brand", BrandJson, example=brand_json(examples.BRAND)),),
+        errors=(401, 403, 404),
+        example=Example(path=_EXAMPLE_PATH),
+    ),
+    Endpoint(
+        "PATCH",
+        _BRAND,
+        brand,
+        summary="Change the name, the domains or settings",
+        area="Brand",
+        auth="admin",
+        description="Ingest follows the change at once. `null` for a setting leaves it as it "
+        "is, except `short_domain`, which it clears.",
+        path_params=BrandPath,
+        body=BrandPatch,
+        replies=(
+            Reply(
+                200,
+                "The brand as changed",
+                BrandJson,
+                example=brand_json(apply_patch(examples.BRAND, examples.PATCH)),
+            ),
+        ),
+        errors=(400, 401, 403, 404, 413, 422),
+        example=Example(path=_EXAMPLE_PATH, body=examples.PATCH_BODY),
+    ),
+]
+routes = routes_of(endpoints)

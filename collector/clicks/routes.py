@@ -7,16 +7,31 @@ from urllib.parse import urlsplit
 
 import anyio
 from starlette.requests import Request
-from starlette.routing import Route
 
+from collector.clicks import examples
+from collector.clicks.schema import (
+    CLICK_SHAPE,
+    MAX_PAGE,
+    PAGE_SIZE,
+    SESSION_GEO,
+    ClickDomain,
+    ClickJson,
+    ClickListQuery,
+    ClickPage,
+    ClickPath,
+    EventJson,
+    Session,
+    SessionEvent,
+    SessionGeo,
+    SessionPath,
+)
 from collector.http import params
 from collector.http.auth import Access
 from collector.http.errors import ApiError
 from collector.http.params import JSON, iso
+from collector.http.routing import Endpoint, Example, Reply, routes_of
+from collector.http.schema import BrandPath
 from collector.storage.base import SORT_COLUMNS, Click, ClickQuery, Event, Store
-
-PAGE_SIZE = 30
-MAX_PAGE = 10_000_000  # 300 million clicks deep; the offset stays far inside int64
 
 
 def _store(request: Request) -> Store:
@@ -43,79 +58,21 @@ def authorize_shared(request: Request) -> Access:
     return request.app.state.keys.authorize(request, brand_id(request), "read", shared=True)
 
 
-def event_json(event: Event) -> dict[str, Any]:
-    return {
-        "type": event.type,
-        "url": event.url,
-        "timestamp": iso(event.timestamp),
-        "data": event.data,  # None when the stored data cannot be shown (storage/rows.py)
-    }
+def event_json(event: Event) -> EventJson:
+    # data: None when the stored data cannot be shown (storage/rows.py)
+    return EventJson(event.type, event.url, iso(event.timestamp), event.data)
 
 
-def click_json(click: Click, domains: dict[int, str], events: list[Event]) -> dict[str, Any]:
-    """A click as the seed shows it, then Clicktrail's enrichment."""
+def session_event_json(event: Event) -> SessionEvent:
+    return SessionEvent(event.type, event.url, iso(event.timestamp), event.data, event.click_id)
+
+
+def click_json(click: Click, domains: dict[int, str], events: list[Event]) -> Any:
+    """A click as the seed shows it, then Clicktrail's enrichment (see ``schema.py``)."""
     domain = None
     if click.domain_id is not None and click.domain_id in domains:
-        domain = {"id": click.domain_id, "domain": domains[click.domain_id]}
-    return {
-        "id": click.id,
-        "session_id": click.session_id,
-        "ip_address": click.ip_address,
-        "url": click.url,
-        "funnel_id": click.funnel_id,
-        "domain": domain,
-        "affiliate": click.affiliate,
-        "merchant": None,
-        "events": [event_json(event) for event in events],
-        "created_at": iso(click.created_at),
-        "visitor_id": click.visitor_id,
-        "trigger": click.trigger,
-        "external_id": click.external_id,
-        "sub1": click.sub1,
-        "sub2": click.sub2,
-        "sub3": click.sub3,
-        "sub4": click.sub4,
-        "sub5": click.sub5,
-        "utm": {
-            "source": click.utm_source,
-            "medium": click.utm_medium,
-            "campaign": click.utm_campaign,
-            "term": click.utm_term,
-            "content": click.utm_content,
-        },
-        "ad_click": {"network": click.ad_network, "id": click.ad_click_id}
-        if click.ad_click_id
-        else None,
-        "query": click.query,
-        "referrer": {
-            "url": click.referrer,
-            "host": click.referrer_host,
-            "type": click.referrer_type,
-            "name": click.referrer_name,
-        },
-        "geo": {
-            "country": click.country,
-            "region": click.region,
-            "city": click.city,
-            "zip": click.zip,
-            "lat": click.lat,
-            "lon": click.lon,
-            "time_zone": click.time_zone,
-            "continent": click.continent,
-            "asn": click.asn,
-            "isp": click.isp,
-        },
-        "device": {
-            "type": click.device_type,
-            "brand": click.device_brand,
-            "model": click.device_model,
-        },
-        "os": {"name": click.os, "version": click.os_version},
-        "browser": {"name": click.browser, "version": click.browser_version},
-        "language": click.language,
-        "viewport": {"width": click.viewport_width, "height": click.viewport_height},
-        "is_bot": click.is_bot,
-    }
+        domain = ClickDomain(click.domain_id, domains[click.domain_id])
+    return CLICK_SHAPE.build(click, domain, [event_json(event) for event in events])
 
 
 def click_query(request: Request) -> tuple[ClickQuery, int]:
@@ -155,7 +112,7 @@ def _domains(store: Store, brand: int, clicks: list[Click]) -> dict[int, str]:
     return store.domains_by_id(brand, ids) if ids else {}
 
 
-def _page_of_clicks(store: Store, brand: int, query: ClickQuery):
+def _page_of_clicks(store: Store, brand: int, query: ClickQuery) -> tuple[int, list[Any]]:
     total, clicks = store.list_clicks(brand, query)
     ids = [click.id for click in clicks]
     events = _events_by_click(store.events_for_clicks(brand, ids)) if ids else {}
@@ -177,19 +134,11 @@ async def list_clicks(request: Request) -> JSON:
         access.check_session(query.click_or_session or "")
     total, rows = await anyio.to_thread.run_sync(_page_of_clicks, _store(request), brand, query)
     last_page = max(1, -(-total // PAGE_SIZE))
-    return JSON(
-        {
-            "total": total,
-            "last_page": last_page,
-            "current_page": page,
-            "per_page": PAGE_SIZE,
-            "next_page_url": _next_page_url(request, page, last_page),
-            "data": rows,
-        }
-    )
+    next_page_url = _next_page_url(request, page, last_page)
+    return JSON(ClickPage(total, last_page, page, PAGE_SIZE, next_page_url, rows))
 
 
-def _click_detail(store: Store, brand: int, click_id: str) -> dict[str, Any] | None:
+def _click_detail(store: Store, brand: int, click_id: str) -> Any:
     click = store.get_click(brand, click_id)
     if click is None:
         return None
@@ -206,28 +155,24 @@ async def get_click(request: Request) -> JSON:
     return JSON(found)
 
 
-def _session_detail(store: Store, brand: int, session_id: str) -> dict[str, Any] | None:
+def session_json(clicks: list[Click], events: list[Event], domains: dict[int, str]) -> Session:
+    """A session from its clicks (first first), its events in order and its domains' hosts."""
+    first = clicks[0]
+    schemes = {c.domain_id: urlsplit(c.url).scheme or "https" for c in clicks if c.domain_id}
+    return Session(
+        SessionGeo(*[getattr(first, name) for name in SESSION_GEO]),
+        # click_id after the seed's fields: which page (click) of the session each event is of
+        [session_event_json(event) for event in events],
+        {str(i): f"{schemes.get(i, 'https')}://{host}" for i, host in domains.items()},
+    )
+
+
+def _session_detail(store: Store, brand: int, session_id: str) -> Session | None:
     clicks = store.session_clicks(brand, session_id)
     if not clicks:
         return None
-    first = clicks[0]
     events = store.session_events(brand, session_id)
-    domains = _domains(store, brand, clicks)
-    schemes = {c.domain_id: urlsplit(c.url).scheme or "https" for c in clicks if c.domain_id}
-    return {
-        "geoData": {
-            "lat": first.lat,
-            "lon": first.lon,
-            "city": first.city,
-            "region": first.region,
-            "country": first.country,
-            "zip": first.zip,
-            "ip_address": first.ip_address,
-        },
-        # click_id after the seed's fields: which page (click) of the session each event is of
-        "events": [{**event_json(event), "click_id": event.click_id} for event in events],
-        "domains": {str(i): f"{schemes.get(i, 'https')}://{host}" for i, host in domains.items()},
-    }
+    return session_json(clicks, events, _domains(store, brand, clicks))
 
 
 async def get_session(request: Request) -> JSON:
@@ -241,8 +186,64 @@ async def get_session(request: Request) -> JSON:
     return JSON(found)
 
 
-routes = [
-    Route("/api/brands/{brand}/clicks", list_clicks, methods=["GET"]),
-    Route("/api/brands/{brand}/clicks/session/{session_id}", get_session, methods=["GET"]),
-    Route("/api/brands/{brand}/clicks/{click_code}", get_click, methods=["GET"]),
+_EXAMPLE_CLICK = click_json(examples.CLICK, examples.DOMAINS, examples.EVENTS)
+_SHARE_NOTE = "A share link reads this too, for its own session only (another session is 404)."
+
+endpoints = [
+    Endpoint(
+        "GET",
+        "/api/brands/{brand}/clicks",
+        list_clicks,
+        summary=f"List clicks, {PAGE_SIZE} a page",
+        area="Clicks",
+        auth="read_or_share",
+        description="Filters combine; `next_page_url` is the URL of the next page. A share link "
+        "lists only its own session (`click_id` set to it).",
+        path_params=BrandPath,
+        query=ClickListQuery,
+        replies=(
+            Reply(
+                200,
+                "One page of clicks",
+                ClickPage,
+                example=ClickPage(1, 1, 1, PAGE_SIZE, None, [_EXAMPLE_CLICK]),
+            ),
+        ),
+        errors=(401, 403, 404, 422),
+        example=Example(path={"brand": examples.BRAND_ID}, query={"funnel_id": 5, "page": 1}),
+    ),
+    Endpoint(
+        "GET",
+        "/api/brands/{brand}/clicks/session/{session_id}",
+        get_session,
+        summary="A session: geo data, its events in order, its domains",
+        area="Clicks",
+        auth="read_or_share",
+        description=_SHARE_NOTE,
+        path_params=SessionPath,
+        replies=(
+            Reply(
+                200,
+                "The session",
+                Session,
+                example=session_json([examples.CLICK], examples.EVENTS, examples.DOMAINS),
+            ),
+        ),
+        errors=(401, 403, 404),
+        example=Example(path={"brand": examples.BRAND_ID, "session_id": examples.SESSION_ID}),
+    ),
+    Endpoint(
+        "GET",
+        "/api/brands/{brand}/clicks/{click_code}",
+        get_click,
+        summary="One click with its events",
+        area="Clicks",
+        auth="read",
+        description="The same object as a row of the list.",
+        path_params=ClickPath,
+        replies=(Reply(200, "The click", ClickJson, example=_EXAMPLE_CLICK),),
+        errors=(401, 403, 404),
+        example=Example(path={"brand": examples.BRAND_ID, "click_code": examples.CLICK_CODE}),
+    ),
 ]
+routes = routes_of(endpoints)

@@ -4,24 +4,39 @@ from __future__ import annotations
 
 import time
 import zlib
-from typing import Any
+from typing import Any, cast
 
 import anyio
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from collector.clicks.routes import authorize_shared, brand_id
 from collector.http import params
 from collector.http.auth import Access
 from collector.http.errors import ApiError
 from collector.http.params import JSON, duration_ms, iso
+from collector.http.routing import Endpoint, Example, Reply, routes_of
+from collector.http.schema import BrandPath
 from collector.ids import is_valid_id
+from collector.replay import examples
 from collector.replay.assets import ASSET_PREFIX
 from collector.replay.events import seed_events
 from collector.replay.proxy_routes import ReplayProxy
 from collector.replay.read import read_stream
+from collector.replay.schema import (
+    AssetPath,
+    ReplayJson,
+    ReplayListQuery,
+    ReplayPath,
+    ReplayQuery,
+    ReplaySize,
+    ReplaySummary,
+    RrwebStream,
+    SeedEvent,
+    ShareLink,
+    ShareRequest,
+)
 from collector.replay.share import DEFAULT_SECONDS, MAX_SECONDS, ShareGrant
 from collector.storage.base import Replay, Store
 
@@ -33,33 +48,34 @@ def _store(request: Request) -> Store:
     return request.app.state.store
 
 
-def replay_summary(replay: Replay) -> dict[str, Any]:
+def replay_summary(replay: Replay) -> ReplaySummary:
     """A list row: the seed's three fields, then what a replay picker needs."""
-    return {
-        "id": replay.id,
-        "session_id": replay.session_id,
-        "page_session_id": replay.page_session_id,
-        "url": replay.url,
-        "started_at": iso(replay.started_at),
-        "duration_ms": duration_ms(replay.started_at, replay.ended_at),
-    }
+    return ReplaySummary(
+        replay.id,
+        replay.session_id,
+        replay.page_session_id,
+        replay.url,
+        iso(replay.started_at),
+        duration_ms(replay.started_at, replay.ended_at),
+    )
 
 
-def replay_json(replay: Replay, events: list[dict[str, Any]]) -> dict[str, Any]:
-    """The seed's replay object, then Clicktrail's additions."""
-    return {
-        "id": replay.id,
-        "session_id": replay.session_id,
-        "page_session_id": replay.page_session_id,
-        "url": replay.url,
-        "duration_ms": duration_ms(replay.started_at, replay.ended_at),
-        "viewport_width": replay.viewport_width,
-        "viewport_height": replay.viewport_height,
-        "events": events,
-        "size": {"raw_bytes": replay.raw_bytes, "stored_bytes": replay.stored_bytes},
-        "started_at": iso(replay.started_at),
-        "visitor_id": replay.visitor_id,
-    }
+def replay_json(replay: Replay, events: list[dict[str, Any]]) -> ReplayJson:
+    """The seed's replay object, then Clicktrail's additions. ``events``: seed_events' dicts,
+    each of one of the :data:`SeedEvent` shapes (encoded as they are)."""
+    return ReplayJson(
+        replay.id,
+        replay.session_id,
+        replay.page_session_id,
+        replay.url,
+        duration_ms(replay.started_at, replay.ended_at),
+        replay.viewport_width,
+        replay.viewport_height,
+        cast(list[SeedEvent], events),
+        ReplaySize(replay.raw_bytes, replay.stored_bytes),
+        iso(replay.started_at),
+        replay.visitor_id,
+    )
 
 
 async def list_replays(request: Request) -> JSON:
@@ -98,7 +114,7 @@ def _raw_events(
     return events
 
 
-def _seed_replay(store: Store, replay: Replay) -> dict[str, Any]:
+def _seed_replay(store: Store, replay: Replay) -> ReplayJson:
     events = read_stream(store, replay.brand_id, replay.id) or b"[]"
     return replay_json(replay, seed_events(events))
 
@@ -128,16 +144,12 @@ def _gzip(body: bytes) -> bytes:
     return packer.compress(body) + packer.flush()
 
 
-class _ShareRequest(msgspec.Struct, forbid_unknown_fields=True):
-    expires_in: int = DEFAULT_SECONDS
-
-
 async def share_replay(request: Request) -> JSON:
     brand = brand_id(request)
     access = request.app.state.keys.authorize(request, brand, "read")  # a key: no share link
     body = await request.body()
     try:
-        wanted = msgspec.json.decode(body, type=_ShareRequest) if body.strip() else _ShareRequest()
+        wanted = msgspec.json.decode(body, type=ShareRequest) if body.strip() else ShareRequest()
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise ApiError(422, f"invalid share request: {exc}") from None
     if not 60 <= wanted.expires_in <= MAX_SECONDS:
@@ -149,7 +161,7 @@ async def share_replay(request: Request) -> JSON:
     )
     base = request.app.state.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
     url = f"{base}/replay/{replay.id}#share={token}"
-    return JSON({"url": url, "expires_at": iso(expires * 1000)}, status_code=201)
+    return JSON(ShareLink(url, iso(expires * 1000)), status_code=201)
 
 
 async def replay_asset(request: Request) -> Response:
@@ -168,9 +180,95 @@ async def replay_asset(request: Request) -> Response:
     return Response(body, media_type=content_type, headers=headers)
 
 
-routes = [
-    Route("/api/brands/{brand}/replays", list_replays, methods=["GET"]),
-    Route("/api/brands/{brand}/replays/{replay_id}", get_replay, methods=["GET"]),
-    Route("/api/brands/{brand}/replays/{replay_id}/share", share_replay, methods=["POST"]),
-    Route(ASSET_PREFIX + "{sha256}", replay_asset, methods=["GET"]),
+_REPLAYS = "/api/brands/{brand}/replays"
+_EXAMPLE_PATH = {"brand": examples.BRAND_ID, "replay_id": examples.REPLAY_ID}
+_SHARED = "A share link reads this too, for its own session only (another session is 404)."
+
+endpoints = [
+    Endpoint(
+        "GET",
+        _REPLAYS,
+        list_replays,
+        summary="A session's replays, one per recorded page",
+        area="Replays",
+        auth="read_or_share",
+        description=_SHARED,
+        path_params=BrandPath,
+        query=ReplayListQuery,
+        replies=(
+            Reply(
+                200,
+                "The replays",
+                list[ReplaySummary],
+                example=[replay_summary(examples.REPLAY)],
+            ),
+        ),
+        errors=(401, 403, 404, 422),
+        example=Example(
+            path={"brand": examples.BRAND_ID}, query={"session_id": examples.SESSION_ID}
+        ),
+    ),
+    Endpoint(
+        "GET",
+        _REPLAYS + "/{replay_id}",
+        get_replay,
+        summary="A replay: the seed's events, or the raw rrweb stream",
+        area="Replays",
+        auth="read_or_share",
+        description="`format=rrweb` answers the recorded rrweb event array (gzip-encoded over "
+        "32 KB for clients that accept it). " + _SHARED,
+        path_params=ReplayPath,
+        query=ReplayQuery,
+        replies=(
+            Reply(
+                200,
+                "The replay (`format=seed`), or its rrweb events (`format=rrweb`)",
+                ReplayJson | RrwebStream,
+                example=replay_json(examples.REPLAY, examples.SEED_EVENTS),
+            ),
+        ),
+        errors=(401, 403, 404, 422),
+        example=Example(path=_EXAMPLE_PATH),
+    ),
+    Endpoint(
+        "POST",
+        _REPLAYS + "/{replay_id}/share",
+        share_replay,
+        summary="A signed, expiring viewer link for the replay's session",
+        area="Replays",
+        auth="read",
+        description="Anyone with the link can watch the session's replays until it expires; "
+        "changing the collector's share secret revokes every link.",
+        path_params=ReplayPath,
+        body=ShareRequest,
+        body_required=False,
+        replies=(
+            Reply(
+                201,
+                "The link",
+                ShareLink,
+                example=ShareLink(
+                    f"https://collector.example/replay/{examples.REPLAY_ID}"
+                    f"#share={examples.SHARE_TOKEN}",
+                    iso(examples.AT + DEFAULT_SECONDS * 1000),
+                ),
+            ),
+        ),
+        errors=(401, 403, 404, 422),
+        example=Example(path=_EXAMPLE_PATH, body=ShareRequest(expires_in=86_400)),
+    ),
+    Endpoint(
+        "GET",
+        ASSET_PREFIX + "{sha256}",
+        replay_asset,
+        summary="A stylesheet, font or image a replay loads, stored by content hash",
+        area="Replay viewer",
+        auth="public",
+        description="Immutable: cached for a year.",
+        path_params=AssetPath,
+        replies=(Reply(200, "The stored file", media_type="*/*"),),
+        errors=(404,),
+        example=Example(path={"sha256": "9f86d081884c7d659a2feaa0c55ad015" * 2}),
+    ),
 ]
+routes = routes_of(endpoints)

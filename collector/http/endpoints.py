@@ -1,0 +1,36 @@
+"""The route table: every endpoint the collector serves, grouped by area in the order ``/docs``
+shows them. ``/openapi.json`` and ``/docs`` are generated from it (``openapi.py``).
+
+Each capability lists its own endpoints beside its handlers (``clicks/routes.py``'s
+``endpoints``) and makes its Starlette routes from them, so a route cannot be served without
+being documented; the routes ``app.py``, the replay viewer and the proxy make themselves are
+documented in ``site_endpoints.py``. A new capability adds its list here and its area below.
+"""
+
+from __future__ import annotations
+
+from collector.brands import routes as brands
+from collector.clicks import routes as clicks
+from collector.http import site_endpoints
+from collector.http.routing import Endpoint
+from collector.replay import routes as replays
+
+# area -> what it holds, in the order of the documentation
+AREAS = {
+    "Clicks": "Tracked page loads (clicks), their events and sessions (seed 01). Times are ISO "
+    "8601 UTC with milliseconds; a stored time outside years 1..9999 shows as null.",
+    "Replays": "Session recordings, one replay per recorded page; share links to watch one "
+    "session without a key.",
+    "Brand": "The brand's name, allowed domains and settings.",
+    "Tracker": "What the tracker on a site loads and sends. No key: the site key is public, "
+    "and the brand's allowed domains decide which pages may send.",
+    "Replay viewer": "The replay viewer page and what a replay loads through the collector.",
+    "Service": "Health, this documentation, and the demo.",
+}
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    *clicks.endpoints,
+    *replays.endpoints,
+    *brands.endpoints,
+    *site_endpoints.endpoints,
+)
