@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 # Storage engines: ``store`` / ``store_url`` run a test once on SQLite and once on chDB.
-pytest_plugins = ["tests.storage_fixtures"]
+# The spec audit: every API answer of the run is checked against /openapi.json, last.
+pytest_plugins = ["tests.storage_fixtures", "tests.spec_audit"]
 
 
 @pytest.fixture(scope="session")
