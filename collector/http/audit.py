@@ -35,6 +35,8 @@ class AuditRecorder:
     def __init__(self, app: ASGIApp, path: str) -> None:
         self.app = app
         self.path = path
+        # opened once, appending: one write per line, so lines of several processes never mix
+        self._descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,12 +76,7 @@ class AuditRecorder:
             encoding=str(start.get("encoding", "")),
             body=None if body is None else body.decode("latin-1"),  # bytes as they are
         )
-        line = msgspec.json.encode(answer) + b"\n"
-        descriptor = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(descriptor, line)  # one write: lines of several processes do not interleave
-        finally:
-            os.close(descriptor)
+        os.write(self._descriptor, msgspec.json.encode(answer) + b"\n")
 
 
 def middleware() -> list[Middleware]:
