@@ -13,6 +13,7 @@ draft 2020-12, as OpenAPI 3.1 says).
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import tempfile
 from collections import Counter
@@ -120,8 +121,12 @@ class SpecAudit:
         error = jsonschema.exceptions.best_match(validator.iter_errors(body))
         if error is None:
             return None
-        where = "/".join(str(part) for part in error.absolute_path) or "the body"
-        return f"{label}: {error.message[:200]} (at {where})"
+        # items of a list as *, and the rule rather than the value: one line per kind of problem
+        where = "/".join("*" if isinstance(p, int) else str(p) for p in error.absolute_path)
+        if error.validator in ("additionalProperties", "required"):
+            return f"{label}: {error.message[:200]} (at {where or 'the body'})"
+        rule = json.dumps(error.validator_value)[:120]
+        return f"{label}: {where or 'the body'} breaks {error.validator} {rule}"
 
     def _validator(
         self, path: str, method: str, status: str, schema: dict
