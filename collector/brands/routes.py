@@ -15,11 +15,11 @@ from starlette.requests import Request
 from collector.brands import examples
 from collector.brands.schema import SELECTOR_FIELDS, BrandJson, BrandPatch
 from collector.clicks.routes import authorize
+from collector.http.body import read_body
 from collector.http.errors import ApiError
 from collector.http.params import JSON
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.schema import BrandPath
-from collector.ingest.collect import read_body
 from collector.storage.base import Brand
 
 _patch_decoder = msgspec.json.Decoder(BrandPatch)

@@ -3,18 +3,21 @@
 This is the hottest path of Clicktrail, so it is a plain ASGI callable: it reads the few
 headers it needs in one pass over the raw list and skips the framework's request and response
 objects. Everything that can be done once (brand look-ups, domain ids, user-agent parses, geo
-look-ups, session state) is remembered between beacons.
+look-ups, session state) is remembered between beacons. A refused beacon is answered in the
+JSON error shape of :mod:`collector.http.errors`, domain errors by their kind's status, as the
+framework's handlers answer them everywhere else.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import anyio
 import msgspec
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from collector.brands.cache import BrandCache, host_allowed
@@ -28,8 +31,9 @@ from collector.enrich.click import (
 from collector.enrich.geo import GeoInfo, GeoResolver
 from collector.enrich.netaddr import client_ip
 from collector.enrich.useragent import parse_user_agent
-from collector.http.errors import ApiError, error_body
-from collector.http.params import content_length
+from collector.errors import DomainError, Forbidden, Invalid, Malformed, NotFound
+from collector.http.body import receive_body
+from collector.http.errors import ApiError, error_body, from_domain
 from collector.ingest.sessions import CookielessVisitors, SessionAssigner
 from collector.ingest.wire import MAX_DATA_DEPTH, Beacon, beacon_problem, decode_beacon
 from collector.ingest.writer import Writer
@@ -56,80 +60,31 @@ _WANTED_HEADERS = {
 }
 
 
-def _too_large(limit: int) -> ApiError:
-    return ApiError(413, f"the body is larger than {limit} bytes")
-
-
-def _declared_over(declared: str | None, limit: int) -> bool:
-    """True when a Content-Length header (ASCII digits only: "²".isdigit() too) passes limit."""
-    length = content_length(declared)
-    return length is not None and length > limit
-
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body of a framework request, or 413 as soon as it passes ``limit`` bytes."""
-    if _declared_over(request.headers.get("content-length"), limit):
-        raise _too_large(limit)
-    chunks = []
-    size = 0
-    try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise _too_large(limit)
-            chunks.append(chunk)
-    except ClientDisconnect:
-        raise ApiError(400, "the client went away before sending the whole body") from None
-    return b"".join(chunks)
-
-
 def client_ip_of(request: Request, trusted_proxies: tuple) -> str | None:
     """The visitor's address of a framework request (X-Forwarded-For only from trusted peers)."""
     peer = request.client.host if request.client else None
     return client_ip(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
 
 
-async def _receive_body(receive: Receive, declared: str | None, limit: int) -> bytes:
-    if _declared_over(declared, limit):
-        raise _too_large(limit)
-    message = await receive()
-    body = message.get("body", b"")
-    if not message.get("more_body", False):
-        if len(body) > limit:
-            raise _too_large(limit)
-        return body
-    chunks = [body]
-    size = len(body)
-    while message.get("more_body", False):
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ApiError(400, "the client went away before sending the whole body")
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def parse_beacon(body: bytes) -> Beacon:
-    """A beacon that may be stored whole, or a 4xx naming what is wrong."""
+    """A beacon that may be stored whole; :class:`~collector.errors.Malformed` when the body
+    cannot be read, :class:`~collector.errors.Invalid` naming what is wrong with it."""
     if not body:
-        raise ApiError(400, "the body is empty; send a beacon as JSON (see docs/WIRE.md)")
+        raise Malformed("the body is empty; send a beacon as JSON (see docs/WIRE.md)")
     try:
         beacon = decode_beacon(body)
     except msgspec.ValidationError as exc:
-        raise ApiError(422, f"invalid beacon: {exc}") from None
+        raise Invalid(f"invalid beacon: {exc}") from None
     except msgspec.DecodeError as exc:
-        raise ApiError(400, f"the body is not valid JSON: {decode_error_text(body, exc)}") from None
+        raise Malformed(f"the body is not valid JSON: {decode_error_text(body, exc)}") from None
     except RecursionError:
-        raise ApiError(
-            422, f"invalid beacon: the JSON nests too deep (`d` may nest {MAX_DATA_DEPTH} levels)"
+        raise Invalid(
+            f"invalid beacon: the JSON nests too deep (`d` may nest {MAX_DATA_DEPTH} levels)"
         ) from None
     problem = beacon_problem(beacon)
     if problem is not None:
         path, what = problem
-        raise ApiError(422, f"invalid beacon: `{path}` {what}", param=path)
+        raise Invalid(f"invalid beacon: `{path}` {what}", param=path)
     return beacon
 
 
@@ -149,15 +104,24 @@ def _origin_host(origin: str | None) -> str | None:
 
 
 def check_page_origin(brand: Brand, page_host: str | None, origin: str | None) -> None:
-    """403 unless the page's host, and the Origin header when sent, are the brand's domains."""
+    """:class:`~collector.errors.Forbidden` unless the page's host, and the Origin header when
+    sent, are the brand's domains."""
     origin_host = _origin_host(origin)
     if not host_allowed(page_host, brand.domains) or (
         origin_host is not None and not host_allowed(origin_host, brand.domains)
     ):
-        raise ApiError(403, f"the domain {origin_host or page_host!r} is not allowed for this site")
+        raise Forbidden(f"the domain {origin_host or page_host!r} is not allowed for this site")
+
+
+def _raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
+    """``headers`` as ASGI sends them: lower-case names, latin-1 bytes."""
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
 
 
 async def _send_error(send: Send, error: ApiError) -> None:
+    """The JSON error shape, with the error's own headers (a busy answer's ``Retry-After``)."""
     body = msgspec.json.encode(error_body(error.status, error.message, error.code, error.param))
     await send(
         {
@@ -166,6 +130,7 @@ async def _send_error(send: Send, error: ApiError) -> None:
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *_raw_headers(error.headers),
                 (b"access-control-allow-origin", b"*"),
             ],
         }
@@ -209,7 +174,7 @@ class Ingestor:
         else:
             brand = await self.blocking(self.brands.by_site_key, site_key)
         if brand is None:
-            raise ApiError(404, "unknown site key", param="k")
+            raise NotFound("unknown site key", param="k")
         return brand
 
     async def domain_id(self, brand_id: int, host: str | None) -> int | None:
@@ -231,11 +196,15 @@ class Ingestor:
         return self.sessions.assign(brand_id, visitor_id, proposed, now_ms, known)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """The ASGI endpoint: 204 once stored, or the JSON error shape."""
+        """The ASGI endpoint: 204 once stored, or the JSON error shape (500 only for an error
+        that is neither an :class:`ApiError` nor a domain error)."""
         try:
             await self.collect(scope, receive)
         except ApiError as error:
             await _send_error(send, error)
+            return
+        except DomainError as error:
+            await _send_error(send, from_domain(error))
             return
         except Exception:
             log.exception("a beacon could not be stored")
@@ -246,7 +215,7 @@ class Ingestor:
 
     async def collect(self, scope: Scope, receive: Receive) -> None:
         headers = _headers(scope)
-        body = await _receive_body(receive, headers.get(b"content-length"), self.max_body_bytes)
+        body = await receive_body(receive, headers.get(b"content-length"), self.max_body_bytes)
         beacon = parse_beacon(body)
         brand = await self.brand_for(beacon.k)
         host, query = page_url_parts(beacon.u)

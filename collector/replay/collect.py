@@ -20,14 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from collector.enrich.click import page_url_parts
-from collector.http.params import content_length
-from collector.ingest.collect import (
-    CORS_HEADERS,
-    Ingestor,
-    check_page_origin,
-    client_ip_of,
-    read_body,
-)
+from collector.http.body import arriving_bytes, read_body
+from collector.ingest.collect import CORS_HEADERS, Ingestor, check_page_origin, client_ip_of
 from collector.replay.budget import InflightBudget, tune_malloc
 from collector.replay.codec import compress_chunk
 from collector.replay.wire import (
@@ -90,15 +84,10 @@ class ReplayIngestor:
 
     async def __call__(self, request: Request) -> Response:
         """204 once stored; past the memory budget, 503 with ``Retry-After`` (``Busy``)."""
-        with self.budget.reserve(self._arriving_bytes(request), copies=1):
+        with self.budget.reserve(arriving_bytes(request, self.max_body_bytes), copies=1):
             body = await read_body(request, self.max_body_bytes)
         with self.budget.reserve(claimed_size(body, self.max_chunk_bytes)):
             return await self._ingest(request, body)
-
-    def _arriving_bytes(self, request: Request) -> int:
-        """What the body will hold once read: its Content-Length, or the limit when unknown."""
-        declared = content_length(request.headers.get("content-length"))
-        return self.max_body_bytes if declared is None else min(declared, self.max_body_bytes)
 
     async def _ingest(self, request: Request, body: bytes) -> Response:
         now_ms = time.time_ns() // 1_000_000
