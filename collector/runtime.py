@@ -30,6 +30,7 @@ from collector.http.auth import KeyChecker
 from collector.ingest.collect import Ingestor
 from collector.ingest.writer import Writer
 from collector.replay.assets import AssetCollector, AssetFetcher, AssetStore
+from collector.replay.budget import InflightBudget, tune_malloc
 from collector.replay.collect import ReplayIngestor
 from collector.replay.compaction import Compactor
 from collector.replay.proxy_routes import ReplayProxy
@@ -122,12 +123,14 @@ class Runtime:
             ),
             stop_timeout=ASSET_STOP_TIMEOUT_S,
         )
+        self.replay_budget = InflightBudget(settings.replay_inflight_bytes)
+        tune_malloc()  # the budget's freed chunks go back to the system (replay/budget.py)
         self.replay_ingestor = ReplayIngestor(
             self.ingestor,
+            self.replay_budget,
             max_body_bytes=settings.replay_max_body_bytes,
             max_chunk_bytes=settings.replay_max_chunk_bytes,
             assets=self.assets,
-            inflight_bytes=settings.replay_inflight_bytes,
         )
         self.compactor = self._thread_worker(
             "compactor",

@@ -2,10 +2,12 @@
 
 Validation follows ``/collect`` (site key, allowed domain, DNT when the brand honours it); the
 session is the one the page's click got, so replays and clicks always agree. The events stay the
-bytes the recorder sent, checked whole before anything is stored (``replay_wire``); once accepted
-they are compressed (zstd, fast level) off the event loop. What a chunk costs in memory is
-reserved from a global budget before it is inflated (``replay_budget``): past it, 503 with
-``Retry-After``. Stylesheets and fonts the page used are fetched afterwards, in the background.
+bytes the recorder sent, checked whole before anything is stored (:mod:`collector.replay.wire`);
+once accepted they are compressed (zstd, fast level) off the event loop. What a chunk costs in
+memory is reserved from the runtime's one :class:`~collector.replay.budget.InflightBudget`
+before it is inflated: past it, :class:`~collector.errors.Busy` (503 with ``Retry-After``).
+Stylesheets and fonts the page used are fetched afterwards, in the background
+(:class:`~collector.replay.assets.AssetCollector`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from starlette.responses import Response
 from collector.enrich.click import page_url_parts
 from collector.http.body import arriving_bytes, read_body
 from collector.ingest.collect import CORS_HEADERS, Ingestor, check_page_origin, client_ip_of
-from collector.replay.budget import InflightBudget, tune_malloc
+from collector.replay.budget import InflightBudget
 from collector.replay.codec import compress_chunk
 from collector.replay.wire import (
     ChunkFacts,
@@ -64,26 +66,29 @@ def prepare(body: bytes, max_chunk_bytes: int, now_ms: int) -> Prepared:
 
 
 class ReplayIngestor:
+    """The ``/collect/replay`` endpoint: builds on the beacon :class:`Ingestor` (brands,
+    sessions, the writer) and reserves memory from ``budget``, shared by every request."""
+
     def __init__(
         self,
         ingestor: Ingestor,
+        budget: InflightBudget,
         max_body_bytes: int,
         max_chunk_bytes: int,
         assets: AssetCollector | None = None,
-        inflight_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self.ingestor = ingestor
+        self.budget = budget
         self.max_body_bytes = max_body_bytes
         self.max_chunk_bytes = max_chunk_bytes
         self.assets = assets
-        self.budget = InflightBudget(inflight_bytes)
-        tune_malloc()
         # (brand, page session) -> (session, visitor): a page sends a chunk every few seconds,
         # and every chunk of it belongs to the same session.
         self._pages: OrderedDict[tuple[int, str], tuple[str, str]] = OrderedDict()
 
     async def __call__(self, request: Request) -> Response:
-        """204 once stored; past the memory budget, 503 with ``Retry-After`` (``Busy``)."""
+        """204 once stored (or dropped for DNT); past the memory budget,
+        :class:`~collector.errors.Busy`, which the HTTP layer answers 503 with ``Retry-After``."""
         with self.budget.reserve(arriving_bytes(request, self.max_body_bytes), copies=1):
             body = await read_body(request, self.max_body_bytes)
         with self.budget.reserve(claimed_size(body, self.max_chunk_bytes)):
