@@ -154,8 +154,10 @@ class DocsPage:
         example = {"error": {"status": 422, "code": "invalid", "message": "…", "param": "sort"}}
         return (
             '<section id="errors"><h2>Errors</h2><p>Every error, on every route, has one shape; '
-            "<code>param</code> is there when one parameter or field is to blame.</p>"
-            f"<pre><code>{html.escape(json.dumps(example))}</code></pre>"
+            "<code>param</code> is there when one parameter or field is to blame. An unknown "
+            "path is 404; a method a path does not take is 405, with the methods it takes in "
+            "<code>Allow</code>.</p>"
+            f"<pre><code>{html.escape(json.dumps(example, indent=2))}</code></pre>"
             f'<dl class="fields">{rows}</dl>{self.schemas.tables("Error")}</section>'
         )
 

@@ -65,7 +65,7 @@ class SchemaText:
         parts = [text(description)] if description else []
         for option in _options(schema):
             parts.extend(self._constraints(option))
-        if "default" in schema:
+        if schema.get("default") is not None:
             parts.append(f"Default: {_value(schema['default'])}.")
         return " ".join(parts)
 
@@ -87,6 +87,9 @@ class SchemaText:
             )
         elif short:
             out.append(f"At least {short} characters.")
+        fewest, most = schema.get("minItems"), schema.get("maxItems")
+        if fewest is not None or most is not None:
+            out.append(f"{fewest or 0} to {most} items." if most else f"At least {fewest} items.")
         if schema.get("examples"):
             out.append("For example " + ", ".join(_value(v) for v in schema["examples"]) + ".")
         return out
@@ -130,14 +133,21 @@ class SchemaText:
             return self._union(name, schema)
         required = set(schema.get("required", []))
         rows = "".join(
-            f"<dt><code>{html.escape(key)}</code> "
-            f'<span class="type">{html.escape(self.type_name(child))}</span>'
-            f"{'' if key in required else ' <span class=where>optional</span>'}</dt>"
-            f"<dd>{self.details(child) or '&nbsp;'}</dd>"
-            for key, child in schema["properties"].items()
+            self._row(key, child, key in required) for key, child in schema["properties"].items()
         )
         about = text(schema.get("description", ""))
         return f'<h5>{html.escape(name)}</h5><p>{about}</p><dl class="fields">{rows}</dl>'
+
+    def _row(self, key: str, schema: dict[str, Any], required: bool) -> str:
+        head = (
+            f"<code>{html.escape(key)}</code> "
+            f'<span class="type">{html.escape(self.type_name(schema))}</span>'
+            + ("" if required else ' <span class="where">optional</span>')
+        )
+        details = self.details(schema)
+        if not details:
+            return f'<dt class="bare">{head}</dt>'
+        return f"<dt>{head}</dt><dd>{details}</dd>"
 
     def _union(self, name: str, schema: dict[str, Any]) -> str:
         about = text(schema.get("description", ""))
