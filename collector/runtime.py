@@ -33,7 +33,7 @@ from collector.replay.assets import AssetCollector, AssetFetcher, AssetStore
 from collector.replay.budget import InflightBudget, tune_malloc
 from collector.replay.collect import ReplayIngestor
 from collector.replay.compaction import Compactor
-from collector.replay.proxy_routes import ReplayProxy
+from collector.replay.proxy import ReplayProxy
 from collector.replay.share import ShareSigner
 from collector.storage import open_store
 from collector.storage.base import Store

@@ -22,7 +22,7 @@ from collector.ids import is_valid_id
 from collector.replay import examples
 from collector.replay.assets import ASSET_PREFIX
 from collector.replay.events import seed_events
-from collector.replay.proxy_routes import ReplayProxy
+from collector.replay.proxy import ReplayProxy
 from collector.replay.read import read_stream
 from collector.replay.schema import (
     AssetPath,

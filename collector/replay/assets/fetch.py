@@ -178,7 +178,7 @@ class AssetFetcher:
 
     def download(self, url: str, accept: Accept = _accepted_type) -> _Download:
         """One download under the rules of the module docstring, without storing it; ``accept``
-        judges the content type. Raises ``_Refused`` (with an HTTP ``status``), ``OSError``,
+        judges the content type. Raises ``_Refused`` (its ``refusal`` says why), ``OSError``,
         ``http.client.HTTPException`` or ``ValueError``."""
         deadline = time.monotonic() + self.timeout_s
         current = url

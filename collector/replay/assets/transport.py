@@ -1,8 +1,10 @@
 """HTTP on a vetted address: the request target, connections pinned to an address, the
-accepted content types and a size- and time-capped body."""
+accepted content types and a size- and time-capped body; and why an asset is refused
+(:class:`Refusal`)."""
 
 from __future__ import annotations
 
+import enum
 import http.client
 import os
 import re
@@ -37,29 +39,38 @@ _FONT_TYPE_BY_EXTENSION = {
 }
 
 
-class _Refused(Exception):
-    """An asset is not fetched; the message says why (logged by the fetcher; the proxy answers
-    it with :attr:`status`)."""
+class Refusal(enum.Enum):
+    """Why an asset is not fetched, in one word (the replay proxy tells its caller)."""
 
-    status = 502
+    FAILED = "failed"  # anything else: a bad URL, no address, no answer, an HTTP error, a timeout
+    NOT_PUBLIC = "not_public"  # the host resolves to an address assets may not come from
+    TOO_LARGE = "too_large"  # the body is over the size limit
+    WRONG_TYPE = "wrong_type"  # the content type is not one the caller accepts
+
+
+class _Refused(Exception):
+    """An asset is not fetched: the message says why in detail (for the log), :attr:`refusal`
+    in one word."""
+
+    refusal = Refusal.FAILED
 
 
 class _NotPublic(_Refused):
     """The host resolves to an address assets may not be fetched from."""
 
-    status = 403
+    refusal = Refusal.NOT_PUBLIC
 
 
 class _TooLarge(_Refused):
     """The body is over the size limit."""
 
-    status = 413
+    refusal = Refusal.TOO_LARGE
 
 
 class _WrongType(_Refused):
     """The content type is not one the caller accepts."""
 
-    status = 415
+    refusal = Refusal.WRONG_TYPE
 
 
 Accept = Callable[[str | None, str], tuple[str, str]]
