@@ -1,5 +1,6 @@
-"""The replay part of the storage contract (ReplayStore in collector/storage/base.py), run on
-every engine through the ``store`` fixture (tests/storage_fixtures.py)."""
+"""The replay part of the storage contract (ReplayStore in collector/storage/base.py, and the
+SecretStore that signs share links), run on every engine through the ``store`` fixture
+(tests/storage_fixtures.py)."""
 
 from __future__ import annotations
 
