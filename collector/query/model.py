@@ -23,19 +23,20 @@ from typing import Literal
 
 import msgspec
 
+from collector.errors import Invalid
+
 Value = str | int | float | bool | None
 Number = int | float
 BucketUnit = Literal["hour", "day", "week", "month"]
 BUCKET_UNITS: tuple[str, ...] = BucketUnit.__args__  # type: ignore[attr-defined]
 
 
-class QueryError(ValueError):
-    """A query that cannot be compiled; ``param`` names the field or part to blame."""
+class QueryError(Invalid, ValueError):
+    """A query that cannot be compiled; ``param`` names the field or part to blame. An
+    :class:`~collector.errors.Invalid` domain error, so an endpoint answers it with a 422."""
 
     def __init__(self, message: str, *, param: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.param = param
+        super().__init__(message, param=param)
 
 
 class AnyOf(msgspec.Struct, frozen=True):
