@@ -1,11 +1,11 @@
 """The collector's services, each declared once, after the services it needs.
 
-:class:`Runtime` builds them in the order its ``__init__`` lists them, so a service can only be
-given what is declared above it. Background workers are registered where they are declared
+:class:`Runtime` builds them in the order :meth:`Runtime._declare` lists them, so a service can
+only be given what is declared above it. Background workers are registered where they are declared
 (:meth:`Runtime._worker`, :meth:`Runtime._thread_worker`), closable resources with
 :meth:`Runtime._closes`; :meth:`Runtime.start` starts the workers in that order and
 :meth:`Runtime.stop` stops and closes everything in reverse. A new background worker (a webhook
-dispatcher, an export runner, a purger) is one line in ``__init__``.
+dispatcher, an export runner, a purger) is one line in ``_declare``.
 
 ``create_app`` runs :meth:`Runtime.running` as the app's lifespan. Route modules reach the
 services through :func:`collector.http.state.runtime`.
@@ -77,7 +77,8 @@ class _Step:
 
 class Runtime:
     """Every service of one collector, typed. Build it on the event loop (some services bind
-    to it); :meth:`running` opens the store, starts the workers and stops them afterwards."""
+    to it); :meth:`running` builds one (opening the store unless given one), starts the
+    workers and stops them afterwards."""
 
     def __init__(self, settings: Settings, store: Store, *, owns_store: bool = False) -> None:
         self._steps: list[_Step] = []
@@ -88,6 +89,7 @@ class Runtime:
             raise
 
     def _declare(self, settings: Settings, store: Store, owns_store: bool) -> None:
+        """Every service, each after what it needs, with its part in starting and stopping."""
         self.settings = settings
         self.store = store
         if owns_store:

@@ -139,7 +139,7 @@ async def _send_error(send: Send, error: ApiError) -> None:
 
 
 class Ingestor:
-    """Everything ``/collect`` needs, built once per app."""
+    """Everything ``/collect`` needs, built once by the :class:`~collector.runtime.Runtime`."""
 
     def __init__(
         self,
@@ -169,6 +169,7 @@ class Ingestor:
         return await anyio.to_thread.run_sync(function, *args)
 
     async def brand_for(self, site_key: str) -> Brand:
+        """The brand of ``site_key``; :class:`~collector.errors.NotFound` (``k``) if none."""
         if self.brands.is_fresh(site_key):
             brand = self.brands.by_site_key(site_key)
         else:
@@ -214,6 +215,8 @@ class Ingestor:
         await send(_EMPTY_BODY)
 
     async def collect(self, scope: Scope, receive: Receive) -> None:
+        """Read, check and enrich one beacon and submit its rows; returns once they are
+        written (or at once when the brand honours the visitor's DNT)."""
         headers = _headers(scope)
         body = await receive_body(receive, headers.get(b"content-length"), self.max_body_bytes)
         beacon = parse_beacon(body)

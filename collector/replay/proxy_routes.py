@@ -36,6 +36,7 @@ REFUSAL_STATUS = {
 
 
 async def serve_proxied(request: Request) -> Response:
+    """The body behind a signed link, with :data:`PROXY_HEADERS`."""
     params = request.path_params
     try:
         content_type, body = await runtime(request).replay_proxy.serve(
