@@ -14,12 +14,13 @@ from starlette.requests import Request
 
 from collector.brands import examples
 from collector.brands.schema import SELECTOR_FIELDS, BrandJson, BrandPatch
-from collector.clicks.routes import authorize
+from collector.http.auth import authorize
 from collector.http.body import read_body
 from collector.http.errors import ApiError
 from collector.http.params import JSON
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.schema import BrandPath
+from collector.http.state import runtime
 from collector.storage.base import Brand
 
 _patch_decoder = msgspec.json.Decoder(BrandPatch)
@@ -94,7 +95,7 @@ def apply_patch(brand: Brand, patch: BrandPatch) -> Brand:
 
 
 def _load(request: Request, brand_id: int) -> Brand:
-    brand = request.app.state.store.get_brand(brand_id)
+    brand = runtime(request).store.get_brand(brand_id)
     if brand is None:
         raise ApiError(404, f"no brand {brand_id}")
     return brand
@@ -119,8 +120,8 @@ async def patch_brand(request: Request) -> JSON:
 
     def update() -> Brand:
         updated = apply_patch(_load(request, brand_id), patch)
-        request.app.state.store.update_brand(updated)
-        request.app.state.brands.forget()
+        runtime(request).store.update_brand(updated)
+        runtime(request).brands.forget()
         return updated
 
     return JSON(brand_json(await anyio.to_thread.run_sync(update)))

@@ -26,36 +26,17 @@ from collector.clicks.schema import (
     SessionPath,
 )
 from collector.http import params
-from collector.http.auth import Access
+from collector.http.auth import authorize, authorize_shared
 from collector.http.errors import ApiError
 from collector.http.params import JSON, iso
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.schema import BrandPath
+from collector.http.state import runtime
 from collector.storage.base import SORT_COLUMNS, Click, ClickQuery, Event, Store
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store
-
-
-def brand_id(request: Request) -> int:
-    """The brand of the path: ASCII digits within int64, else 404."""
-    raw = request.path_params["brand"]
-    number = params.parse_int(raw, minimum=1)
-    if number is None:
-        raise ApiError(404, f"no brand {raw[:40]!r}")
-    return number
-
-
-def authorize(request: Request, scope: str = "read") -> int:
-    brand = brand_id(request)
-    request.app.state.keys.authorize(request, brand, scope)
-    return brand
-
-
-def authorize_shared(request: Request) -> Access:
-    """Read access by an API key, or by a share link (then limited to its session)."""
-    return request.app.state.keys.authorize(request, brand_id(request), "read", shared=True)
+    return runtime(request).store
 
 
 def event_json(event: Event) -> EventJson:

@@ -15,6 +15,8 @@ import msgspec
 from starlette.requests import Request
 
 from collector.http.errors import ApiError
+from collector.http.params import parse_int
+from collector.http.state import runtime
 from collector.replay.share import ShareSigner, looks_like_share_token
 from collector.storage.base import SCOPE_RANK, ApiKey, Scope, Store
 
@@ -119,3 +121,24 @@ class KeyChecker:
         if not shared or scope != "read":
             raise ApiError(403, "a share link only reads the session it was made for")
         return Access(brand_id, grant.s)
+
+
+def path_brand(request: Request) -> int:
+    """The brand of the path: ASCII digits within int64, else 404."""
+    raw = request.path_params["brand"]
+    number = parse_int(raw, minimum=1)
+    if number is None:
+        raise ApiError(404, f"no brand {raw[:40]!r}")
+    return number
+
+
+def authorize(request: Request, scope: Scope = "read") -> int:
+    """The path's brand, once the request's API key has ``scope`` on it (else 401/403/404)."""
+    brand = path_brand(request)
+    runtime(request).keys.authorize(request, brand, scope)
+    return brand
+
+
+def authorize_shared(request: Request) -> Access:
+    """Read access by an API key, or by a share link (then limited to its session)."""
+    return runtime(request).keys.authorize(request, path_brand(request), "read", shared=True)

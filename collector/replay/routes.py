@@ -11,13 +11,13 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from collector.clicks.routes import authorize_shared, brand_id
 from collector.http import params
-from collector.http.auth import Access
+from collector.http.auth import Access, authorize_shared, path_brand
 from collector.http.errors import ApiError
 from collector.http.params import JSON, duration_ms, iso
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.schema import BrandPath
+from collector.http.state import runtime
 from collector.ids import is_valid_id
 from collector.replay import examples
 from collector.replay.assets import ASSET_PREFIX
@@ -45,7 +45,7 @@ GZIP_LEVEL = 4
 
 
 def _store(request: Request) -> Store:
-    return request.app.state.store
+    return runtime(request).store
 
 
 def replay_summary(replay: Replay) -> ReplaySummary:
@@ -128,7 +128,7 @@ async def get_replay(request: Request) -> Response:
         return JSON(await anyio.to_thread.run_sync(_seed_replay, store, replay))
     since_ms = params.integer(q, "since_ms", minimum=0, maximum=params.LAST_SHOWN_MS)
     assets = params.choice(q, "assets", ("original", "stored"), "original") == "stored"
-    proxy = request.app.state.replay_proxy if assets else None
+    proxy = runtime(request).replay_proxy if assets else None
     body = await anyio.to_thread.run_sync(_raw_events, store, replay, since_ms, proxy)
     if len(body) < GZIP_MIN_BYTES or "gzip" not in request.headers.get("accept-encoding", ""):
         return Response(body, media_type="application/json", headers={"Vary": "Accept-Encoding"})
@@ -145,8 +145,8 @@ def _gzip(body: bytes) -> bytes:
 
 
 async def share_replay(request: Request) -> JSON:
-    brand = brand_id(request)
-    access = request.app.state.keys.authorize(request, brand, "read")  # a key: no share link
+    brand = path_brand(request)
+    access = runtime(request).keys.authorize(request, brand, "read")  # a key: no share link
     body = await request.body()
     try:
         wanted = msgspec.json.decode(body, type=ShareRequest) if body.strip() else ShareRequest()
@@ -156,10 +156,10 @@ async def share_replay(request: Request) -> JSON:
         raise ApiError(422, f"`expires_in` must be 60..{MAX_SECONDS} seconds", param="expires_in")
     _, replay = await _replay(request, access)
     expires = int(time.time()) + wanted.expires_in
-    token = request.app.state.keys.share.mint(
+    token = runtime(request).share.mint(
         ShareGrant(b=brand, s=replay.session_id, r=replay.id, e=expires)
     )
-    base = request.app.state.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    base = runtime(request).settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
     url = f"{base}/replay/{replay.id}#share={token}"
     return JSON(ShareLink(url, iso(expires * 1000)), status_code=201)
 
@@ -167,7 +167,7 @@ async def share_replay(request: Request) -> JSON:
 async def replay_asset(request: Request) -> Response:
     """A stored stylesheet or font, by content hash (immutable, so cached for a year)."""
     found = await anyio.to_thread.run_sync(
-        request.app.state.asset_store.get, request.path_params["sha256"]
+        runtime(request).asset_store.get, request.path_params["sha256"]
     )
     if found is None:
         raise ApiError(404, "no such asset")
