@@ -56,6 +56,7 @@ fuzz: install-test
 lint: install-test tracker-js/node_modules/.installed replay-viewer/node_modules/.installed
 	$(VENV)/bin/ruff check collector tests e2e bench
 	$(VENV)/bin/ruff format --check collector tests e2e bench
+	$(PY) -m mypy collector
 	cd tracker-js && npm run lint
 	cd replay-viewer && npm run lint
 
