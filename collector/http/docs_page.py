@@ -103,7 +103,7 @@ class DocsPage:
         for tag, ops in areas:
             links = "".join(
                 f'<li><a href="#{anchor(op["operationId"])}"><span class="m m-{method}">'
-                f"{method.upper()}</span> <code>{html.escape(path)}</code></a></li>"
+                f"{method.upper()}</span> <code>{_wrappable(path)}</code></a></li>"
                 for path, method, op in ops
             )
             name = tag["name"]
@@ -257,3 +257,8 @@ class DocsPage:
                 example += f"<pre><code>{shown}</code></pre>"
                 example += self.schemas.fields_of(body["schema"], "Fields of the response")
         return f'<h4>Responses</h4><ul class="responses">{"".join(items)}</ul>{example}'
+
+
+def _wrappable(path: str) -> str:
+    """A path, escaped, that a narrow column wraps after a slash rather than inside a word."""
+    return html.escape(path).replace("/", "/<wbr>")
