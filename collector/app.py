@@ -142,18 +142,9 @@ class Clicktrail(Starlette):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/collect" and scope["method"] == "POST":
             scope["app"] = self
-            await self.state.ingestor(scope, receive, send)
+            await self.state.runtime.ingestor(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
-
-
-def _publish(app: Starlette, runtime: Runtime) -> None:
-    """``app.state.runtime``, and each service under its own name as well, for the route
-    modules that still read ``request.app.state.<name>``."""
-    app.state.runtime = runtime
-    for name, service in vars(runtime).items():
-        if not name.startswith("_"):
-            setattr(app.state, name, service)
 
 
 def create_app(
@@ -169,7 +160,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with Runtime.running(settings, store) as services:
-            _publish(app, services)
+            app.state.runtime = services
             yield
 
     app = Clicktrail(

@@ -262,4 +262,4 @@ class CollectEndpoint:
     """Routes ``POST /collect`` to the app's :class:`Ingestor` (an ASGI app for the router)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await scope["app"].state.ingestor(scope, receive, send)
+        await scope["app"].state.runtime.ingestor(scope, receive, send)
