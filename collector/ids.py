@@ -31,7 +31,8 @@ def new_id(now_ms: int | None = None) -> str:
     """A fresh id whose time part is ``now_ms`` (default: the current time)."""
     if now_ms is None:
         now_ms = time.time_ns() // 1_000_000
-    return _encode(now_ms, _TIME_CHARS) + _encode(int.from_bytes(os.urandom(10), "big"), 16)
+    randomness = int.from_bytes(os.urandom(10), "big")  # 80 bits: 16 characters of 5 bits
+    return _encode(now_ms, _TIME_CHARS) + _encode(randomness, ID_LENGTH - _TIME_CHARS)
 
 
 def is_valid_id(value: object) -> bool:

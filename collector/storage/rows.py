@@ -57,9 +57,3 @@ def event_data(data: str | bytes | None) -> Any:
 EVENT_ROWS: RowCodec[Event] = RowCodec(
     Event, encode={"json": json_text}, decode={"text": text, "json": event_data}
 )
-EVENT_COLUMNS: tuple[str, ...] = EVENT_ROWS.names
-
-
-def event_from_row(row: tuple[Any, ...]) -> Event:
-    """An :class:`Event` from a row in :data:`EVENT_COLUMNS` order (``data`` as JSON text)."""
-    return EVENT_ROWS.read(row)
