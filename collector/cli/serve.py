@@ -13,7 +13,7 @@ from collector.storage import open_store
 from collector.storage.base import BrandSettings
 
 if TYPE_CHECKING:
-    from collector.app import DemoPage
+    from collector.site.routes import DemoPage
 
 DEMO_BRAND = "Clicktrail demo"
 
@@ -70,6 +70,6 @@ def run_demo(settings: Settings) -> None:
         f"  curl -H 'X-Api-Key: {api_key}' {base}/api/brands/{brand.id}/clicks\n",
         flush=True,
     )
-    from collector.app import DemoPage
+    from collector.site.routes import DemoPage
 
     run_server(settings, demo=DemoPage(brand.id, brand.site_key, read_key))

@@ -3,17 +3,19 @@ shows them. ``/openapi.json`` and ``/docs`` are generated from it (``openapi.py`
 
 Each capability lists its own endpoints beside its handlers (``clicks/routes.py``'s
 ``endpoints``) and makes its Starlette routes from them, so a route cannot be served without
-being documented; the routes ``app.py``, the replay viewer and the proxy make themselves are
-documented in ``site_endpoints.py``. A new capability adds its list here and its area below.
+being documented. A new capability adds its list here and its area below.
 """
 
 from __future__ import annotations
 
 from collector.brands import routes as brands
 from collector.clicks import routes as clicks
-from collector.http import site_endpoints
 from collector.http.routing import Endpoint
+from collector.replay import proxy_routes as replay_proxy
 from collector.replay import routes as replays
+from collector.replay import viewer
+from collector.site import routes as site
+from collector.tracker import routes as tracker
 
 # area -> what it holds, in the order of the documentation
 AREAS = {
@@ -32,5 +34,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *clicks.endpoints,
     *replays.endpoints,
     *brands.endpoints,
-    *site_endpoints.endpoints,
+    *tracker.endpoints,
+    *viewer.endpoints,
+    *replay_proxy.endpoints,
+    *site.endpoints,
 )

@@ -18,11 +18,13 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 # public: no key; read / admin: an API key with at least that scope; read_or_share: a read key,
 # or a share link's token as ``Authorization: Bearer`` (then only its own session).
 Auth = Literal["public", "read", "read_or_share", "admin"]
-Handler = Callable[[Request], Awaitable[Response]]
+# a request handler, or an ASGI app (``POST /collect``'s endpoint)
+Handler = Callable[[Request], Awaitable[Response]] | ASGIApp
 
 _CONVERTER = re.compile(r"\{(\w+):\w+\}")
 
@@ -57,15 +59,14 @@ class Example:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One method on one path. ``handler`` None: served by a route made elsewhere (``app.py``),
-    documented here all the same. ``path_params`` and ``query`` are Structs whose fields are
-    the parameters (types with their bounds and enums, ``Meta(description=...)``, defaults);
-    ``body`` is the request body's type; ``errors`` lists the statuses it answers in the JSON
-    error shape."""
+    """One method on one path and the handler that serves it. ``path_params`` and ``query`` are
+    Structs whose fields are the parameters (types with their bounds and enums,
+    ``Meta(description=...)``, defaults); ``body`` is the request body's type; ``errors`` lists
+    the statuses it answers in the JSON error shape."""
 
     method: str
     path: str
-    handler: Handler | None
+    handler: Handler
     summary: str
     area: str
     auth: Auth
@@ -86,10 +87,8 @@ class Endpoint:
 
 def routes_of(endpoints: Iterable[Endpoint]) -> list[Route]:
     """One Starlette route per path and handler (a handler that takes several methods answers a
-    405 with all of them in ``Allow``), in table order; endpoints without a handler are
-    skipped."""
+    405 with all of them in ``Allow``), in table order."""
     methods: dict[tuple[str, Handler], list[str]] = {}
     for endpoint in endpoints:
-        if endpoint.handler is not None:
-            methods.setdefault((endpoint.path, endpoint.handler), []).append(endpoint.method)
+        methods.setdefault((endpoint.path, endpoint.handler), []).append(endpoint.method)
     return [Route(path, handler, methods=names) for (path, handler), names in methods.items()]

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from collector.http.errors import ApiError
+from collector.http.routing import Endpoint, Reply, routes_of
 from collector.http.state import runtime
 from collector.replay.assets.proxy import PROXY_PREFIX
 from collector.replay.assets.transport import Refusal
 from collector.replay.proxy import AssetRefused
+from collector.replay.schema import ProxyPath, ProxyQuery
 
 PROXY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -50,6 +51,20 @@ async def serve_proxied(request: Request) -> Response:
     return Response(body, media_type=content_type, headers=PROXY_HEADERS)
 
 
-routes = [
-    Route(PROXY_PREFIX + "{brand:int}/{expires:int}/{signature}", serve_proxied, methods=["GET"]),
+endpoints = [
+    Endpoint(
+        "GET",
+        PROXY_PREFIX + "{brand:int}/{expires:int}/{signature}",
+        serve_proxied,
+        summary="What a replay loads from the recorded site, through a signed link",
+        area="Replay viewer",
+        auth="public",
+        description="Only links the collector signed when it served the stream; from the "
+        "stored copies, or fetched on demand from public addresses.",
+        path_params=ProxyPath,
+        query=ProxyQuery,
+        replies=(Reply(200, "The file", media_type="*/*"),),
+        errors=(403, 404, 413, 415, 502),
+    ),
 ]
+routes = routes_of(endpoints)

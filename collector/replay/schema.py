@@ -1,4 +1,4 @@
-"""The replays API's bodies and parameters."""
+"""The bodies and parameters of the replays API, the replay viewer and the replay proxy."""
 
 from __future__ import annotations
 
@@ -132,3 +132,28 @@ class ReplayPath(BrandPath, kw_only=True):
 
 class AssetPath(msgspec.Struct, kw_only=True):
     sha256: Annotated[str, msgspec.Meta(description="The file's sha256, in hex.")]
+
+
+class ViewerPath(msgspec.Struct, kw_only=True):
+    replay_id: Annotated[str, msgspec.Meta(description="The replay's id.")]
+
+
+class ViewerFilePath(msgspec.Struct, kw_only=True):
+    file: Literal["viewer.js", "viewer.css"]
+
+
+class ViewerFileQuery(msgspec.Struct, kw_only=True):
+    v: (
+        Annotated[str, msgspec.Meta(description="The build's version: with it, cached for a year.")]
+        | None
+    ) = None
+
+
+class ProxyPath(msgspec.Struct, kw_only=True):
+    brand: int
+    expires: Annotated[int, msgspec.Meta(description="Unix seconds")]
+    signature: str
+
+
+class ProxyQuery(msgspec.Struct, kw_only=True):
+    u: Annotated[str, msgspec.Meta(description="The URL the recorded page loaded.")]

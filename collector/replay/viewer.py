@@ -2,7 +2,7 @@
 script and stylesheet (built by ``replay-viewer/`` into ``collector/static/replay-viewer/``).
 
 The page is the same for every replay (the script reads the id from the path), so it and the
-built files are read once, when the routes are made. The page asks for the built files with
+built files are read once, when its endpoints are made. The page asks for the built files with
 ``?v=VERSION`` (a hash of both), so a browser can keep them for a year and still picks up a new
 build at once.
 
@@ -23,7 +23,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from collector.http.errors import ApiError, error_response
+from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.ids import is_valid_id
+from collector.replay.examples import REPLAY_ID
+from collector.replay.schema import ViewerFilePath, ViewerFileQuery, ViewerPath
 
 STATIC = resources.files("collector") / "static"
 
@@ -129,12 +132,45 @@ class Viewer:
         return Response(built.body, media_type=built.media_type, headers=headers)
 
 
-def make_routes(static: Traversable = STATIC) -> list[Route]:
-    viewer = Viewer(static)
+def make_endpoints(viewer: Viewer) -> list[Endpoint]:
+    """The viewer's rows of the route table, served by ``viewer``."""
     return [
-        Route("/replay/{replay_id}", viewer.page, methods=["GET"]),
-        Route("/replay-viewer/{file}", viewer.asset, methods=["GET"]),
+        Endpoint(
+            "GET",
+            "/replay/{replay_id}",
+            viewer.page,
+            summary="The replay viewer page",
+            area="Replay viewer",
+            auth="public",
+            description="The page reads a share token from its URL fragment (`#share=TOKEN`), or "
+            "asks for an API key (kept in the tab's sessionStorage only).",
+            path_params=ViewerPath,
+            replies=(Reply(200, "The page", media_type="text/html"),),
+            errors=(404, 503),
+            example=Example(path={"replay_id": REPLAY_ID}),
+        ),
+        Endpoint(
+            "GET",
+            "/replay-viewer/{file}",
+            viewer.asset,
+            summary="The viewer's script and stylesheet",
+            area="Replay viewer",
+            auth="public",
+            path_params=ViewerFilePath,
+            query=ViewerFileQuery,
+            replies=(
+                Reply(200, "The file", media_type="*/*"),
+                Reply(304, "Not modified"),
+            ),
+            errors=(404, 503),
+            example=Example(path={"file": "viewer.js"}),
+        ),
     ]
 
 
-routes = make_routes()
+def make_routes(static: Traversable = STATIC) -> list[Route]:
+    return routes_of(make_endpoints(Viewer(static)))
+
+
+endpoints = make_endpoints(Viewer())
+routes = routes_of(endpoints)

@@ -1,0 +1,107 @@
+"""Service routes: ``/healthz``, ``/favicon.ico`` and the demo page (``/demo``, ``/demo/...``:
+the same page, served only when ``create_app`` is given a :class:`DemoPage`)."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Annotated, Literal
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from collector.http.errors import ApiError
+from collector.http.routing import Endpoint, Example, Reply, routes_of
+from collector.http.state import runtime
+
+STATIC = resources.files("collector") / "static"
+HTML = "text/html"
+
+_FAVICON = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
+    b'<circle cx="8" cy="8" r="7" fill="#c8502b"/><circle cx="8" cy="8" r="3" fill="#fff"/></svg>'
+)
+
+
+class DemoPage:
+    """The demo landing page, filled in with the demo brand's site key and a read-only key."""
+
+    def __init__(self, brand_id: int, site_key: str, read_key: str) -> None:
+        template = (STATIC / "demo.html").read_text()
+        self.html = (
+            template.replace("{{SITE_KEY}}", site_key)
+            .replace("{{BRAND_ID}}", str(brand_id))
+            .replace("{{READ_KEY}}", read_key)
+        )
+
+
+class Health(msgspec.Struct):
+    status: Literal["ok"]
+    database: Annotated[str, msgspec.Meta(description="the storage engine", examples=["sqlite"])]
+
+
+class DemoPath(msgspec.Struct, kw_only=True):
+    rest: Annotated[str, msgspec.Meta(description="Any page of the demo site.")]
+
+
+async def health(request: Request) -> Response:
+    database = runtime(request).store.url.split(":")[0]
+    return JSONResponse({"status": "ok", "database": database})
+
+
+async def favicon(request: Request) -> Response:
+    return Response(
+        _FAVICON, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+async def demo_page(request: Request) -> Response:
+    demo: DemoPage | None = request.app.state.demo
+    if demo is None:
+        raise ApiError(404, "the demo page is only served by `clicktrail demo`")
+    return HTMLResponse(demo.html)
+
+
+endpoints = [
+    Endpoint(
+        "GET",
+        "/healthz",
+        health,
+        summary="Liveness",
+        area="Service",
+        auth="public",
+        replies=(Reply(200, "Up", Health, example=Health("ok", "sqlite")),),
+    ),
+    Endpoint(
+        "GET",
+        "/favicon.ico",
+        favicon,
+        summary="The icon",
+        area="Service",
+        auth="public",
+        replies=(Reply(200, "An SVG icon", media_type="image/svg+xml"),),
+    ),
+    Endpoint(
+        "GET",
+        "/demo",
+        demo_page,
+        summary="The demo shop (`clicktrail demo` only)",
+        area="Service",
+        auth="public",
+        replies=(Reply(200, "The page", media_type=HTML),),
+        errors=(404,),
+    ),
+    Endpoint(
+        "GET",
+        "/demo/{rest:path}",
+        demo_page,
+        summary="A page of the demo shop (`clicktrail demo` only)",
+        area="Service",
+        auth="public",
+        path_params=DemoPath,
+        replies=(Reply(200, "The page", media_type=HTML),),
+        errors=(404,),
+        example=Example(path={"rest": "checkout"}),
+    ),
+]
+routes = routes_of(endpoints)

@@ -1,0 +1,26 @@
+"""The tracker's bodies and parameters, as the spec shows them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+
+class MaskingConfig(msgspec.Struct):
+    i: Annotated[bool, msgspec.Meta(description="mask every input")]
+    b: Annotated[str, msgspec.Meta(description="selector of elements not recorded at all")]
+    t: Annotated[str, msgspec.Meta(description="selector of elements whose text is masked")]
+
+
+class TrackerConfig(msgspec.Struct):
+    """The brand's settings the tracker needs (cached for 5 minutes)."""
+
+    c: Annotated[bool, msgspec.Meta(description="cookieless")]
+    d: Annotated[bool, msgspec.Meta(description="respect Do Not Track")]
+    r: Annotated[float, msgspec.Meta(description="replay sample rate, 0..1")]
+    m: MaskingConfig
+
+
+class SitePath(msgspec.Struct, kw_only=True):
+    site_key: Annotated[str, msgspec.Meta(description="The brand's public site key.")]
