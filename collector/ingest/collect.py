@@ -17,7 +17,6 @@ from typing import Any
 
 import anyio
 import msgspec
-from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from collector.brands.cache import BrandCache, host_allowed
@@ -29,7 +28,7 @@ from collector.enrich.click import (
     page_url_parts,
 )
 from collector.enrich.geo import GeoInfo, GeoResolver
-from collector.enrich.netaddr import client_ip
+from collector.enrich.netaddr import IPNetwork, client_ip
 from collector.enrich.useragent import parse_user_agent
 from collector.errors import DomainError, Forbidden, Invalid, Malformed, NotFound
 from collector.http.body import receive_body
@@ -58,12 +57,6 @@ _WANTED_HEADERS = {
     b"dnt",
     b"sec-gpc",
 }
-
-
-def client_ip_of(request: Request, trusted_proxies: tuple) -> str | None:
-    """The visitor's address of a framework request (X-Forwarded-For only from trusted peers)."""
-    peer = request.client.host if request.client else None
-    return client_ip(peer, request.headers.get("x-forwarded-for"), trusted_proxies)
 
 
 def parse_beacon(body: bytes) -> Beacon:
@@ -147,7 +140,7 @@ class Ingestor:
         writer: Writer,
         brands: BrandCache,
         geo: GeoResolver,
-        trusted_proxies: tuple,
+        trusted_proxies: tuple[IPNetwork, ...],
         max_body_bytes: int,
     ) -> None:
         self.store = store

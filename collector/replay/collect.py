@@ -23,7 +23,8 @@ from starlette.responses import Response
 
 from collector.enrich.click import page_url_parts
 from collector.http.body import arriving_bytes, read_body
-from collector.ingest.collect import CORS_HEADERS, Ingestor, check_page_origin, client_ip_of
+from collector.http.client import client_ip_of
+from collector.ingest.collect import CORS_HEADERS, Ingestor, check_page_origin
 from collector.replay.budget import InflightBudget
 from collector.replay.codec import compress_chunk
 from collector.replay.wire import (
