@@ -23,9 +23,10 @@ from collector.replay import examples
 from collector.replay.assets import ASSET_PREFIX
 from collector.replay.events import seed_events
 from collector.replay.proxy import ReplayProxy
-from collector.replay.read import read_stream
+from collector.replay.read import ReplayIndex, Window, read_stream, replay_index
 from collector.replay.schema import (
     AssetPath,
+    ReplayIndexJson,
     ReplayJson,
     ReplayListQuery,
     ReplayPath,
@@ -106,9 +107,13 @@ async def _replay(request: Request, access: Access | None = None) -> tuple[int, 
 
 
 def _raw_events(
-    store: Store, replay: Replay, since_ms: int | None, proxy: ReplayProxy | None
+    store: Store,
+    replay: Replay,
+    since_ms: int | None,
+    window: Window | None,
+    proxy: ReplayProxy | None,
 ) -> bytes:
-    events = read_stream(store, replay.brand_id, replay.id, since_ms) or b"[]"
+    events = read_stream(store, replay.brand_id, replay.id, since_ms, window) or b"[]"
     if proxy is not None:  # the viewer's copy: it loads nothing but the collector
         events = proxy.viewer_stream(store, replay, events)
     return events
@@ -119,6 +124,48 @@ def _seed_replay(store: Store, replay: Replay) -> ReplayJson:
     return replay_json(replay, seed_events(events))
 
 
+def replay_index_json(replay: Replay, index: ReplayIndex | None) -> ReplayIndexJson:
+    """The replay's index; without stored parts, an empty one at its start."""
+    index = index or ReplayIndex(replay.started_at, replay.started_at, [0])
+    return ReplayIndexJson(
+        replay.id,
+        replay.session_id,
+        replay.page_session_id,
+        replay.url,
+        iso(replay.started_at),
+        index.last_ts - index.first_ts,
+        index.first_ts,
+        index.seek_points_ms,
+        replay.viewport_width,
+        replay.viewport_height,
+        ReplaySize(replay.raw_bytes, replay.stored_bytes),
+        replay.visitor_id,
+    )
+
+
+def _index(store: Store, replay: Replay) -> ReplayIndexJson:
+    return replay_index_json(replay, replay_index(store, replay.brand_id, replay.id))
+
+
+def _window(q: Any) -> tuple[int | None, Window | None]:
+    """``since_ms`` and the window of ``from_ms``/``until_ms`` asked for (422 when they do not
+    go together)."""
+    since_ms = params.integer(q, "since_ms", minimum=0, maximum=params.LAST_SHOWN_MS)
+    from_ms = params.integer(q, "from_ms", minimum=0, maximum=params.LAST_SHOWN_MS)
+    until_ms = params.integer(q, "until_ms", minimum=0, maximum=params.LAST_SHOWN_MS)
+    if since_ms is not None and from_ms is not None:
+        raise ApiError(
+            422,
+            "`since_ms` (from a seek point) and `from_ms` (exactly) cannot be combined: send one",
+            param="from_ms",
+        )
+    if from_ms is not None and until_ms is not None and until_ms < from_ms:
+        raise ApiError(422, "`until_ms` is before `from_ms`", param="until_ms")
+    if from_ms is None and until_ms is None:
+        return since_ms, None
+    return since_ms, Window(from_ms, until_ms)
+
+
 async def get_replay(request: Request) -> Response:
     _, replay = await _replay(request)
     q = request.query_params
@@ -126,15 +173,20 @@ async def get_replay(request: Request) -> Response:
     store = _store(request)
     if fmt == "seed":
         return JSON(await anyio.to_thread.run_sync(_seed_replay, store, replay))
-    since_ms = params.integer(q, "since_ms", minimum=0, maximum=params.LAST_SHOWN_MS)
+    since_ms, window = _window(q)
     assets = params.choice(q, "assets", ("original", "stored"), "original") == "stored"
     proxy = runtime(request).replay_proxy if assets else None
-    body = await anyio.to_thread.run_sync(_raw_events, store, replay, since_ms, proxy)
+    body = await anyio.to_thread.run_sync(_raw_events, store, replay, since_ms, window, proxy)
     if len(body) < GZIP_MIN_BYTES or "gzip" not in request.headers.get("accept-encoding", ""):
         return Response(body, media_type="application/json", headers={"Vary": "Accept-Encoding"})
     packed = await anyio.to_thread.run_sync(_gzip, body)
     headers = {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
     return Response(packed, media_type="application/json", headers=headers)
+
+
+async def get_replay_index(request: Request) -> JSON:
+    _, replay = await _replay(request)
+    return JSON(await anyio.to_thread.run_sync(_index, _store(request), replay))
 
 
 def _gzip(body: bytes) -> bytes:
@@ -212,11 +264,12 @@ endpoints = [
         "GET",
         _REPLAYS + "/{replay_id}",
         get_replay,
-        summary="A replay: the seed's events, or the raw rrweb stream",
+        summary="A replay: the seed's events, the raw rrweb stream, or its index",
         area="Replays",
         auth="read_or_share",
         description="`format=rrweb` answers the recorded rrweb event array (gzip-encoded over "
-        "32 KB for clients that accept it). " + _SHARED,
+        "32 KB for clients that accept it), all of it or a window (`since_ms`, `from_ms`, "
+        "`until_ms`); `format=index` the times and seek points a player needs first. " + _SHARED,
         path_params=ReplayPath,
         query=ReplayQuery,
         replies=(
@@ -228,6 +281,30 @@ endpoints = [
             ),
         ),
         errors=(401, 403, 404, 422),
+        example=Example(path=_EXAMPLE_PATH),
+    ),
+    Endpoint(
+        "GET",
+        _REPLAYS + "/{replay_id}/index",
+        get_replay_index,
+        summary="A replay's times and seek points, without its events",
+        area="Replays",
+        auth="read_or_share",
+        description="What a player needs first, to open a long replay with a window of its "
+        "first seconds and fetch the rest while it plays. " + _SHARED,
+        path_params=ReplayPath,
+        replies=(
+            Reply(
+                200,
+                "The index",
+                ReplayIndexJson,
+                example=replay_index_json(
+                    examples.REPLAY,
+                    ReplayIndex(examples.AT, examples.AT + 45_000, [0, 30_000]),
+                ),
+            ),
+        ),
+        errors=(401, 403, 404),
         example=Example(path=_EXAMPLE_PATH),
     ),
     Endpoint(

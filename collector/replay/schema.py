@@ -68,6 +68,33 @@ class ReplayJson(msgspec.Struct):
     visitor_id: str
 
 
+class ReplayIndexJson(msgspec.Struct):
+    """The replay without its events. A player opens a long replay with a
+    window of its first seconds (``format=rrweb&from_ms=0&until_ms=...``), fetches the rest in
+    windows while it plays, and for a seek the window from the last seek point before it."""
+
+    id: str
+    session_id: str
+    page_session_id: str
+    url: str
+    started_at: Time
+    duration_ms: Annotated[int, msgspec.Meta(description="From the first event to the last.")]
+    first_event_ms: Annotated[
+        int, msgspec.Meta(description="The first event's timestamp (ms since the epoch).")
+    ]
+    seek_points_ms: Annotated[
+        list[int],
+        msgspec.Meta(
+            description="Where playing can start without earlier events (a full snapshot), in "
+            "ms after the start; 0 first. Later ones are known once the replay is compacted."
+        ),
+    ]
+    viewport_width: int | None
+    viewport_height: int | None
+    size: ReplaySize
+    visitor_id: str
+
+
 # format=rrweb: the recorded rrweb events as stored, in order.
 RrwebStream = Annotated[
     list[AnyJson], msgspec.Meta(description="The replay's rrweb events, as recorded.")
@@ -113,6 +140,30 @@ class ReplayQuery(msgspec.Struct, kw_only=True):
                 le=LAST_SHOWN_MS,
                 description="`rrweb` only: start at the last seek point at or before this "
                 "many ms after the replay's start.",
+            ),
+        ]
+        | None
+    ) = None
+    from_ms: (
+        Annotated[
+            int,
+            msgspec.Meta(
+                ge=0,
+                le=LAST_SHOWN_MS,
+                description="`rrweb` only: only events this many ms after the replay's start "
+                "or later, exactly (no seek point before them; not with `since_ms`).",
+            ),
+        ]
+        | None
+    ) = None
+    until_ms: (
+        Annotated[
+            int,
+            msgspec.Meta(
+                ge=0,
+                le=LAST_SHOWN_MS,
+                description="`rrweb` only: only events up to this many ms after the replay's "
+                "start (included).",
             ),
         ]
         | None

@@ -82,6 +82,9 @@ export function client(brand, bearer) {
     brand,
     replay: (r) => get(`/replays/${id(r)}`),
     rrweb: (r) => get(`/replays/${id(r)}?format=rrweb&assets=stored`),
+    index: (r) => get(`/replays/${id(r)}/index`),
+    window: (r, fromMs, untilMs) =>
+      get(`/replays/${id(r)}?format=rrweb&assets=stored&from_ms=${fromMs}&until_ms=${untilMs}`),
     sessionReplays: (s) => get(`/replays?session_id=${id(s)}`),
     session: (s) => get(`/clicks/session/${id(s)}`),
     firstClick: (s) => get(`/clicks?click_id=${id(s)}`),

@@ -4,6 +4,9 @@
 //   ready        a Promise for the current replay: resolves to its id once the Replayer shows
 //                the first frame, rejects with the ApiError when loading fails (replaced by a
 //                new Promise whenever another page of the session is opened)
+//   complete     a Promise resolved once all of the replay's events, its markers and its
+//                session's pages are in (replaced with ready)
+//   loadedMs     how much of the replay is loaded from the start, in ms
 //   replayer     the current rrweb Replayer (null before the first load)
 //   replayId     the id of the replay shown
 //   readyState   'loading' | 'auth' (asking for a key) | 'ready' | 'error'
@@ -19,19 +22,32 @@ import './style.css';
 import { ApiError, client, forget, remember, shareFromLocation, storedBrand, storedKey } from './api.js';
 import { $, dateTime, epochMs, shortUrl } from './dom.js';
 import { bindKeys } from './keys.js';
-import { buildMarkers, inactivePeriods } from './markers.js';
+import { buildMarkers } from './markers.js';
 import { renderEvents, renderPages, renderVisitor } from './panel.js';
 import { Player } from './player.js';
+import { EventStream, OPEN_MS } from './stream.js';
 
 const state = {
   api: null,
   share: null,
   replayId: decodeURIComponent(location.pathname.split('/').filter(Boolean).pop() || ''),
   sessions: new Map(), // session id -> Promise of {pages, session, click, note}
+  stream: null, // the current replay's EventStream
   pages: [],
   markers: [],
   loading: 0,
 };
+
+/** A promise with its resolve and reject; a rejection nobody awaits is not reported. */
+function deferred() {
+  const d = {};
+  d.promise = new Promise((resolve, reject) => {
+    d.resolve = resolve;
+    d.reject = reject;
+  });
+  d.promise.catch(() => {});
+  return d;
+}
 
 let settle = null;
 const newReady = () => {
@@ -54,6 +70,9 @@ const player = new Player({
   onSkip: (skipping) => {
     $('skipping').hidden = !skipping;
   },
+  onBuffering: (waiting) => {
+    $('stage').setAttribute('aria-busy', String(waiting));
+  },
 });
 
 const viewer = {
@@ -75,6 +94,9 @@ const viewer = {
   },
   get playing() {
     return player.playing;
+  },
+  get loadedMs() {
+    return state.stream ? state.stream.loadedFromStart() : 0;
   },
   get readyState() {
     return document.body.dataset.state;
@@ -170,68 +192,121 @@ function loadSession(sessionId) {
   return state.sessions.get(sessionId);
 }
 
-/** Loads replay `id` (and its session's data) and shows it. */
+/** Loads replay `id` and shows its first frame as soon as its first seconds are in; the rest
+ * of its events, its session's pages and its markers follow (see stream.js). */
 async function open(id, { autoplay }) {
   const ticket = ++state.loading;
+  const current = () => ticket === state.loading;
   if (viewer.replayId !== id || !settle) viewer.ready = newReady();
   const mine = settle;
+  const complete = deferred();
+  viewer.complete = complete.promise;
+  state.stream?.stop();
   state.replayId = id;
   document.body.dataset.state = 'loading';
   overlay('loading', 'Loading replay…', '', '');
   try {
     const api = state.api;
-    const eventsP = api.rrweb(id);
-    eventsP.catch(() => {});
-    const meta = await api.replay(id);
-    const [events, sess] = await Promise.all([eventsP, loadSession(meta.session_id)]);
-    if (ticket !== state.loading) return; // another page was opened meanwhile
-    if (!Array.isArray(events) || events.length < 2) {
+    const firstP = api.window(id, 0, OPEN_MS);
+    firstP.catch(() => {});
+    const index = await api.index(id);
+    const first = await firstP;
+    if (!current()) return; // another page was opened meanwhile
+    if (!Array.isArray(first) || first.length < 2) {
       throw new ApiError(422, 'empty_replay', 'This replay has too few events to play.');
     }
-    const pages = sess.pages.some((p) => p.id === id)
-      ? sess.pages
-      : [...sess.pages, { id, url: meta.url, duration_ms: meta.duration_ms, started_at: meta.started_at }];
-    state.pages = pages;
+    const stream = new EventStream(
+      (a, b) => api.window(id, a, b),
+      index,
+      (events) => current() && player.append(events),
+    );
+    stream.markLoaded(0, OPEN_MS);
+    state.stream = stream;
     overlay(null);
-    const viewport = { width: meta.viewport_width, height: meta.viewport_height };
-    const startMs = events[0].timestamp;
-    const durationMs = events[events.length - 1].timestamp - startMs;
-    state.markers = buildMarkers(meta, sess.session?.events, startMs, durationMs);
-    player.load(events, {
+    state.markers = buildMarkers(index, [], index.first_event_ms, index.duration_ms);
+    player.load(first, {
       markers: state.markers,
-      inactive: inactivePeriods(events, startMs, durationMs),
-      viewport,
+      viewport: { width: index.viewport_width, height: index.viewport_height },
+      startMs: index.first_event_ms,
+      durationMs: index.duration_ms,
+      stream,
     });
     if (location.pathname !== `/replay/${id}`) {
       history.replaceState(null, '', `/replay/${encodeURIComponent(id)}${location.search}${location.hash}`);
     }
-    const index = pages.findIndex((p) => p.id === id);
-    $('page-url').textContent = meta.url || '';
-    $('page-url').title = meta.url || '';
-    $('page-meta').textContent = [
-      pages.length > 1 ? `Page ${index + 1} of ${pages.length}` : '',
-      dateTime(meta.started_at || startMs),
-    ]
-      .filter(Boolean)
-      .join(' · ');
-    document.title = `Replay · ${shortUrl(meta.url) || id} · Clicktrail`;
-    renderPages(pages, id, (pick) => pick !== state.replayId && open(pick, { autoplay: player.playing }));
-    renderEvents(state.markers, (ts) => player.seek(ts - 1000));
-    renderVisitor(sess.session, sess.click, sess.note);
+    showPage(index, [{ id, url: index.url, duration_ms: index.duration_ms, started_at: index.started_at }]);
     document.body.dataset.state = 'ready';
     document.body.dataset.loaded = '';
     if (autoplay) player.play();
     mine.resolve(id);
     if (settle === mine) settle = null;
+    await Promise.all([pump(stream, current), decorate(id, index, current)]);
+    complete.resolve(id);
   } catch (err) {
-    if (ticket !== state.loading) return;
+    complete.reject(err);
+    if (!current()) return;
     if (err instanceof ApiError && err.status === 401 && !state.share) {
       forget();
       askForKey(state.api.brand, explain(err).slice(0, 2).join(': '));
       return;
     }
+    if (document.body.dataset.state === 'ready') {
+      toast(`Part of this replay could not be loaded: ${err.message}`);
+      return;
+    }
     fail(err);
   }
+}
+
+/** Loads the rest of the stream in the background, window after window. */
+async function pump(stream, current) {
+  let failures = 0;
+  while (current()) {
+    try {
+      if (!(await stream.next())) return;
+      failures = 0;
+    } catch (err) {
+      if (++failures >= 3) throw err;
+      await new Promise((r) => setTimeout(r, 1000 * failures));
+    }
+  }
+}
+
+/** The replay's page header and the session's page list. */
+function showPage(index, pages) {
+  const id = index.id;
+  state.pages = pages;
+  const at = pages.findIndex((p) => p.id === id);
+  $('page-url').textContent = index.url || '';
+  $('page-url').title = index.url || '';
+  $('page-meta').textContent = [
+    pages.length > 1 ? `Page ${at + 1} of ${pages.length}` : '',
+    dateTime(index.started_at || index.first_event_ms),
+  ]
+    .filter(Boolean)
+    .join(' · ');
+  document.title = `Replay · ${shortUrl(index.url) || id} · Clicktrail`;
+  renderPages(pages, id, (pick) => pick !== state.replayId && open(pick, { autoplay: player.playing }));
+}
+
+/** What comes after the first frame: the session's pages and visitor, and the markers (clicks
+ * from the replay's seed events, page views and custom events from the session). */
+async function decorate(id, index, current) {
+  const [meta, sess] = await Promise.all([state.api.replay(id).catch(() => null), loadSession(index.session_id)]);
+  if (!current()) return;
+  const pages = sess.pages.some((p) => p.id === id)
+    ? sess.pages
+    : [...sess.pages, { id, url: index.url, duration_ms: index.duration_ms, started_at: index.started_at }];
+  showPage(index, pages);
+  state.markers = buildMarkers(
+    { ...index, events: meta?.events || [] },
+    sess.session?.events,
+    index.first_event_ms,
+    index.duration_ms,
+  );
+  player.drawTimeline(state.markers);
+  renderEvents(state.markers, (ts) => player.seek(ts - 1000));
+  renderVisitor(sess.session, sess.click, sess.note);
 }
 
 function askForKey(brand, problem) {

@@ -1,6 +1,8 @@
 // The player: rrweb's Replayer in the stage (scaled to fit), the controls and the timeline.
 import { Replayer } from '@rrweb/replay';
 import { $, clock, h } from './dom.js';
+import { inactivePeriods } from './markers.js';
+import { ScrollKeeper, scrollsAt } from './scroll.js';
 
 // The replay iframe has no scripts, and a <canvas> in a document without scripting renders its
 // fallback content instead (an empty inline box): keep the box a canvas would have had, from its
@@ -18,18 +20,37 @@ const SCRIPTLESS_RULES = [
 
 export const SPEEDS = [1, 2, 4, 8];
 const SEEK_LEAD_MS = 1000; // jumping to a marker starts a moment before it
+const FULL_SNAPSHOT_REBUILT = 'fullsnapshot-rebuilded'; // rrweb's ReplayerEvents name
+
+/** Where `events` (sorted by time) would take `event`: after every event at or before it. */
+function insertionIndex(events, timestamp) {
+  let lo = 0;
+  let hi = events.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (events[mid].timestamp <= timestamp) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 export class Player {
-  constructor({ onFinish, onSkip }) {
+  constructor({ onFinish, onSkip, onBuffering }) {
     this.replayer = null;
+    this.events = []; // what is loaded, in time order (the Replayer's own list is the same)
+    this.stream = null; // an EventStream when the replay is loaded in windows (stream.js)
+    this.markers = [];
     this.durationMs = 0;
     this.startMs = 0;
+    this.seekTicket = 0;
+    this.keeper = new ScrollKeeper();
     this.speed = 1;
     this.skipInactive = true;
     this.playing = false;
     this.viewport = { width: 1280, height: 800 };
     this.onFinish = onFinish;
     this.onSkip = onSkip;
+    this.onBuffering = onBuffering || (() => {});
     this.stage = $('stage');
     this.root = $('stage-inner');
     this.track = $('track');
@@ -38,11 +59,14 @@ export class Player {
     this.bindControls();
   }
 
-  /** Builds a Replayer over `events` (rrweb's array) and shows its first frame. */
-  load(events, { markers, inactive, viewport }) {
+  /** Builds a Replayer over `events` (rrweb's array: all of the replay, or its first window
+   * with `stream` to load the rest) and shows its first frame. */
+  load(events, { markers, viewport, startMs, durationMs, stream }) {
     this.destroy();
     this.root.replaceChildren();
     if (viewport?.width && viewport.height) this.viewport = viewport;
+    this.stream = stream || null;
+    this.markers = markers || [];
     const replayer = new Replayer(events, {
       root: this.root,
       speed: this.speed,
@@ -53,30 +77,89 @@ export class Player {
       insertStyleRules: SCRIPTLESS_RULES,
     });
     this.replayer = replayer;
+    this.events = replayer.service.state.context.events; // rrweb's sorted copy, added to later
     const meta = replayer.getMetaData();
-    this.startMs = meta.startTime;
-    this.durationMs = Math.max(0, meta.totalTime);
+    this.startMs = startMs ?? meta.startTime;
+    this.durationMs = Math.max(0, durationMs ?? meta.totalTime);
     replayer.on('resize', (d) => {
       this.viewport = { width: d.width, height: d.height };
       this.fit();
     });
     replayer.on('finish', () => {
       if (this.replayer !== replayer) return;
+      const at = this.currentMs();
+      if (this.stream && this.playing && at < this.durationMs - 50) {
+        this.buffer(replayer, at); // played past what is loaded: fetch on, then go on
+        return;
+      }
       this.setPlaying(false);
       this.render(this.durationMs);
       this.onFinish();
     });
     replayer.on('skip-start', () => this.onSkip(true));
     replayer.on('skip-end', () => this.onSkip(false));
-    this.drawTimeline(markers, inactive);
+    // A checkout (a later full snapshot) rebuilds the page while playing: hold its scroll.
+    replayer.on(FULL_SNAPSHOT_REBUILT, () => {
+      if (this.replayer === replayer && this.playing) this.holdScroll(this.currentMs());
+    });
+    this.drawTimeline();
     this.setPlaying(false);
     this.render(0);
     this.fit();
+    this.holdScroll(0);
     return replayer;
+  }
+
+  /** Adds events loaded later (a window, in time order) where they belong. Events after the
+   * current moment are scheduled by rrweb; earlier ones only join the list (casting them now
+   * would apply the past to the present frame), and when they change what the current frame
+   * shows (they come after its seek point) the frame is rebuilt. */
+  append(events) {
+    const replayer = this.replayer;
+    if (!replayer || !events.length) return;
+    const at = this.currentMs();
+    const now = this.startMs + at;
+    const past = events.filter((e) => e.timestamp <= now);
+    if (past.length) this.events.splice(insertionIndex(this.events, past[0].timestamp), 0, ...past);
+    for (const e of events) if (e.timestamp > now) replayer.addEvent(e); // joins this.events
+    const rebuiltFrom = this.startMs + (this.stream ? this.stream.seekPointAt(at) : 0);
+    if (past.some((e) => e.timestamp >= rebuiltFrom)) {
+      // rrweb seeks forward incrementally, skipping what it has played: forget that, so the
+      // frame is rebuilt from its seek point with the events that came late.
+      replayer.service.state.context.lastPlayedEvent = null;
+      this.seek(at);
+    }
+    this.drawTimeline();
+  }
+
+  async buffer(replayer, at) {
+    this.onBuffering(true);
+    const before = this.events.length;
+    try {
+      await this.stream.ensure(at);
+    } finally {
+      this.onBuffering(false);
+    }
+    if (this.replayer !== replayer || !this.playing) return;
+    if (this.events.length > before) replayer.play(at);
+    else {
+      this.setPlaying(false);
+      this.render(this.durationMs);
+      this.onFinish();
+    }
+  }
+
+  /** Holds the scroll positions of the moment `ms` while the frame's layout settles. */
+  holdScroll(ms) {
+    const replayer = this.replayer;
+    if (!replayer) return;
+    const state = scrollsAt(this.events, this.startMs + ms);
+    this.keeper.keep(replayer, state, () => this.startMs + this.currentMs());
   }
 
   destroy() {
     cancelAnimationFrame(this.frame);
+    this.keeper.stop();
     if (this.replayer) {
       try {
         this.replayer.destroy();
@@ -127,16 +210,33 @@ export class Player {
     else this.play();
   }
 
-  /** Goes to `ms` after the start; keeps playing if it was. */
-  seek(ms) {
-    if (!this.replayer) return;
+  /** Goes to `ms` after the start (loading what it needs first); keeps playing if it was.
+   * Resolves once the frame is there. */
+  async seek(ms) {
+    const replayer = this.replayer;
+    if (!replayer) return;
     const at = Math.min(Math.max(0, Math.round(ms)), this.durationMs);
-    if (this.playing && at < this.durationMs) this.replayer.play(at);
+    const ticket = ++this.seekTicket;
+    this.render(at);
+    if (this.stream && !this.stream.covers(at)) {
+      this.onBuffering(true);
+      try {
+        await this.stream.ensure(at);
+      } finally {
+        if (ticket === this.seekTicket) this.onBuffering(false);
+      }
+      if (ticket !== this.seekTicket || this.replayer !== replayer) return;
+    }
+    // rrweb applies the events before its target and schedules the ones at it, which a pause
+    // then drops: aim 1 ms later, so the frame at `at` includes what happened at `at` (the end
+    // of a replay whose last event is a scroll is then scrolled).
+    if (this.playing && at < this.durationMs) replayer.play(at);
     else {
-      this.replayer.pause(at);
+      replayer.pause(at + 1);
       this.setPlaying(false);
     }
     this.render(at);
+    this.holdScroll(at);
   }
 
   setSpeed(speed) {
@@ -181,7 +281,12 @@ export class Player {
     this.track.setAttribute('aria-valuetext', `${clock(ms)} of ${clock(this.durationMs)}`);
   }
 
-  drawTimeline(markers, inactive) {
+  /** Redraws the timeline: `markers` when given (else the current ones), and the inactive
+   * periods of what is loaded. */
+  drawTimeline(markers) {
+    if (markers) this.markers = markers;
+    markers = this.markers;
+    const inactive = inactivePeriods(this.events, this.startMs, this.durationMs);
     const pct = (ms) => `${this.durationMs ? (ms / this.durationMs) * 100 : 0}%`;
     $('inactive').replaceChildren(
       ...inactive.map((p) => h('span', { class: 'gap', style: `left:${pct(p.start)};width:${pct(p.end - p.start)}` })),
