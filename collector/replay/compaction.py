@@ -36,10 +36,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import NamedTuple
 
 import zstandard
 
 from collector.replay import codec as replay_codec
+from collector.replay import packing
+from collector.replay.base_dictionary import base_dictionary
 from collector.storage.base import Replay, ReplaySegment, ReplayStore
 
 log = logging.getLogger(__name__)
@@ -68,25 +71,54 @@ def _compressor(
     return zstandard.ZstdCompressor(level=level, dict_data=replay_codec.dictionary(store, dict_id))
 
 
+class Encoded(NamedTuple):
+    """A segment's body and what it takes to read it back."""
+
+    codec: int
+    dict_id: int | None
+    body: bytes
+
+
+def encode_segment(store: ReplayStore, events_json: bytes, dict_id: int | None) -> Encoded:
+    """The smallest of the ways the codec reads (module docstring): with the brand's dictionary
+    ``dict_id`` the JSON or the packed JSON; without one, the packed JSON with the built-in
+    dictionary. JSON without a dictionary when the events do not pack."""
+    packed = packing.pack(events_json)
+    if dict_id is None:
+        if packed is None:
+            return Encoded(replay_codec.JSON, None, _compressor(store, None).compress(events_json))
+        base = zstandard.ZstdCompressor(level=SEGMENT_LEVEL, dict_data=base_dictionary())
+        return Encoded(replay_codec.PACKED, None, base.compress(packed))
+    compressor = _compressor(store, dict_id)
+    candidates = [Encoded(replay_codec.JSON, dict_id, compressor.compress(events_json))]
+    if packed is not None:
+        candidates.append(Encoded(replay_codec.PACKED, dict_id, compressor.compress(packed)))
+    return min(candidates, key=lambda encoded: len(encoded.body))
+
+
 def build_segments(
     store: ReplayStore, replay: Replay, events_json: bytes, dict_id: int | None
 ) -> list[ReplaySegment]:
-    """The replay's events cut at its seek points, each piece one zstd frame."""
-    compressor = _compressor(store, dict_id)
-    return [
-        ReplaySegment(
-            brand_id=replay.brand_id,
-            replay_id=replay.id,
-            idx=idx,
-            first_ts=piece.first_ts,
-            last_ts=piece.last_ts,
-            event_count=piece.event_count,
-            raw_bytes=len(piece.json),
-            dict_id=dict_id,
-            body=compressor.compress(piece.json),
+    """The replay's events cut at its seek points, each piece one zstd frame
+    (:func:`encode_segment`)."""
+    segments = []
+    for idx, piece in enumerate(replay_codec.split_segments(events_json)):
+        encoded = encode_segment(store, piece.json, dict_id)
+        segments.append(
+            ReplaySegment(
+                brand_id=replay.brand_id,
+                replay_id=replay.id,
+                idx=idx,
+                first_ts=piece.first_ts,
+                last_ts=piece.last_ts,
+                event_count=piece.event_count,
+                raw_bytes=len(piece.json),
+                dict_id=encoded.dict_id,
+                body=encoded.body,
+                codec=encoded.codec,
+            )
         )
-        for idx, piece in enumerate(replay_codec.split_segments(events_json))
-    ]
+    return segments
 
 
 def compact_replay(

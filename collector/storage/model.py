@@ -197,7 +197,8 @@ class ReplaySegment(msgspec.Struct, kw_only=True):
     event_count: int
     raw_bytes: int
     dict_id: int | None  # the brand dictionary it was compressed with, if any
-    body: bytes  # a zstd frame of the segment's JSON array of events
+    body: bytes  # a zstd frame of the segment's JSON array of events, as ``codec`` says
+    codec: int = 0  # how body is written (collector/replay/codec.py): 0 is JSON, 1 packed JSON
 
 
 class Replay(msgspec.Struct, kw_only=True):
@@ -230,3 +231,4 @@ class ReplayPart(msgspec.Struct, kw_only=True):
     last_ts: int
     dict_id: int | None
     body: bytes
+    codec: int = 0  # a segment's codec (chunks are always 0)

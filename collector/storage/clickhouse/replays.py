@@ -75,6 +75,7 @@ _SEGMENT_COLUMNS = (
     "viewport_width",
     "viewport_height",
     "updated_at",
+    "codec",
 )
 _BYTES = {"body": "bytes"}
 # The newest complete generation of each replay's segments, with the totals of that generation
@@ -277,7 +278,7 @@ class ReplaysMixin(ClickHouseBase):
             segments: list[tuple[Any, ...]] = []
             if generation is not None:
                 segments = self._rows(
-                    "SELECT idx, first_ts, last_ts, dict_id, body FROM {db}.replay_segments"
+                    "SELECT idx, first_ts, last_ts, dict_id, body, codec FROM {db}.replay_segments"
                     " WHERE brand_id = {brand:UInt64} AND replay_id = {replay:String}"
                     " AND generation = {generation:UInt64} ORDER BY idx LIMIT 1 BY idx",
                     {**params, "generation": generation[0]},
@@ -297,8 +298,16 @@ class ReplaysMixin(ClickHouseBase):
         else:
             raise RuntimeError(f"replay {replay_id!r} keeps changing while being read")
         return [
-            ReplayPart(kind="segment", number=i, first_ts=f, last_ts=la, dict_id=d, body=b)
-            for i, f, la, d, b in segments
+            ReplayPart(
+                kind="segment",
+                number=i,
+                first_ts=f,
+                last_ts=la,
+                dict_id=d,
+                body=b,
+                codec=int(codec),
+            )
+            for i, f, la, d, b, codec in segments
         ] + [
             ReplayPart(kind="chunk", number=q, first_ts=f, last_ts=la, dict_id=None, body=b)
             for q, f, la, b in chunks
@@ -387,6 +396,7 @@ class ReplaysMixin(ClickHouseBase):
                         current.viewport_width,
                         current.viewport_height,
                         current.updated_at,
+                        s.codec,
                     )
                     for s in segments
                 ],

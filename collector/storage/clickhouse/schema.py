@@ -201,5 +201,10 @@ def _migration_2() -> list[str]:
 
 
 # Each migration gives the statements to run, ``{db}`` still to be filled in (connection.py).
-MIGRATIONS: list[Callable[[], list[str]]] = [_migration_1, _migration_2]
+def _migration_3() -> list[str]:
+    """A replay segment's codec (collector/replay/codec.py); segments stored before are JSON."""
+    return ["ALTER TABLE {db}.replay_segments ADD COLUMN IF NOT EXISTS codec UInt8 DEFAULT 0"]
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [_migration_1, _migration_2, _migration_3]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -152,7 +152,7 @@ class ReplaysMixin(SQLiteBase):
             conn.execute("BEGIN")
         try:
             segments = conn.execute(
-                "SELECT idx, first_ts, last_ts, dict_id, body FROM replay_segments"
+                "SELECT idx, first_ts, last_ts, dict_id, body, codec FROM replay_segments"
                 " WHERE brand_id = ? AND replay_id = ? ORDER BY idx",
                 (brand_id, replay_id),
             ).fetchall()
@@ -167,8 +167,16 @@ class ReplaysMixin(SQLiteBase):
             if own:
                 conn.execute("COMMIT")
         return [
-            ReplayPart(kind="segment", number=i, first_ts=f, last_ts=la, dict_id=d, body=bytes(b))
-            for i, f, la, d, b in segments
+            ReplayPart(
+                kind="segment",
+                number=i,
+                first_ts=f,
+                last_ts=la,
+                dict_id=d,
+                body=bytes(b),
+                codec=codec,
+            )
+            for i, f, la, d, b, codec in segments
         ] + [
             ReplayPart(kind="chunk", number=q, first_ts=f, last_ts=la, dict_id=None, body=bytes(b))
             for q, f, la, b in chunks
@@ -217,7 +225,8 @@ class ReplaysMixin(SQLiteBase):
             )
             conn.executemany(
                 "INSERT INTO replay_segments (brand_id, replay_id, idx, first_ts, last_ts,"
-                " event_count, raw_bytes, dict_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " event_count, raw_bytes, dict_id, body, codec)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         brand_id,
@@ -229,6 +238,7 @@ class ReplaysMixin(SQLiteBase):
                         s.raw_bytes,
                         s.dict_id,
                         s.body,
+                        s.codec,
                     )
                     for s in segments
                 ],

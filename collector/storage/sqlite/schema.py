@@ -257,6 +257,15 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID")
 
 
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """A replay segment's codec (collector/replay/codec.py); segments stored before are JSON."""
+    db.execute("ALTER TABLE replay_segments ADD COLUMN codec INTEGER NOT NULL DEFAULT 0")
+
+
 # Each migration takes the database inside migrate()'s transaction (connection.py).
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_migration_1, _migration_2]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _migration_1,
+    _migration_2,
+    _migration_3,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
