@@ -1,11 +1,13 @@
 """Replay benchmark: what a replay costs to store, to take in, to seek in and to record.
 
-1. storage   Real recordings: the rrweb export in testdata/recordings and a scripted visit of
-             every test page, recorded in Chromium through a real collector. Stored bytes once
-             compacted with the brand's trained dictionary, against what rrweb-based tools
-             store: each 5-second chunk gzip'd at level 6. The dictionary is trained on a first
-             visit of every page; the figures are a second visit, which it has not seen (the
-             steady state of a brand), plus the first visits it was trained on.
+1. storage   Stored bytes once compacted, against what rrweb-based tools store: each 5-second
+             chunk gzip'd at level 6 (bench/replay_storage.py). First replays of sites the
+             brand has never seen: every recording of bench/recordings (local documentation
+             pages the code was not tuned on) and of testdata/recordings, each the first replay
+             of a brand of its own (built-in dictionary). Repeat visits: a scripted visit of
+             every test page, recorded in Chromium through a real collector, twice; the brand
+             dictionary is trained on the first visits and the figures are the second visits,
+             which it has not seen (the steady state of a brand), plus the first visits.
 2. ingest    POST /collect/replay with those chunks gzip'd as the recorder sends them (fresh
              replay ids: no duplicates) from concurrent clients, against a bare Starlette
              endpoint that reads the body and answers 204 under the same uvicorn settings.
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gzip
 import itertools
 import json
 import multiprocessing
@@ -47,6 +48,14 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.replay_storage import (  # noqa: E402
+    StorageRows,
+    Stored,
+    baseline_bytes,
+    first_replays,
+    print_storage,
+    unseen_recordings,
+)
 from collector.ids import new_id  # noqa: E402
 from collector.replay.codec import compress_chunk  # noqa: E402
 from collector.replay.compaction import compact_ended, compact_replay  # noqa: E402
@@ -62,7 +71,6 @@ RECORDINGS = TESTDATA / "recordings"
 VIEWPORT = {"width": 1280, "height": 800}
 STEP_S = 0.25  # one scripted action every 250 ms
 CHECKOUT_MS = 10 * 60_000  # the recorder's checkoutEveryNms
-STORAGE_GOAL = 0.4
 SEEK_GOAL_MS = 300.0
 
 BARE_APP = """
@@ -215,22 +223,6 @@ def rrweb_events(bench: Bench, replay_id: str) -> bytes:
 # --- 1. storage -----------------------------------------------------------------------------------
 
 
-@dataclass
-class Stored:
-    name: str
-    events: int
-    raw: int
-    baseline: int
-    live: int
-    stored: int
-    dict_ids: set[int | None]
-
-
-def baseline_bytes(events_json: bytes) -> int:
-    """What rrweb-based tools store: every 5-second chunk gzip'd at level 6."""
-    return sum(len(gzip.compress(c, compresslevel=6)) for c in split_into_chunks(events_json))
-
-
 def measure(bench: Bench, name: str, replay_id: str, live: int) -> Stored:
     events_json = rrweb_events(bench, replay_id)
     info = replay_info(bench, replay_id)
@@ -245,11 +237,15 @@ def measure(bench: Bench, name: str, replay_id: str, live: int) -> Stored:
         live=live,
         stored=info["size"]["stored_bytes"],
         dict_ids={p.dict_id for p in parts},
+        codecs={p.codec for p in parts},
     )
 
 
-def storage(bench: Bench, browser, site: str, names: list[str], seconds: float, smoke: bool):
-    """Returns (first visits, second visits + recordings, dictionary bytes)."""
+def storage(
+    bench: Bench, browser, site: str, names: list[str], seconds: float, smoke: bool
+) -> StorageRows:
+    """Repeat visits of the test pages (brand dictionary trained on the first visits) and first
+    replays of unseen sites (bench/replay_storage.py)."""
     brand_id = bench.brand["id"]
     first: dict[str, str] = {}
     if not smoke:  # the visits the dictionary is trained on
@@ -294,56 +290,11 @@ def storage(bench: Bench, browser, site: str, names: list[str], seconds: float, 
     dict_bytes = sum(len(bench.store.get_dictionary(d) or b"") for d in dict_ids)
     if any(None in row.dict_ids for row in rows):
         bench.notes.append("some segments were compacted without a dictionary")
-    return rows_first, rows, dict_bytes, len(dict_ids)
-
-
-def print_storage(rows_first: list[Stored], rows: list[Stored], dict_bytes: int, dicts: int):
-    print("\n1. storage (KB; baseline = gzip -6 of each 5-second chunk; live = zstd -3 chunks)")
-    print(
-        f"{'recording':<30}{'events':>8}{'raw':>10}{'baseline':>10}{'live':>9}{'stored':>9}"
-        f"{'÷ base':>8}{'÷ raw':>8}"
-    )
-
-    def line(row: Stored) -> None:
-        live = _kb(row.live) if row.live else "-"
-        print(
-            f"{row.name:<30}{row.events:>8}{_kb(row.raw):>10}{_kb(row.baseline):>10}{live:>9}"
-            f"{_kb(row.stored):>9}{row.stored / row.baseline:>8.3f}{row.stored / row.raw:>8.3f}"
-        )
-
-    for row in rows:
-        line(row)
-    raw = sum(r.raw for r in rows)
-    base = sum(r.baseline for r in rows)
-    stored = sum(r.stored for r in rows)
-    total = Stored("total", sum(r.events for r in rows), raw, base, 0, stored, set())
-    line(total)
-    with_dict = stored + dict_bytes
-    print(
-        f"{'dictionary':<30}{'':>8}{'':>10}{'':>10}{'':>9}{_kb(dict_bytes):>9}"
-        f"   ({dicts} dictionar{'y' if dicts == 1 else 'ies'})"
-    )
-    print(
-        f"{'total + dictionary':<30}{'':>8}{'':>10}{_kb(base):>10}{'':>9}{_kb(with_dict):>9}"
-        f"{with_dict / base:>8.3f}"
-    )
-    if rows_first:
-        print("first visits (the dictionary was trained on them):")
-        for row in rows_first:
-            line(
-                Stored(
-                    f"  {row.name}", row.events, row.raw, row.baseline, row.live, row.stored, set()
-                )
-            )
-        fb = sum(r.baseline for r in rows_first)
-        fs = sum(r.stored for r in rows_first)
-        print(f"  {'total':<28}{'':>8}{'':>10}{_kb(fb):>10}{'':>9}{_kb(fs):>9}{fs / fb:>8.3f}")
-    ratio = stored / base
-    print(
-        f"goal stored <= {STORAGE_GOAL} x baseline: {ratio:.3f}"
-        f" {'✓' if ratio <= STORAGE_GOAL else '✗'}"
-        f" (with the dictionary counted once: {with_dict / base:.3f})"
-    )
+    # first replays: each recording the first replay of a brand of its own (built-in dictionary)
+    recordings = unseen_recordings() if not smoke else dict(list(unseen_recordings().items())[:1])
+    recordings.update({f"{p.stem} (shared)": p.read_bytes() for p in RECORDINGS.glob("*.json")})
+    unseen = first_replays(bench.store, recordings)
+    return StorageRows(rows_first, rows, unseen, dict_bytes, len(dict_ids))
 
 
 # --- 2. ingest ------------------------------------------------------------------------------------
@@ -809,12 +760,10 @@ def main() -> None:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             sources = dict(recordings)
             if "storage" in parts:
-                first, rows, dict_bytes, dicts = storage(
-                    bench, browser, site, names, options.visit_seconds, options.smoke
-                )
-                print_storage(first, rows, dict_bytes, dicts)
+                stored = storage(bench, browser, site, names, options.visit_seconds, options.smoke)
+                print_storage(stored)
                 # the recorded pages' streams, for ingest and seeking
-                for row in rows:
+                for row in stored.repeat_visits:
                     if row.name in names:
                         replay_id = next(
                             r.id
