@@ -41,13 +41,22 @@ def write_tagged_pages(pages_dir: Path, dest: Path, collector: str, site_key: st
     return names
 
 
+EMPTY_FRAME = "<!doctype html><title>third party</title>"
+
+
 def local_only(context) -> None:
-    """Abort every request that does not go to loopback."""
+    """Abort every request that does not go to loopback. A third-party frame (an ad, a video
+    player) gets an empty page instead: aborted, Chromium would paint its grey error page
+    there, which is neither the site's content nor anything a replay could show (rrweb does
+    not record into cross-origin frames)."""
 
     def route(route) -> None:
-        host = urlsplit(route.request.url).hostname or ""
-        if host in LOCAL_HOSTS or route.request.url.startswith(("data:", "blob:")):
+        request = route.request
+        host = urlsplit(request.url).hostname or ""
+        if host in LOCAL_HOSTS or request.url.startswith(("data:", "blob:")):
             route.continue_()
+        elif request.resource_type == "document" and request.frame.parent_frame is not None:
+            route.fulfill(status=200, content_type="text/html", body=EMPTY_FRAME)
         else:
             route.abort()
 
