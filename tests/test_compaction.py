@@ -323,7 +323,7 @@ def test_a_packed_segment_that_does_not_unpack_is_left_out_of_the_stream(store, 
     ingest(store, brand, "r1", recording + shifted(recording, 100_000))
     compaction.compact_replay(store, store.get_replay(brand, "r1"), T0 + HOUR)  # type: ignore[arg-type]
     good, _ = store.replay_parts(brand, "r1")
-    broken = zstandard.ZstdCompressor(level=3, dict_data=base_dictionary()).compress(b"[#]")
+    broken = zstandard.ZstdCompressor(level=3, dict_data=base_dictionary()).compress(b"[\x01\x05]")
     segments = [
         ReplaySegment(
             brand_id=brand, replay_id="r1", idx=i, first_ts=p.first_ts, last_ts=p.last_ts,

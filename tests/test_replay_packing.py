@@ -66,6 +66,7 @@ def test_edge_cases_round_trip(text: bytes):
         b'["nul\x00"]',
         b"[1 # 2]",
         b'[{"id":01}]',
+        b'["\x01"]',  # the placeholder byte
     ],
 )
 def test_what_is_not_json_is_refused_not_changed(text: bytes):
@@ -81,8 +82,16 @@ def test_node_ids_and_times_are_stored_as_differences():
     events = [added(i) for i in range(20)]
     packed = round_trips(msgspec.json.encode(events))
     sections = dict(s.split(b"\n", 1) for s in packed.split(b"\0")[1:])
-    assert sections[b"#id"] == b"11" + b",1" * 19
-    assert sections[b"#timestamp"] == b"1000" + b",50" * 19
+    assert sections[b"Did"] == b"11" + b",1" * 19
+    assert sections[b"DparentId"] == b"10" + b",1" * 19
+    assert sections[b"Dtimestamp"] == b"1000" + b",50" * 19
+    assert sections[b"Ntype"] == b",".join([b"3"] * 20)
+
+
+def test_past_254_keys_the_rest_share_one_stream():
+    events = [{f"k{i}": i, f"s{i}": f"v{i}"} for i in range(400)]
+    packed = round_trips(msgspec.json.encode(events))
+    assert len(packed.split(b"\0")) == 1 + 255
 
 
 json_values = st.recursive(

@@ -4,155 +4,172 @@ rrweb events are JSON objects whose values of one key look alike (node ids that 
 names, inline styles, page text, stylesheets) while values of different keys do not. Packing
 splits the text into:
 
-- the skeleton: the JSON text with every string value replaced by ``$`` and every number by
-  ``#`` (keys, punctuation, whitespace, ``true``/``false``/``null`` stay as they are), which is
+- the skeleton: the JSON text with every value (the text of a string between its quotes, a
+  number) replaced by a two-byte placeholder, ``\\x01`` and 1 + the number of its stream; keys,
+  punctuation, whitespace and ``true``/``false``/``null`` stay as they are, so the skeleton is
   the same few shapes over and over;
-- one stream per key of that key's values, in order: strings as their escaped JSON text joined by
-  newlines, numbers as text joined by commas. A value that is an array element (no key right
-  before it) goes to the stream of the empty key.
+- one stream per key and kind (string or number) of that key's values, in order: strings as
+  their escaped JSON text joined by newlines, numbers as text joined by commas. A value that is
+  an array element (no key right before it) goes to a stream of the empty key. After 254
+  streams, the rest share one last stream (raw text joined by newlines).
 
-Numbers of a few keys are stored as differences, which turns rrweb's counting ids and timestamps
-into runs of small repeating numbers: ``id``, ``parentId``, ``previousId`` and ``nextId`` against
-the last ``id`` seen (a node's parent and siblings were usually added just before it), and
-``timestamp``, ``timeOffset``, ``x`` and ``y`` against their own previous value. Only integers
-without a sign trick (no ``-0``) are stored that way, node ids only when not negative; anything
-else of those keys is kept as written, marked with ``=``.
+Numbers of ``id``, ``parentId``, ``previousId``, ``nextId``, ``timestamp``, ``timeOffset``, ``x``
+and ``y`` are stored as the difference from the previous value of their stream, which turns
+rrweb's counting node ids and timestamps into runs of small repeating numbers. Only integers
+(not ``-0``) are; anything else there is kept as written, marked with ``=``.
+
+Reading is a handful of C-level passes (a split of the skeleton, a ``map`` over the streams), no
+Python code per value but for streams that hold a ``=`` value.
 
 Packing is exact: :func:`unpack` gives back the very bytes :func:`pack` was given. It relies on
-the input being JSON (a raw newline or NUL inside a string, a ``#`` outside one, would not come
-back), so :func:`pack` checks the round trip and returns None when it does not hold; the caller
-then stores the JSON as it is.
+the input being JSON (a raw newline or NUL inside a string would not come back), so :func:`pack`
+checks the round trip and returns None when it does not hold, and for any text with a
+``\\x01`` byte; the caller then stores the JSON as it is.
 
-Layout: ``skeleton \\0 section \\0 section ...``, a section being ``$key\\n`` + strings or
-``#key\\n`` + numbers, in the order the keys first appear.
+Layout: ``skeleton \\0 section \\0 section ...``, section *i* being stream *i*: its kind
+(``S`` strings, ``N`` numbers, ``D`` numbers as differences, ``R`` the shared last stream), its
+key, a newline, its values.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 
 # A JSON string (group 1 its text), then a colon if it is a key (group 2); or a number (group 3).
 _TOKEN = re.compile(rb'"((?:[^"\\]|\\.)*)"(\s*:)?|(-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)')
-# In a skeleton: a key with the placeholder of its value, if that follows (groups 1-3), or a
-# placeholder that is an array element (group 4).
-_PLACE = re.compile(rb'"((?:[^"\\]|\\.)*)"(\s*:\s*)([#$])?|([#$])')
+_PLACE = re.compile(rb"\x01(.)", re.DOTALL)  # a placeholder; group 1: its stream
 _INT = re.compile(rb"(?:0|-?[1-9]\d*)\Z")
 _BLANK = re.compile(rb"\s*\Z")
 
-NODE_KEYS = frozenset((b"id", b"parentId", b"previousId", b"nextId"))
-DELTA_KEYS = frozenset((b"timestamp", b"timeOffset", b"x", b"y"))
-_NODE = b"id"  # the state node ids are counted against
-STRING, NUMBER = b"$", b"#"
+DELTA_KEYS = frozenset(
+    (b"id", b"parentId", b"previousId", b"nextId", b"timestamp", b"timeOffset", b"x", b"y")
+)
+STRINGS, NUMBERS, DELTAS, SHARED = b"S", b"N", b"D", b"R"
+_SEPARATOR = {STRINGS: b"\n", NUMBERS: b",", DELTAS: b",", SHARED: b"\n"}
+MAX_STREAMS = 255
 _LITERAL = b"="
 
 
-class _Deltas:
-    """The running values numbers are stored against; the same on both sides."""
+class _Stream:
+    def __init__(self, kind: bytes, key: bytes, number: int) -> None:
+        self.kind, self.key = kind, key
+        self.placeholder = b"\x01" + bytes((number + 1,))  # never NUL, the section separator
+        self.values: list[bytes] = []
+        self.last = 0
+
+    def add(self, token: bytes) -> None:
+        if self.kind != DELTAS:
+            self.values.append(token)
+        elif _INT.match(token):
+            value = int(token)
+            self.values.append(b"%d" % (value - self.last))
+            self.last = value
+        else:
+            self.values.append(_LITERAL + token)
+
+    def section(self) -> bytes:
+        return self.kind + self.key + b"\n" + _SEPARATOR[self.kind].join(self.values)
+
+
+class _Streams:
+    """The streams in the order they were opened; the last of MAX_STREAMS is shared."""
 
     def __init__(self) -> None:
-        self.last: dict[bytes, int] = {}
+        self.by_key: dict[tuple[bytes, bytes], _Stream] = {}
+        self.ordered: list[_Stream] = []
 
-    def encode(self, key: bytes, token: bytes) -> bytes:
-        if key in NODE_KEYS:
-            if not _INT.match(token) or token[:1] == b"-":
-                return _LITERAL + token
-            value = int(token)
-            entry = b"%d" % (value - self.last.get(_NODE, 0))
-            if key == _NODE:
-                self.last[_NODE] = value
-            return entry
-        if key in DELTA_KEYS:
-            if not _INT.match(token):
-                return _LITERAL + token
-            value = int(token)
-            entry = b"%d" % (value - self.last.get(key, 0))
-            self.last[key] = value
-            return entry
-        return token
-
-    def decode(self, key: bytes, entry: bytes) -> bytes:
-        if key in NODE_KEYS or key in DELTA_KEYS:
-            if entry[:1] == _LITERAL:
-                return entry[1:]
-            state = _NODE if key in NODE_KEYS else key
-            value = int(entry) + self.last.get(state, 0)
-            if key == _NODE or key in DELTA_KEYS:
-                self.last[state] = value
-            return b"%d" % value
-        return entry
+    def of(self, kind: bytes, key: bytes) -> _Stream:
+        found = self.by_key.get((kind, key))
+        if found is None:
+            if len(self.ordered) < MAX_STREAMS - 1:
+                own_kind = DELTAS if kind == NUMBERS and key in DELTA_KEYS else kind
+                found = _Stream(own_kind, key, len(self.ordered))
+                self.ordered.append(found)
+            else:
+                if len(self.ordered) < MAX_STREAMS:
+                    self.ordered.append(_Stream(SHARED, b"", MAX_STREAMS - 1))
+                found = self.ordered[-1]
+            self.by_key[(kind, key)] = found
+        return found
 
 
-def _split(events_json: bytes) -> tuple[bytes, dict[tuple[bytes, bytes], list[bytes]]]:
+def _split(events_json: bytes) -> tuple[bytes, list[_Stream]]:
     skeleton: list[bytes] = []
-    streams: dict[tuple[bytes, bytes], list[bytes]] = {}
-    deltas = _Deltas()
+    streams = _Streams()
     pos = 0
     key = b""
     key_end = -1
     for match in _TOKEN.finditer(events_json):
         text, colon, number = match.groups()
-        start = match.start()
         if colon is not None:
             key, key_end = text, match.end()
             continue
+        start = match.start()
         owner = key if key_end >= 0 and _BLANK.match(events_json, key_end, start) else b""
-        skeleton.append(events_json[pos:start])
-        pos = match.end()
         key_end = -1
         if text is not None:
-            skeleton.append(STRING)
-            streams.setdefault((STRING, owner), []).append(text)
+            stream = streams.of(STRINGS, owner)
+            skeleton.append(events_json[pos : start + 1])  # up to the opening quote
+            stream.add(text)
+            pos = match.end() - 1  # from the closing quote
         else:
-            skeleton.append(NUMBER)
-            streams.setdefault((NUMBER, owner), []).append(deltas.encode(owner, number))
+            stream = streams.of(NUMBERS, owner)
+            skeleton.append(events_json[pos:start])
+            stream.add(number)
+            pos = match.end()
+        skeleton.append(stream.placeholder)
     skeleton.append(events_json[pos:])
-    return b"".join(skeleton), streams
+    return b"".join(skeleton), streams.ordered
 
 
 def pack(events_json: bytes) -> bytes | None:
     """The events' JSON rearranged by key; None when that would not give them back exactly."""
+    if b"\x01" in events_json:
+        return None
     skeleton, streams = _split(events_json)
-    sections = [skeleton]
-    for (kind, key), values in streams.items():
-        sections.append(kind + key + b"\n" + (b"\n" if kind == STRING else b",").join(values))
-    packed = b"\0".join(sections)
+    packed = b"\0".join([skeleton, *(stream.section() for stream in streams)])
     try:
         if unpack(packed) == events_json:
             return packed
-    except (ValueError, KeyError, StopIteration):
+    except ValueError:
         pass
     return None
 
 
-def unpack(packed: bytes) -> bytes:
-    """The JSON text :func:`pack` was given."""
-    skeleton, *sections = packed.split(b"\0")
-    cursors: dict[tuple[bytes, bytes], Iterator[bytes]] = {}
-    for section in sections:
-        head, _, body = section.partition(b"\n")
-        kind, key = head[:1], head[1:]
-        values = body.split(b"\n" if kind == STRING else b",")
-        if kind == STRING:
-            cursors[(kind, key)] = (b'"' + value + b'"' for value in values)
-        elif key in NODE_KEYS or key in DELTA_KEYS:
-            cursors[(kind, key)] = iter(values)
+def _undelta(body: bytes) -> list[bytes]:
+    entries = body.split(b",")
+    if _LITERAL not in body:
+        return list(map(b"%d".__mod__, itertools.accumulate(map(int, entries))))
+    values, last = [], 0
+    for entry in entries:
+        if entry[:1] == _LITERAL:
+            values.append(entry[1:])
         else:
-            cursors[(kind, key)] = iter(values)
-    deltas = _Deltas()
+            last += int(entry)
+            values.append(b"%d" % last)
+    return values
 
-    def value(match: re.Match[bytes]) -> bytes:
-        key_text, gap, keyed, bare = match.groups()
-        if keyed is not None:
-            entry = next(cursors[(keyed, key_text)])
-            if keyed == NUMBER and (key_text in NODE_KEYS or key_text in DELTA_KEYS):
-                entry = deltas.decode(key_text, entry)
-            return b'"' + key_text + b'"' + gap + entry
-        if bare is not None:
-            return next(cursors[(bare, b"")])
-        return match.group(0)
 
-    out = _PLACE.sub(value, skeleton)
+def unpack(packed: bytes) -> bytes:
+    """The JSON text :func:`pack` was given; ValueError when ``packed`` is not what pack makes."""
+    skeleton, *sections = packed.split(b"\0")
+    if len(sections) > MAX_STREAMS:
+        raise ValueError("packed replay: too many streams")
+    cursors: dict[bytes, Iterator[bytes]] = {}
+    for number, section in enumerate(sections):
+        head, _, body = section.partition(b"\n")
+        kind = head[:1]
+        if kind not in _SEPARATOR:
+            raise ValueError(f"packed replay: stream kind {kind!r}")
+        values = _undelta(body) if kind == DELTAS else body.split(_SEPARATOR[kind])
+        cursors[bytes((number + 1,))] = iter(values)
+    pieces = _PLACE.split(skeleton)
+    try:
+        pieces[1::2] = list(map(next, map(cursors.__getitem__, pieces[1::2])))
+    except KeyError:
+        raise ValueError("packed replay: a placeholder names no stream") from None
     if any(next(cursor, None) is not None for cursor in cursors.values()):
         raise ValueError("packed replay: values left over")
-    return out
+    return b"".join(pieces)
