@@ -11,9 +11,11 @@
 2. ingest    POST /collect/replay with those chunks gzip'd as the recorder sends them (fresh
              replay ids: no duplicates) from concurrent clients, against a bare Starlette
              endpoint that reads the body and answers 204 under the same uvicorn settings.
-3. seeking   A 30-minute replay (a real recording's activity repeated, a checkout every 10
-             minutes as the recorder takes them): the API from the middle (since_ms) against
-             the whole stream, and the viewer's seek to the middle in Chromium.
+3. seeking   30-minute and 2-hour replays (a real recording's activity repeated, a checkout
+             every 10 minutes as the recorder takes them): the API from the middle (since_ms)
+             against the whole stream; in Chromium the viewer's first frame, a seek to the
+             middle before the rest has streamed in and after, and the time until all of it
+             is in (bench/replay_seeking.py).
 4. recorder  Main-thread time of the largest test page with the recorder (data-replay="1")
              against the same page without it (data-replay="0"), the same scripted minute.
 
@@ -27,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import multiprocessing
 import os
@@ -48,6 +49,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.replay_seeking import has_incremental_events, print_seeking, seeking  # noqa: E402
 from bench.replay_storage import (  # noqa: E402
     StorageRows,
     Stored,
@@ -71,7 +73,6 @@ RECORDINGS = TESTDATA / "recordings"
 VIEWPORT = {"width": 1280, "height": 800}
 STEP_S = 0.25  # one scripted action every 250 ms
 CHECKOUT_MS = 10 * 60_000  # the recorder's checkoutEveryNms
-SEEK_GOAL_MS = 300.0
 
 BARE_APP = """
 from starlette.applications import Starlette
@@ -104,17 +105,6 @@ SAFE_POINT = """([w, h, seed]) => {
 PAGE_SESSION = (
     "() => { const p = window.clicktrail._r.p; return typeof p === 'function' ? p() : p; }"
 )
-
-# Seek, then wait for the frame to be painted: the next animation frame runs before the paint,
-# a task queued from it runs after.
-TIMED_SEEK = """async (ms) => {
-  const t0 = performance.now();
-  window.viewer.seek(ms);
-  await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
-  return performance.now() - t0;
-}"""
-
-VIEWER_READY = "() => window.viewer && window.viewer.ready"
 
 
 @dataclass
@@ -487,154 +477,6 @@ def print_ingest(results: dict, seconds: float, connections: int) -> None:
     print(f"{'ratio':<12}{ratio:>12.2f}")
 
 
-# --- 3. seeking -----------------------------------------------------------------------------------
-
-
-def has_incremental_events(events_json: bytes) -> bool:
-    return any(event["type"] == 3 for event in json.loads(events_json))
-
-
-def long_replay(events_json: bytes, minutes: float, checkout_ms: int) -> bytes:
-    """``minutes`` of activity: the recording's first Meta + FullSnapshot, then its incremental
-    events over and over with shifted timestamps, and a Meta + FullSnapshot checkout every
-    ``checkout_ms`` as the recorder takes them."""
-    events = json.loads(events_json)
-    start = next(
-        i for i in range(len(events) - 1) if events[i]["type"] == 4 and events[i + 1]["type"] == 2
-    )
-    meta, snapshot = events[start], events[start + 1]
-    incremental = [e for e in events[start + 2 :] if e["type"] == 3]
-    if not incremental:
-        raise ValueError("the recording has no incremental events to repeat")
-    t0 = meta["timestamp"]
-    period = incremental[-1]["timestamp"] - t0 + 1000
-    end = t0 + int(minutes * 60_000)
-    out = [meta, snapshot]
-    checkout = t0 + checkout_ms
-    for lap in itertools.count():
-        for event in incremental:
-            ts = event["timestamp"] + lap * period
-            if ts > end:
-                return json.dumps(out, separators=(",", ":")).encode()
-            if ts >= checkout:
-                out += [{**meta, "timestamp": checkout}, {**snapshot, "timestamp": checkout + 1}]
-                checkout += checkout_ms
-            out.append({**event, "timestamp": ts})
-    raise AssertionError("unreachable")
-
-
-@dataclass
-class Seek:
-    name: str
-    events: int
-    raw: int
-    middle_ms: int
-    full_bytes: int
-    since_bytes: int
-    full_ms: list[float]
-    since_ms: list[float]
-    open_ms: float = 0.0
-    start_seek_ms: list[float] = field(default_factory=list)
-    middle_seek_ms: list[float] = field(default_factory=list)
-    frame_nodes: int = 0
-
-
-def _timed_get(client: httpx.Client, path: str, params: dict) -> tuple[float, int]:
-    started = time.perf_counter()
-    response = client.get(path, params=params).raise_for_status()
-    json.loads(response.content)
-    return (time.perf_counter() - started) * 1000, len(response.content)
-
-
-def seeking(bench: Bench, browser, sources: dict[str, bytes], minutes: float, runs: int):
-    checkout_ms = int(minutes * 60_000 / 3)  # 10 minutes in the full run
-    results = []
-    for name, source in sources.items():
-        events_json = long_replay(source, minutes, checkout_ms)
-        replay_id = import_replay(bench.store, bench.brand["id"], events_json, _now_ms())
-        info = replay_info(bench, replay_id)
-        middle = info["duration_ms"] // 2
-        path = f"/replays/{replay_id}"
-        full = {"format": "rrweb"}
-        since = {"format": "rrweb", "since_ms": middle}
-        _timed_get(bench.api, path, full)  # warm: dictionary loaded, pages cached
-        full_ms, since_ms = [], []
-        for _ in range(runs):
-            ms, full_bytes = _timed_get(bench.api, path, full)
-            full_ms.append(ms)
-            ms, since_bytes = _timed_get(bench.api, path, since)
-            since_ms.append(ms)
-        seek = Seek(
-            name,
-            len(json.loads(events_json)),
-            len(events_json),
-            middle,
-            full_bytes,
-            since_bytes,
-            full_ms,
-            since_ms,
-        )
-        if browser is not None:
-            link = bench.api.post(f"{path}/share").raise_for_status().json()["url"]
-            viewer_seeks(browser, link, seek, runs)
-        results.append(seek)
-    return results
-
-
-def viewer_seeks(browser, link: str, seek: Seek, runs: int) -> None:
-    """Open the viewer from the share link, then seek to 1 s and to the middle, ``runs``
-    times; each timed until the frame is painted."""
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    local_only(context)
-    page = context.new_page()
-    started = time.perf_counter()
-    page.goto(link)
-    page.wait_for_function("() => window.viewer")
-    page.evaluate(VIEWER_READY)  # resolves once the Replayer shows the first frame
-    seek.open_ms = (time.perf_counter() - started) * 1000
-    for _ in range(runs):
-        seek.start_seek_ms.append(page.evaluate(TIMED_SEEK, 1000))
-        seek.middle_seek_ms.append(page.evaluate(TIMED_SEEK, seek.middle_ms))
-    seek.frame_nodes = page.evaluate(
-        "() => document.querySelector('iframe').contentDocument.querySelectorAll('*').length"
-    )
-    context.close()
-
-
-def print_seeking(results: list[Seek], minutes: float, runs: int) -> None:
-    print(
-        f"\n3. seeking to the middle of a {minutes:g}-minute replay (p50 of {runs} runs;"
-        f" checkouts every {minutes / 3:g} min)"
-    )
-    print(
-        f"{'replay':<24}{'events':>8}{'MB':>7}{'full KB':>9}{'full ms':>9}{'from KB':>9}"
-        f"{'from ms':>9}{'ratio':>7}{'open ms':>9}{'seek 1s':>9}{'seek mid':>10}"
-    )
-    for s in results:
-        full, since = statistics.median(s.full_ms), statistics.median(s.since_ms)
-        start = f"{statistics.median(s.start_seek_ms):.0f}" if s.start_seek_ms else "-"
-        mid = f"{statistics.median(s.middle_seek_ms):.0f}" if s.middle_seek_ms else "-"
-        print(
-            f"{s.name:<24}{s.events:>8}{s.raw / 1e6:>7.1f}{_kb(s.full_bytes):>9}{full:>9.1f}"
-            f"{_kb(s.since_bytes):>9}{since:>9.1f}{since / full:>7.2f}{s.open_ms:>9.0f}"
-            f"{start:>9}{mid:>10}"
-        )
-    for s in results:
-        since = statistics.median(s.since_ms)
-        mid = statistics.median(s.middle_seek_ms) if s.middle_seek_ms else None
-        print(
-            f"goal {s.name}: API from the middle < {SEEK_GOAL_MS:.0f} ms: {since:.1f}"
-            f" {'✓' if since < SEEK_GOAL_MS else '✗'}"
-            + (
-                f"; viewer seek to the middle < {SEEK_GOAL_MS:.0f} ms: {mid:.0f}"
-                f" {'✓' if mid < SEEK_GOAL_MS else '✗'} (p99 {_p(s.middle_seek_ms, 0.99):.0f};"
-                f" {s.frame_nodes} elements in the frame)"
-                if mid is not None
-                else ""
-            )
-        )
-
-
 # --- 4. the recorder's cost in the page ----------------------------------------------------------
 
 
@@ -713,14 +555,19 @@ def main() -> None:
     parser.add_argument("--visit-seconds", type=float, default=20.0)
     parser.add_argument("--ingest-seconds", type=float, default=15.0)
     parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--seek-minutes", type=float, default=30.0)
+    parser.add_argument(
+        "--seek-minutes",
+        type=lambda v: [float(m) for m in v.split(",")],
+        default=[30.0, 120.0],
+        help="lengths of the long replays, comma-separated",
+    )
     parser.add_argument("--seek-runs", type=int, default=30)
     parser.add_argument("--cost-seconds", type=float, default=60.0)
     parser.add_argument("--cost-runs", type=int, default=1, help="runs with and without")
     options = parser.parse_args()
     if options.smoke:
         options.visit_seconds, options.ingest_seconds = 3.0, 2.0
-        options.seek_minutes, options.seek_runs = 3.0, 5
+        options.seek_minutes, options.seek_runs = [3.0], 3
         options.cost_seconds, options.cost_runs = 5.0, 1
     parts = set(options.parts.split(","))
     if not Path(CHROMIUM).exists() and parts & {"storage", "seeking", "recorder"}:
@@ -781,8 +628,14 @@ def main() -> None:
                 if recorded:  # the heaviest page recorded here: the largest snapshot to rebuild
                     heaviest = max(recorded, key=lambda k: len(recorded[k]))
                     chosen[heaviest] = recorded[heaviest]
-                results = seeking(bench, browser, chosen, options.seek_minutes, options.seek_runs)
-                print_seeking(results, options.seek_minutes, options.seek_runs)
+                results = [
+                    seek
+                    for minutes in options.seek_minutes
+                    for seek in seeking(
+                        bench.store, brand["id"], api, browser, chosen, minutes, options.seek_runs
+                    )
+                ]
+                print_seeking(results, options.seek_runs)
             if "recorder" in parts:
                 costs = recorder_cost(
                     browser, site, largest, options.cost_seconds, options.cost_runs

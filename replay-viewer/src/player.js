@@ -136,7 +136,7 @@ export class Player {
     this.onBuffering(true);
     const before = this.events.length;
     try {
-      await this.stream.ensure(at);
+      await this.stream.ahead(at);
     } finally {
       this.onBuffering(false);
     }

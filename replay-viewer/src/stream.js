@@ -45,8 +45,8 @@ export class EventStream {
     this.durationMs = Math.max(0, index.duration_ms || 0);
     this.seekPoints = (index.seek_points_ms || [0]).slice().sort((a, b) => a - b);
     this.onEvents = onEvents;
-    this.ranges = [];
-    this.queue = Promise.resolve();
+    this.ranges = []; // loaded
+    this.pending = []; // being fetched: {from, until, done}
     this.step = FIRST_STEP_MS;
     this.stopped = false;
   }
@@ -73,26 +73,48 @@ export class EventStream {
     this.ranges = withRange(this.ranges, from, until);
   }
 
-  /** Loads what is missing of [from, until]; resolves once its events were handed over. */
+  /** Loads what is missing of [from, until]; resolves once its events were handed over.
+   * Loads run side by side (a seek does not wait behind the background's window); a range
+   * already being fetched is waited for, never fetched twice. */
   load(from, until) {
-    const run = () => this.fetchGaps(Math.max(0, from), Math.min(until, this.durationMs));
-    this.queue = this.queue.then(run, run);
-    return this.queue;
+    from = Math.max(0, from);
+    until = Math.min(until, this.durationMs);
+    const overlapping = this.pending.filter((p) => p.from <= until && p.until >= from);
+    const fetches = gapsIn(this.taken(), from, until).map(([a, b]) => this.fetch(a, b));
+    return Promise.all([...overlapping.map((p) => p.done), ...fetches]);
   }
 
-  async fetchGaps(from, until) {
-    for (const [a, b] of gapsIn(this.ranges, from, until)) {
-      if (this.stopped) return;
-      const events = await this.fetchWindow(a, b);
-      if (this.stopped) return;
-      this.ranges = withRange(this.ranges, a, b);
-      if (events.length) this.onEvents(events);
-    }
+  /** What is loaded or being fetched. */
+  taken() {
+    return this.pending.reduce((r, p) => withRange(r, p.from, p.until), this.ranges);
   }
 
-  /** Makes sure a frame at `ms` can be shown and played for a while: from its seek point. */
-  ensure(ms) {
-    return this.load(this.seekPointAt(ms), ms + AHEAD_MS);
+  fetch(from, until) {
+    const entry = { from, until };
+    entry.done = (async () => {
+      try {
+        const events = await this.fetchWindow(from, until);
+        if (this.stopped) return;
+        this.ranges = withRange(this.ranges, from, until);
+        if (events.length) this.onEvents(events);
+      } finally {
+        this.pending = this.pending.filter((p) => p !== entry);
+      }
+    })();
+    this.pending.push(entry);
+    return entry.done;
+  }
+
+  /** Makes sure a frame at `ms` can be shown: loads from its seek point to `ms`, and then,
+   * without waiting for it, a while after `ms` to play on. */
+  async ensure(ms) {
+    await this.load(this.seekPointAt(ms), ms);
+    this.ahead(ms + 1).catch(() => {}); // if it fails, the background stream tries again
+  }
+
+  /** Loads a while after `ms`, to play on. */
+  ahead(ms) {
+    return this.load(ms, ms + AHEAD_MS);
   }
 
   /** Whether a frame at `ms` can be shown now, without fetching. */
@@ -103,10 +125,16 @@ export class EventStream {
   /** Loads the next window after what is loaded from the start, in growing steps; false once
    * everything is loaded. */
   async next() {
-    const [gap] = gapsIn(this.ranges, 0, this.durationMs);
-    if (!gap || this.stopped) return false;
+    const [gap] = gapsIn(this.taken(), 0, this.durationMs);
+    if (!gap || this.stopped) return this.pending.length > 0 && !this.stopped && this.settle();
     await this.load(gap[0], Math.min(gap[1], gap[0] + this.step - 1));
     this.step = Math.min(this.step * 2, MAX_STEP_MS);
+    return true;
+  }
+
+  /** Waits for the fetches under way; true (there may be gaps left if one failed). */
+  async settle() {
+    await Promise.allSettled(this.pending.map((p) => p.done));
     return true;
   }
 

@@ -50,6 +50,20 @@ function replay() {
   return { events, asked, fetchWindow, index: { duration_ms: 1_800_000, seek_points_ms: [0, 600_000, 1_200_000] } };
 }
 
+test('loads side by side never fetch a range twice', async () => {
+  const r = replay();
+  const got = [];
+  const stream = new EventStream(r.fetchWindow, r.index, (events) => got.push(...events));
+  await Promise.all([stream.load(0, 100_000), stream.load(50_000, 150_000), stream.next()]);
+  const seen = got.map((e) => e.timestamp);
+  assert.equal(new Set(seen).size, seen.length, 'no event twice');
+  assert.deepEqual(r.asked, [
+    [0, 100_000],
+    [100_001, 150_000],
+    [150_001, 210_000],
+  ]);
+});
+
 test('the stream loads the rest in growing windows, each event once, in order', async () => {
   const r = replay();
   const got = [];
@@ -70,7 +84,9 @@ test('a seek loads from its seek point, and the gap before it is filled later', 
   stream.markLoaded(0, 10_000);
   assert.equal(stream.covers(900_000), false);
   await stream.ensure(900_000);
-  assert.deepEqual(r.asked[0], [600_000, 930_000]);
+  assert.deepEqual(r.asked[0], [600_000, 900_000]); // what the frame needs, first
+  await stream.ahead(900_001);
+  assert.deepEqual(r.asked.slice(1), [[900_001, 930_001]]); // asked once: ensure started it
   assert.equal(stream.covers(900_000), true);
   assert.equal(stream.seekPointAt(900_000), 600_000);
   while (await stream.next()) {}
