@@ -141,7 +141,8 @@ def pack(events_json: bytes) -> bytes | None:
 def _undelta(body: bytes) -> list[bytes]:
     entries = body.split(b",")
     if _LITERAL not in body:
-        return list(map(b"%d".__mod__, itertools.accumulate(map(int, entries))))
+        sums = itertools.accumulate(map(int, entries))
+        return ",".join(map(str, sums)).encode().split(b",")  # faster than b"%d" per value
     values, last = [], 0
     for entry in entries:
         if entry[:1] == _LITERAL:
