@@ -38,6 +38,8 @@ const state = {
   loading: 0,
 };
 
+let bufferingBadge = 0;
+
 /** A promise with its resolve and reject; a rejection nobody awaits is not reported. */
 function deferred() {
   const d = {};
@@ -72,6 +74,10 @@ const player = new Player({
   },
   onBuffering: (waiting) => {
     $('stage').setAttribute('aria-busy', String(waiting));
+    clearTimeout(bufferingBadge);
+    // a fetch that answers at once shows nothing; a slow one says why the frame waits
+    if (waiting) bufferingBadge = setTimeout(() => ($('buffering').hidden = false), 200);
+    else $('buffering').hidden = true;
   },
 });
 

@@ -34,6 +34,19 @@ function insertionIndex(events, timestamp) {
   return lo;
 }
 
+/** The parts of `periods` ({start, end}) inside `ranges` ([from, until], sorted). */
+export function within(periods, ranges) {
+  const out = [];
+  for (const { start, end } of periods) {
+    for (const [from, until] of ranges) {
+      const a = Math.max(start, from);
+      const b = Math.min(end, until);
+      if (b > a) out.push({ start: a, end: b });
+    }
+  }
+  return out;
+}
+
 export class Player {
   constructor({ onFinish, onSkip, onBuffering }) {
     this.replayer = null;
@@ -77,6 +90,8 @@ export class Player {
       insertStyleRules: SCRIPTLESS_RULES,
     });
     this.replayer = replayer;
+    // The replayed page is a picture: its links and fields take no keyboard focus.
+    replayer.iframe.setAttribute('inert', '');
     this.events = replayer.service.state.context.events; // rrweb's sorted copy, added to later
     const meta = replayer.getMetaData();
     this.startMs = startMs ?? meta.startTime;
@@ -286,8 +301,13 @@ export class Player {
   drawTimeline(markers) {
     if (markers) this.markers = markers;
     markers = this.markers;
-    const inactive = inactivePeriods(this.events, this.startMs, this.durationMs);
+    const loaded = this.stream ? this.stream.ranges : [[0, this.durationMs]];
+    // what has not streamed in yet is unknown, not inactive
+    const inactive = within(inactivePeriods(this.events, this.startMs, this.durationMs), loaded);
     const pct = (ms) => `${this.durationMs ? (ms / this.durationMs) * 100 : 0}%`;
+    $('buffered').replaceChildren(
+      ...loaded.map(([a, b]) => h('span', { style: `left:${pct(a)};width:${pct(b - a)}` })),
+    );
     $('inactive').replaceChildren(
       ...inactive.map((p) => h('span', { class: 'gap', style: `left:${pct(p.start)};width:${pct(p.end - p.start)}` })),
     );
