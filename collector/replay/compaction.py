@@ -21,24 +21,30 @@ mutations), each the first replay of its brand:
                                                bench/recordings  demoit
 =============================================  ================  ================
 before: JSON, zstd 19, no dictionary             0.563             0.592
-packed, zstd 19, no dictionary                   0.282             0.445
-**packed, zstd 19, built-in dictionary**         **0.277**         **0.401**
-  (pages of 25 s, snapshot-heavy: node, npm)     0.40-0.61
+packed, zstd 19, no dictionary                   0.282             0.452
+**packed, zstd 19, built-in dictionary**         **0.277**         **0.408**
 =============================================  ================  ================
 
-Packing does most of it: node ids, parent ids and times that count up become runs of small
-repeated numbers, and values of one key (class names, styles, page text, stylesheets) sit
-together. The built-in dictionary (192 KiB, synthetic corpus) adds 2-10 %; its size and COVER
-parameters hardly matter (128-256 KiB, k 512-2048: within 0.5 %) because a synthetic corpus holds
-the scaffolding and the CSS vocabulary, not the pages. Tried and not kept: ids against the
-largest id seen (demoit +9 %), CSS property names as one-byte tokens (-1.8 % demoit, -0.5 %
-unseen: not worth a second format), dictionary 256 KiB. zstd 22, xz and bz2 are within 5 % of
-zstd 19 on the same packed bytes. The goal of 0.35 is met on the unseen recordings overall, not
-on demoit (0.40) nor on the short snapshot-heavy visits: what is left there is the page's own
-stylesheet and text (demoit: 15 KB of CodeMirror CSS costs 2.7 KB of its 8.2 KB), which only a
-dictionary that has seen that CSS removes. Packing runs at about 3 MB/s of events (with its
-round-trip check) when compacting, unpacking at 10-15 MB/s when reading (a since_ms read
-decompresses and unpacks the segments from its seek point on).
+Per recording 0.19-0.61: the long visits with much activity (rust-book, rust-reference) 0.19 and
+0.24, the short snapshot-heavy ones (node, npm) 0.40-0.61. Packing does most of it: node ids and
+times that count up become runs of small repeated numbers, and values of one key (class names,
+styles, page text, stylesheets) sit together. The built-in dictionary (192 KiB, synthetic
+corpus) adds 2-10 %; its size and COVER parameters hardly matter (128-256 KiB, k 512-2048:
+within 0.5 %) because a synthetic corpus holds the scaffolding and the CSS vocabulary, not the
+pages. Tried and not kept: node ids against the largest id seen (demoit +9 %), parent and sibling
+ids against the last node id instead of their own previous value (-1 % on demoit, no better
+unseen, and it needs Python per value on read), CSS property names as one-byte tokens (-1.8 %
+demoit, -0.5 % unseen: not worth a second format), other zstd parameters (btultra2, min match 3
+or 4, longer target length: within 0.3 %); xz and bz2 are within 5 % of zstd 19 on the same
+bytes and have no dictionary. The goal of 0.35 holds for the unseen recordings overall, not for
+demoit (0.41) nor for the short snapshot-heavy visits: what is left there is the page's own
+stylesheet and text (demoit: 15 KB of CodeMirror CSS costs 2.7 KB of its 8.5 KB), which only a
+dictionary that has seen that CSS removes. Compaction packs at about 8 MB/s of events (with its
+round-trip check) on top of zstd 19; reading unpacks at 40-80 MB/s, about 20 ms per 10-minute
+segment of demoit. Measured, not done: a segment after the first compressed with the first one's
+packed bytes as a zstd prefix (three page loads of demoit, one segment each: 24.7 KB stored,
+8.3 KB with the prefix); every part is decompressed on its own (``decompress_part``, the windowed
+reads of read.py), so a part would first need the replay's first segment at hand.
 
 Why a large brand dictionary (measured before packing, on JSON segments): level 19 over a whole
 replay without a dictionary is 0.58 of the baseline on demoit and about 0.8 on 12 s visits of the
