@@ -2,7 +2,8 @@
 script (the top of the page, a scroll to the middle, a click that adds an element, a scroll
 further down, the end), and the viewer's frame at each of those moments is compared pixel by
 pixel with a screenshot the visitor's browser took at that moment, twice: once seeking to each
-moment (in a jumbled order, so seeks go back and forth) and once playing straight through.
+moment (in a jumbled order, so seeks go back and forth, and by the click's marker on the
+timeline) and once playing straight through.
 
 Similarities are printed and written to ``e2e/artifacts/fidelity.json`` (bench/README.md quotes
 them). Every moment of every page must be at least 0.99 alike, for seek and play alike."""
@@ -154,6 +155,17 @@ def _seeking(viewer, moments: list[Moment], duration_ms: int) -> dict[str, bytes
     return frames
 
 
+def _marker(viewer, moments: list[Moment]) -> tuple[list[Moment], dict[str, bytes]]:
+    """Clicks the click's marker on the timeline, from the end: the viewer goes to a second
+    before the click, when the page was as it was after the scroll to the middle."""
+    viewer.evaluate("() => window.viewer.seek(window.viewer.durationMs)")
+    viewer.locator(".marker.mk-click").last.click()
+    mid_page = next(m for m in moments if m.label == "mid-page scroll")
+    return [Moment("click marker", mid_page.offset_ms, mid_page.shot)], {
+        "click marker": _frame(viewer)
+    }
+
+
 def _playing(viewer, moments: list[Moment], duration_ms: int) -> dict[str, bytes]:
     """Plays from the start, pausing at each moment (one after the replay's last event: when
     playing stops)."""
@@ -206,6 +218,7 @@ def test_replayed_frames_match_the_page_after_seeking_and_while_playing(shop, br
     viewer.evaluate("() => window.viewer.complete")
     duration = viewer.evaluate("() => window.viewer.durationMs")
     misses = _score(name, "seek", moments, _seeking(viewer, moments, duration))
+    misses += _score(name, "seek", *_marker(viewer, moments))
     misses += _score(name, "play", moments, _playing(viewer, moments, duration))
     context.close()
     assert not misses, f"{name}: below {GOAL}: " + "; ".join(misses)
