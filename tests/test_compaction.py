@@ -11,11 +11,12 @@ import msgspec
 import pytest
 import zstandard
 
-from collector.replay import compaction
+from collector.replay import codec, compaction
 from collector.replay.base_dictionary import base_dictionary
 from collector.replay.codec import (
     JSON,
     PACKED,
+    PACKED_AFTER_FIRST,
     compress_chunk,
     decompress_part,
     read_events,
@@ -346,3 +347,41 @@ def test_the_built_in_dictionary_is_loaded_once_per_process(store, brand, record
     for _ in range(3):
         assert read_events(store, brand, "r1") == array(recording)
     assert base_dictionary.cache_info().misses == loads == 1
+
+
+def test_later_segments_of_a_first_replay_are_compressed_against_the_first(store, brand, recording):
+    loads = recording + shifted(recording, 100_000) + shifted(recording, 200_000)
+    ingest(store, brand, "r1", loads)
+    compaction.compact_replay(store, store.get_replay(brand, "r1"), T0 + HOUR)  # type: ignore[arg-type]
+
+    parts = store.replay_parts(brand, "r1")
+    assert [(p.codec, p.dict_id) for p in parts] == [
+        (PACKED, None),
+        (PACKED_AFTER_FIRST, None),
+        (PACKED_AFTER_FIRST, None),
+    ]
+    assert sum(len(p.body) for p in parts[1:]) < len(parts[0].body) / 4  # the same page twice
+    assert read_events(store, brand, "r1") == array(loads)
+    codec._firsts.clear()  # a reader that has not seen the first segment yet
+    assert read_events(store, brand, "r1", since_ms=150_000) == array(loads[len(recording) :])
+    assert read_stream(store, brand, "r1", since_ms=250_000) == array(loads[2 * len(recording) :])
+
+
+def test_a_segment_whose_first_segment_was_replaced_is_left_out(store, brand, recording):
+    ingest(store, brand, "r1", recording + shifted(recording, 100_000))
+    compaction.compact_replay(store, store.get_replay(brand, "r1"), T0 + HOUR)  # type: ignore[arg-type]
+    _, second = store.replay_parts(brand, "r1")
+    assert second.codec == PACKED_AFTER_FIRST
+    assert read_events(store, brand, "r1") is not None  # caches the first segment
+    other = compaction.build_segments(
+        store,
+        store.get_replay(brand, "r1"),
+        array(recording[:100]),
+        None,  # type: ignore[arg-type]
+    )[0]
+    kept = msgspec.structs.replace(other, idx=1, body=second.body, codec=second.codec)
+    store.compact_replay(brand, "r1", [other, kept], 999)
+
+    assert read_stream(store, brand, "r1") == array(recording[:100])
+    with pytest.raises(zstandard.ZstdError):
+        read_events(store, brand, "r1")

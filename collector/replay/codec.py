@@ -10,7 +10,13 @@
     compressed with the brand dictionary ``dict_id``, or with none when that is NULL;
   - :data:`PACKED` (1): that array packed by key (``collector/replay/packing.py``), compressed
     with the brand dictionary ``dict_id``, or with the built-in dictionary
-    (``collector/replay/base_dictionary.py``) when that is NULL.
+    (``collector/replay/base_dictionary.py``) when that is NULL;
+  - :data:`PACKED_AFTER_FIRST` (2, a segment after the first, whose first segment is
+    :data:`PACKED`): packed, compressed with the first segment's packed bytes as a raw-content
+    dictionary (a later checkout repeats most of the first full snapshot), ``dict_id`` NULL. The
+    body is the CRC-32 of those packed bytes (4 bytes, big-endian), then the frame. Reading it
+    reads the replay's first segment too (cached per replay, checked against the CRC, so a
+    first segment replaced by a later compaction is never used: the part cannot be read).
 
 :func:`read_events` turns a replay's stored parts back into one JSON array. Events are never
 decoded on that path: each part's array is decompressed and the arrays are joined by slicing off
@@ -27,6 +33,8 @@ from __future__ import annotations
 import itertools
 import threading
 import weakref
+import zlib
+from collections import OrderedDict
 
 import msgspec
 import zstandard
@@ -36,7 +44,8 @@ from collector.replay.packing import unpack
 from collector.storage.base import ReplayPart, ReplayStore
 
 CHUNK_LEVEL = 3
-JSON, PACKED = 0, 1  # segment codecs, see above
+JSON, PACKED, PACKED_AFTER_FIRST = 0, 1, 2  # segment codecs, see above
+FIRSTS_CACHED = 32  # replays whose first segment's packed bytes are kept, per store
 META = 4  # rrweb EventType.Meta
 FULL_SNAPSHOT = 2  # rrweb EventType.FullSnapshot
 
@@ -132,16 +141,76 @@ def decompress_part(store: ReplayStore, part: ReplayPart) -> bytes:
     be decompressed or unpacked, LookupError when its dictionary or codec is unknown."""
     if part.codec == JSON:
         return _decompress(_decompressor(store, part.dict_id), part.body)
-    if part.codec != PACKED:
-        raise LookupError(f"replay segment codec {part.codec} is unknown")
-    if part.dict_id is None:
-        packed = _decompress(_base_decompressor(), part.body)
+    if part.codec == PACKED:
+        packed = packed_bytes(store, part)
+        if part.kind == "segment" and part.number == 0 and part.replay_id:
+            _remember_first(store, (part.brand_id, part.replay_id), packed)
+    elif part.codec == PACKED_AFTER_FIRST:
+        packed = _decompress(_after_first_decompressor(store, part), part.body[4:])
     else:
-        packed = _decompress(_decompressor(store, part.dict_id), part.body)
+        raise LookupError(f"replay segment codec {part.codec} is unknown")
     try:
         return unpack(packed)
-    except (ValueError, KeyError, StopIteration) as exc:
-        raise zstandard.ZstdError(f"packed replay segment does not unpack: {exc!r}") from None
+    except ValueError as exc:
+        raise zstandard.ZstdError(f"packed replay segment does not unpack: {exc}") from None
+
+
+def packed_bytes(store: ReplayStore, part: ReplayPart) -> bytes:
+    """A :data:`PACKED` segment's packed bytes (its frame decompressed)."""
+    if part.dict_id is None:
+        return _decompress(_base_decompressor(), part.body)
+    return _decompress(_decompressor(store, part.dict_id), part.body)
+
+
+def prefix_dictionary(first_packed: bytes) -> zstandard.ZstdCompressionDict:
+    """The dictionary a :data:`PACKED_AFTER_FIRST` segment is compressed with."""
+    return zstandard.ZstdCompressionDict(first_packed, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+
+
+def prefix_check(first_packed: bytes) -> bytes:
+    """What a :data:`PACKED_AFTER_FIRST` body starts with."""
+    return zlib.crc32(first_packed).to_bytes(4, "big")
+
+
+_firsts: weakref.WeakKeyDictionary[ReplayStore, OrderedDict[tuple[int, str], tuple[bytes, bytes]]]
+_firsts = weakref.WeakKeyDictionary()
+
+
+def _first_packed(store: ReplayStore, brand_id: int, replay_id: str) -> tuple[bytes, bytes]:
+    """(CRC, packed bytes) of the replay's first segment, read once while it stays the same."""
+    key = (brand_id, replay_id)
+    with _dictionaries_lock:
+        found = _firsts.setdefault(store, OrderedDict()).get(key)
+    if found is not None:
+        return found
+    first = next((p for p in store.replay_parts(brand_id, replay_id) if p.kind == "segment"), None)
+    if first is None or first.number != 0 or first.codec != PACKED:
+        raise zstandard.ZstdError(f"replay {replay_id}: its first segment is not packed")
+    return _remember_first(store, key, packed_bytes(store, first))
+
+
+def _remember_first(store: ReplayStore, key: tuple[int, str], packed: bytes) -> tuple[bytes, bytes]:
+    found = (prefix_check(packed), packed)
+    with _dictionaries_lock:
+        cache = _firsts.setdefault(store, OrderedDict())
+        cache[key] = found
+        cache.move_to_end(key)
+        while len(cache) > FIRSTS_CACHED:
+            cache.popitem(last=False)
+    return found
+
+
+def _after_first_decompressor(store: ReplayStore, part: ReplayPart) -> zstandard.ZstdDecompressor:
+    check, packed = _first_packed(store, part.brand_id, part.replay_id)
+    if check != part.body[:4]:
+        with _dictionaries_lock:  # maybe compacted again since it was cached: read it anew
+            _firsts.setdefault(store, OrderedDict()).pop((part.brand_id, part.replay_id), None)
+        check, packed = _first_packed(store, part.brand_id, part.replay_id)
+        if check != part.body[:4]:
+            raise zstandard.ZstdError(
+                "the replay's first segment is not the one it was packed with"
+            )
+    return zstandard.ZstdDecompressor(dict_data=prefix_dictionary(packed))
 
 
 # --- JSON arrays --------------------------------------------------------------------------------

@@ -117,21 +117,33 @@ class Encoded(NamedTuple):
     body: bytes
 
 
-def encode_segment(store: ReplayStore, events_json: bytes, dict_id: int | None) -> Encoded:
-    """The smallest of the ways the codec reads (module docstring): with the brand's dictionary
-    ``dict_id`` the JSON or the packed JSON; without one, the packed JSON with the built-in
-    dictionary. JSON without a dictionary when the events do not pack."""
+def encode_segment(
+    store: ReplayStore, events_json: bytes, dict_id: int | None, first_packed: bytes | None = None
+) -> tuple[Encoded, bytes | None]:
+    """The smallest of the ways the codec reads (module docstring), and the packed bytes (None
+    when the events do not pack). With the brand's dictionary ``dict_id``: the JSON or the packed
+    JSON; without one, the packed JSON with the built-in dictionary. A later segment of a replay
+    whose first segment is packed (``first_packed``, its packed bytes) may also be compressed
+    against those. JSON (with the brand dictionary, if any) when the events do not pack."""
     packed = packing.pack(events_json)
+    if packed is None:
+        as_json = _compressor(store, dict_id).compress(events_json)
+        return Encoded(replay_codec.JSON, dict_id, as_json), None
+    candidates = []
     if dict_id is None:
-        if packed is None:
-            return Encoded(replay_codec.JSON, None, _compressor(store, None).compress(events_json))
         base = zstandard.ZstdCompressor(level=SEGMENT_LEVEL, dict_data=base_dictionary())
-        return Encoded(replay_codec.PACKED, None, base.compress(packed))
-    compressor = _compressor(store, dict_id)
-    candidates = [Encoded(replay_codec.JSON, dict_id, compressor.compress(events_json))]
-    if packed is not None:
+        candidates.append(Encoded(replay_codec.PACKED, None, base.compress(packed)))
+    else:
+        compressor = _compressor(store, dict_id)
+        candidates.append(Encoded(replay_codec.JSON, dict_id, compressor.compress(events_json)))
         candidates.append(Encoded(replay_codec.PACKED, dict_id, compressor.compress(packed)))
-    return min(candidates, key=lambda encoded: len(encoded.body))
+    if first_packed is not None:
+        prefixed = zstandard.ZstdCompressor(
+            level=SEGMENT_LEVEL, dict_data=replay_codec.prefix_dictionary(first_packed)
+        ).compress(packed)
+        body = replay_codec.prefix_check(first_packed) + prefixed
+        candidates.append(Encoded(replay_codec.PACKED_AFTER_FIRST, None, body))
+    return min(candidates, key=lambda encoded: len(encoded.body)), packed
 
 
 def build_segments(
@@ -140,8 +152,11 @@ def build_segments(
     """The replay's events cut at its seek points, each piece one zstd frame
     (:func:`encode_segment`)."""
     segments = []
+    first_packed: bytes | None = None
     for idx, piece in enumerate(replay_codec.split_segments(events_json)):
-        encoded = encode_segment(store, piece.json, dict_id)
+        encoded, packed = encode_segment(store, piece.json, dict_id, first_packed)
+        if idx == 0 and encoded.codec == replay_codec.PACKED:
+            first_packed = packed
         segments.append(
             ReplaySegment(
                 brand_id=replay.brand_id,

@@ -232,3 +232,5 @@ class ReplayPart(msgspec.Struct, kw_only=True):
     dict_id: int | None
     body: bytes
     codec: int = 0  # a segment's codec (chunks are always 0)
+    brand_id: int = 0  # whose part it is: a segment compressed against its replay's first one
+    replay_id: str = ""  # is read with that one (collector/replay/codec.py)

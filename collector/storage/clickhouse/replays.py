@@ -306,6 +306,8 @@ class ReplaysMixin(ClickHouseBase):
                 dict_id=d,
                 body=b,
                 codec=int(codec),
+                brand_id=brand_id,
+                replay_id=replay_id,
             )
             for i, f, la, d, b, codec in segments
         ] + [

@@ -175,6 +175,8 @@ class ReplaysMixin(SQLiteBase):
                 dict_id=d,
                 body=bytes(b),
                 codec=codec,
+                brand_id=brand_id,
+                replay_id=replay_id,
             )
             for i, f, la, d, b, codec in segments
         ] + [
