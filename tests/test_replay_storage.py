@@ -5,11 +5,14 @@ SecretStore that signs share links), run on every engine through the ``store`` f
 from __future__ import annotations
 
 import msgspec
+import pytest
 import zstandard
 
-from collector.replay.codec import compress_chunk, read_events
+from collector.replay.codec import JSON, compress_chunk, read_events
 from collector.storage import open_store
 from collector.storage.base import BrandSettings, Click, ReplayChunk, ReplaySegment, Store
+from collector.storage.clickhouse import replays as clickhouse_replays
+from collector.storage.sqlite import SQLiteStore
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 
@@ -289,3 +292,68 @@ def test_chunks_are_written_with_the_clicks_of_the_same_batch(store):
     assert store.get_click(brand, "c1") is not None
     assert store.get_replay(brand, "r1") is not None
     store.write_batch([], [], [])  # nothing at all is fine
+
+
+def _store_before_codecs(store_url: str, monkeypatch) -> Store:
+    """A database at schema version 2, before replay_segments had a codec column."""
+    from collector.storage.clickhouse import connection as clickhouse_connection
+    from collector.storage.sqlite import connection as sqlite_connection
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sqlite_connection, "SCHEMA_VERSION", 2)
+        patch.setattr(clickhouse_connection, "SCHEMA_VERSION", 2)
+        return open_store(store_url)
+
+
+def _insert_segment_as_before(store: Store, s: ReplaySegment) -> None:
+    """The row compaction wrote before migration 3 (no codec column), as each engine kept it."""
+    old = (s.brand_id, s.replay_id, s.idx, s.first_ts, s.last_ts, s.event_count, s.raw_bytes)
+    if isinstance(store, SQLiteStore):
+        with store._write() as conn:
+            conn.execute(
+                "INSERT INTO replay_segments (brand_id, replay_id, idx, first_ts, last_ts,"
+                " event_count, raw_bytes, dict_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*old, s.dict_id, s.body),
+            )
+            conn.execute(
+                "UPDATE replays SET compacted_seq = 1, live_chunks = 0"
+                " WHERE brand_id = ? AND id = ?",
+                (s.brand_id, s.replay_id),
+            )
+        return
+    replay = store.get_replay(s.brand_id, s.replay_id)
+    assert replay is not None
+    columns = tuple(c for c in clickhouse_replays._SEGMENT_COLUMNS if c != "codec")
+    row = {"brand_id": s.brand_id, "replay_id": s.replay_id, "idx": s.idx}
+    row.update(
+        first_ts=s.first_ts, last_ts=s.last_ts, event_count=s.event_count, raw_bytes=s.raw_bytes,
+        generation=1, upto_seq=1, segment_count=1, stored_bytes=len(s.body), dict_id=s.dict_id,
+        body=s.body, session_id=replay.session_id, page_session_id=replay.page_session_id,
+        visitor_id=replay.visitor_id, url=replay.url, started_at=replay.started_at,
+        ended_at=replay.ended_at, viewport_width=None, viewport_height=None,
+        updated_at=replay.updated_at,
+    )  # fmt: skip
+    store._insert("replay_segments", columns, [tuple(row[c] for c in columns)])
+
+
+def test_segments_stored_before_migration_3_read_after_it(store_url, monkeypatch):
+    old = _store_before_codecs(store_url, monkeypatch)
+    brand = new_brand(old)
+    write(old, chunk(brand, "r1", 0), chunk(brand, "r1", 1))
+    _insert_segment_as_before(old, segment(brand, "r1", 0, 0, 1))
+    with pytest.raises(Exception, match="codec"):  # this code reads a column not there yet
+        old.replay_parts(brand, "r1")
+    old.close()
+
+    migrated = open_store(store_url)  # migration 3: codec 0 for the rows already there
+    try:
+        parts = migrated.replay_parts(brand, "r1")
+        assert [(p.kind, p.codec, p.dict_id) for p in parts] == [("segment", JSON, None)]
+        assert seqs(migrated, brand, "r1") == [0, 1]
+        assert read_events(migrated, brand, "r1", since_ms=0) == events_of_chunks(0, 1)
+    finally:
+        migrated.close()
+
+
+def events_of_chunks(*seqs: int) -> bytes:
+    return msgspec.json.encode([e for q in seqs for e in msgspec.json.decode(events_json(q))])
