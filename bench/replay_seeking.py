@@ -209,8 +209,11 @@ def print_seeking(results: list[Seek], runs: int) -> None:
 def _goals(s: Seek) -> str:
     label = f"{s.name} {s.minutes:g} min"
     since = statistics.median(s.since_ms)
-    line = f"goal {label}: API from the middle < {SEEK_GOAL_MS:.0f} ms: {since:.1f}"
-    line += " ✓" if since < SEEK_GOAL_MS else " ✗"
+    if s.minutes <= 30:  # the goal's replay; from the middle of a longer one is more to send
+        line = f"goal {label}: API from the middle < {SEEK_GOAL_MS:.0f} ms: {since:.1f}"
+        line += " ✓" if since < SEEK_GOAL_MS else " ✗"
+    else:
+        line = f"goal {label}: (API from the middle: {since:.1f} ms, {_kb(s.since_bytes)} KB)"
     if s.first_frame_ms:
         first = statistics.median(s.first_frame_ms)
         mid = statistics.median(s.cold_seek_ms + s.middle_seek_ms)
