@@ -246,7 +246,11 @@ async function open(id, { autoplay }) {
     if (autoplay) player.play();
     mine.resolve(id);
     if (settle === mine) settle = null;
-    await Promise.all([pump(stream, current), decorate(id, index, current)]);
+    // The first frame paints before anything else is asked for; the replay's derived clicks
+    // (the markers) are read once the stream is in: the server reads the whole replay for them.
+    await painted();
+    const streamed = pump(stream, current);
+    await Promise.all([streamed, decorate(id, index, current, streamed)]);
     complete.resolve(id);
   } catch (err) {
     complete.reject(err);
@@ -263,6 +267,9 @@ async function open(id, { autoplay }) {
     fail(err);
   }
 }
+
+/** Resolves once the next frame has been painted. */
+const painted = () => new Promise((done) => requestAnimationFrame(() => setTimeout(done, 0)));
 
 /** Loads the rest of the stream in the background, window after window. */
 async function pump(stream, current) {
@@ -297,9 +304,18 @@ function showPage(index, pages) {
 
 /** What comes after the first frame: the session's pages and visitor, and the markers (clicks
  * from the replay's seed events, page views and custom events from the session). */
-async function decorate(id, index, current) {
-  const [meta, sess] = await Promise.all([state.api.replay(id).catch(() => null), loadSession(index.session_id)]);
+async function decorate(id, index, current, streamed) {
+  const sess = await loadSession(index.session_id);
   if (!current()) return;
+  showDecorations(id, index, sess, null);
+  await streamed;
+  const meta = await state.api.replay(id).catch(() => null);
+  if (current() && meta) showDecorations(id, index, sess, meta);
+}
+
+/** The session's pages and visitor, and the markers (the replay's clicks once `meta`, the
+ * seed shape, is in). */
+function showDecorations(id, index, sess, meta) {
   const pages = sess.pages.some((p) => p.id === id)
     ? sess.pages
     : [...sess.pages, { id, url: index.url, duration_ms: index.duration_ms, started_at: index.started_at }];
