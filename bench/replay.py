@@ -29,7 +29,6 @@ Chromium is Debian's (/usr/bin/chromium), driven by Playwright; pages reach loop
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import shutil
@@ -50,9 +49,9 @@ from bench.replay_seeking import has_incremental_events, print_seeking, seeking 
 from bench.replay_storage import (  # noqa: E402
     StorageRows,
     Stored,
-    baseline_bytes,
     first_replays,
     print_storage,
+    stored_row,
     unseen_recordings,
 )
 from collector.replay.codec import compress_chunk  # noqa: E402
@@ -194,21 +193,10 @@ def rrweb_events(bench: Bench, replay_id: str) -> bytes:
 
 
 def measure(bench: Bench, name: str, replay_id: str, live: int) -> Stored:
-    events_json = rrweb_events(bench, replay_id)
-    info = replay_info(bench, replay_id)
     parts = bench.store.replay_parts(bench.brand["id"], replay_id)
     if any(p.kind == "chunk" for p in parts):
         bench.notes.append(f"{name}: live chunks left after compaction")
-    return Stored(
-        name=name,
-        events=len(json.loads(events_json)),
-        raw=len(events_json),
-        baseline=baseline_bytes(events_json),
-        live=live,
-        stored=info["size"]["stored_bytes"],
-        dict_ids={p.dict_id for p in parts},
-        codecs={p.codec for p in parts},
-    )
+    return stored_row(bench.store, bench.brand["id"], name, replay_id, live)
 
 
 def storage(

@@ -67,7 +67,7 @@ class Piece(msgspec.Struct, kw_only=True):
 
 
 _decode_raw = msgspec.json.Decoder(list[msgspec.Raw]).decode
-_decode_head = msgspec.json.Decoder(_Head).decode
+decode_head = msgspec.json.Decoder(_Head).decode  # an event's type and time only
 
 # (store) -> {dict_id: ZstdCompressionDict}; a store going away takes its dictionaries along.
 _dictionaries: weakref.WeakKeyDictionary[ReplayStore, dict[int, zstandard.ZstdCompressionDict]] = (
@@ -231,7 +231,7 @@ def join_arrays(arrays: list[bytes]) -> bytes:
 
 
 def _heads(raws: list[msgspec.Raw]) -> list[_Head]:
-    return [_decode_head(raw) for raw in raws]
+    return [decode_head(raw) for raw in raws]
 
 
 def _piece(raws: list[msgspec.Raw], heads: list[_Head]) -> Piece:

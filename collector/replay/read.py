@@ -22,20 +22,13 @@ from dataclasses import dataclass
 import msgspec
 import zstandard
 
-from collector.replay.codec import decompress_part, join_arrays, parts_from
+from collector.replay.codec import decode_head, decompress_part, join_arrays, parts_from
 from collector.storage.base import ReplayPart, ReplayStore
 from collector.utf8 import clean_json
 
 log = logging.getLogger("clicktrail")
 
 _validate_array = msgspec.json.Decoder(list[msgspec.Raw]).decode
-
-
-class _Time(msgspec.Struct):
-    timestamp: int | float = 0
-
-
-_decode_time = msgspec.json.Decoder(_Time).decode
 
 
 @dataclass(frozen=True)
@@ -109,7 +102,7 @@ def _cut(events_json: bytes, start: int, window: Window) -> bytes:
     kept = []
     for raw in _validate_array(events_json):
         try:
-            at = _decode_time(raw).timestamp
+            at = decode_head(raw).timestamp
         except msgspec.DecodeError:
             continue  # not an event object: a player could not place it in time either
         if low <= at <= high:

@@ -51,13 +51,10 @@ function deferred() {
   return d;
 }
 
-let settle = null;
+let settle = null; // the deferred behind viewer.ready while a replay is loading
 const newReady = () => {
-  const p = new Promise((resolve, reject) => {
-    settle = { resolve, reject };
-  });
-  p.catch(() => {}); // a failed load is shown on the page; tests may still await it
-  return p;
+  settle = deferred();
+  return settle.promise;
 };
 
 const player = new Player({

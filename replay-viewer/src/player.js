@@ -107,9 +107,7 @@ export class Player {
         this.buffer(replayer, at); // played past what is loaded: fetch on, then go on
         return;
       }
-      this.setPlaying(false);
-      this.render(this.durationMs);
-      this.onFinish();
+      this.ended();
     });
     replayer.on('skip-start', () => this.onSkip(true));
     replayer.on('skip-end', () => this.onSkip(false));
@@ -157,11 +155,14 @@ export class Player {
     }
     if (this.replayer !== replayer || !this.playing) return;
     if (this.events.length > before) replayer.play(at);
-    else {
-      this.setPlaying(false);
-      this.render(this.durationMs);
-      this.onFinish();
-    }
+    else this.ended();
+  }
+
+  /** Playing reached the end of the replay. */
+  ended() {
+    this.setPlaying(false);
+    this.render(this.durationMs);
+    this.onFinish();
   }
 
   /** Holds the scroll positions of the moment `ms` while the frame's layout settles. */
