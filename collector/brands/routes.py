@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 import msgspec
@@ -66,9 +67,29 @@ def check_selector(field: str, selector: str) -> None:
         raise ApiError(422, message, param=f"settings.{field}")
 
 
+def check_short_domain(value: str) -> str:
+    """The short-link base as stored (``https://go.example.com``, no trailing slash), or a 422
+    naming the field unless it is an http(s) origin: a scheme and a host, nothing after."""
+    base = value.strip().rstrip("/")
+    try:
+        parts = urlsplit(base)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        parts, port_ok = urlsplit(""), False
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        problem = "must be an http(s) origin such as https://go.mybrand.com"
+    elif parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        problem = "must be an origin only (scheme and host), with no path, query or user"
+    else:
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+    raise ApiError(422, f"`settings.short_domain` {problem}", param="settings.short_domain")
+
+
 def check_patch(patch: BrandPatch) -> None:
     if patch.settings is None:
         return
+    if isinstance(patch.settings.short_domain, str):
+        patch.settings.short_domain = check_short_domain(patch.settings.short_domain)
     for field in SELECTOR_FIELDS:
         selector = getattr(patch.settings, field)
         if selector is not None:

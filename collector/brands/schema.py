@@ -38,6 +38,7 @@ class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     block_selector: Selector | None = None
     mask_text_selector: Selector | None = None
     replay_external_assets: ExternalAssets | None = None
+    attribution_days: Annotated[int, msgspec.Meta(ge=1, le=365)] | None = None
 
 
 class BrandPatch(msgspec.Struct, forbid_unknown_fields=True):

@@ -72,6 +72,11 @@ def _funnel_id(value: int | None) -> int | None:
     return value if value is not None and 0 <= value < 2**53 else None
 
 
+def _tracking_params(query: dict[str, str]) -> dict[str, Any]:
+    """sub1..sub5 and utm_* from a URL's query (absent or empty: None)."""
+    return {name: query.get(name) or None for name in _SUBS + _UTMS}
+
+
 def build_click(
     beacon: Beacon,
     ctx: HitContext,
@@ -94,7 +99,7 @@ def build_click(
         url=beacon.u[:MAX_URL],
         domain_id=domain_id,
         funnel_id=_funnel_id(beacon.f),
-        **{name: query.get(name) or None for name in _SUBS + _UTMS},
+        **_tracking_params(query),
         affiliate=next((query[p] for p in _AFFILIATE_PARAMS if query.get(p)), None),
         external_id=beacon.i,
         ad_network=ad[0] if ad else None,

@@ -48,6 +48,9 @@ class Beacon(msgspec.Struct, forbid_unknown_fields=False):
     w: _Small | None = None
     h: _Small | None = None
     i: Annotated[str, msgspec.Meta(max_length=128)] | None = None
+    # The short-link click id the landing URL carried (``ct_id``), kept by the tracker for the
+    # brand's attribution window: joins the link click's session, attributes the visit.
+    c: _Id | None = None
 
 
 class ClickData(msgspec.Struct):

@@ -36,6 +36,8 @@ class BrandSettings(msgspec.Struct, kw_only=True):
     block_selector: str = "[data-ct-block]"
     mask_text_selector: str = "[data-ct-mask]"
     replay_external_assets: ExternalAssets = "proxy"
+    # How long the tracker keeps a short link's click id (``ct_id``) to attribute later visits.
+    attribution_days: int = 90
 
 
 class Brand(msgspec.Struct, kw_only=True):
@@ -116,6 +118,11 @@ class Click(msgspec.Struct, kw_only=True):
     viewport_width: int | None = None
     viewport_height: int | None = None
     is_bot: bool = False
+    # The short link this click came through: the link's own click (trigger link or qr), or a
+    # page view that carried that click's id (``ct_id``) within the attribution window.
+    link_id: str | None = None
+    # The same visitor followed the same short link within the hour before (link clicks only).
+    is_repeat: bool = False
 
 
 class Event(msgspec.Struct, kw_only=True):
