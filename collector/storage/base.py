@@ -20,15 +20,18 @@ from .model import (
     BrandSettings,
     Click,
     ClickQuery,
+    Conversion,
     Domain,
     Event,
     ExternalAssets,
     IpMode,
+    LinkQuery,
     Replay,
     ReplayChunk,
     ReplayPart,
     ReplaySegment,
     Scope,
+    ShortLink,
     SortColumn,
 )
 
@@ -42,11 +45,15 @@ __all__ = [
     "Click",
     "ClickQuery",
     "ClickStore",
+    "Conversion",
+    "ConversionStore",
     "Domain",
     "Event",
     "ExternalAssets",
     "IpMode",
     "Lifecycle",
+    "LinkQuery",
+    "LinkStore",
     "Replay",
     "ReplayChunk",
     "ReplayPart",
@@ -54,6 +61,7 @@ __all__ = [
     "ReplayStore",
     "Scope",
     "SecretStore",
+    "ShortLink",
     "SortColumn",
     "Store",
 ]
@@ -116,11 +124,18 @@ class ClickStore(Protocol):
     """Clicks, their events and sessions: ingest and queries (``clicks.py`` of each engine)."""
 
     def write_batch(
-        self, clicks: list[Click], events: list[Event], chunks: list[ReplayChunk] | None = None
+        self,
+        clicks: list[Click],
+        events: list[Event],
+        chunks: list[ReplayChunk] | None = None,
+        conversions: list[Conversion] | None = None,
     ) -> None:
         """Store all of it durably, or nothing (one transaction). A click whose id is already
         stored is ignored (not an error); so is a replay chunk whose (brand_id, replay_id, seq)
-        is already stored or whose seq is at or below the replay's compacted_seq."""
+        is already stored or whose seq is at or below the replay's compacted_seq, and a
+        conversion whose (brand_id, dedupe_key) is stored (the first one stays). A sale's
+        ``sale_type`` is set here: ``new`` for the customer's first stored sale, else
+        ``recurring``."""
 
     def last_session(self, brand_id: int, visitor_id: str) -> tuple[str, int] | None:
         """The newest (session_id, last activity ms) of a visitor, if any."""
@@ -139,6 +154,51 @@ class ClickStore(Protocol):
 
     def session_events(self, brand_id: int, session_id: str) -> list[Event]:
         """Events of a session ordered by (timestamp, seq)."""
+
+
+class LinkStore(Protocol):
+    """Short links and the codes nobody answers (``links.py`` of each engine)."""
+
+    def add_link(self, link: ShortLink, *, unique_everywhere: bool) -> bool:
+        """Store a new link; False (nothing stored) when its (domain, code) is taken, or with
+        ``unique_everywhere`` when any link of any domain has its code. Deleted links keep
+        their code."""
+
+    def get_link(self, brand_id: int, link_id: str) -> ShortLink | None:
+        """A link of the brand that is not deleted."""
+
+    def links_by_code(self, code: str) -> list[ShortLink]:
+        """Every link with this code, of any brand and domain, deleted ones included."""
+
+    def list_links(self, brand_id: int, query: LinkQuery) -> tuple[int, list[ShortLink]]:
+        """(total matching, one page), newest first; deleted links are left out."""
+
+    def save_link(self, link: ShortLink) -> None:
+        """Replace a stored link (same id) by this version: an update, or a delete (with
+        ``deleted`` set)."""
+
+    def link_clicks(self, brand_id: int, link_ids: list[str]) -> dict[str, tuple[int, int]]:
+        """link id -> (clicks, of which QR scans) made through the link itself."""
+
+    def count_link_misses(self, misses: dict[tuple[int, str], int], now: int) -> None:
+        """Add requests for codes no link answered, by (brand id or 0, code)."""
+
+    def link_misses(self, brand_id: int, limit: int) -> list[tuple[str, int, int]]:
+        """(code, requests, last request ms) of the brand's unanswered codes, most requested
+        first."""
+
+
+class ConversionStore(Protocol):
+    """Leads and sales (``conversions.py`` of each engine); written by ``write_batch``."""
+
+    def conversion_by_key(self, brand_id: int, dedupe_key: str) -> Conversion | None:
+        """The conversion stored first under this key."""
+
+    def first_lead(self, brand_id: int, customer_external_id: str) -> Conversion | None:
+        """The customer's first lead: where its sales are attributed."""
+
+    def session_conversions(self, brand_id: int, session_id: str) -> list[Conversion]:
+        """The session's leads and sales by created_at (each dedupe key once)."""
 
 
 class ReplayStore(Protocol):
@@ -192,6 +252,15 @@ class ReplayStore(Protocol):
         """url -> sha256 of every asset linked to the replay."""
 
 
-class Store(Lifecycle, BrandStore, SecretStore, ClickStore, ReplayStore, Protocol):
+class Store(
+    Lifecycle,
+    BrandStore,
+    SecretStore,
+    ClickStore,
+    LinkStore,
+    ConversionStore,
+    ReplayStore,
+    Protocol,
+):
     """What every storage engine provides. Methods are synchronous; the app calls them from a
     worker thread. Implementations must be safe to call from several threads."""

@@ -241,3 +241,69 @@ class ReplayPart(msgspec.Struct, kw_only=True):
     codec: int = 0  # a segment's codec (chunks are always 0)
     brand_id: int = 0  # whose part it is: a segment compressed against its replay's first one
     replay_id: str = ""  # is read with that one (collector/replay/codec.py)
+
+
+# short links and conversions ------------------------------------------------------------------
+
+
+class ShortLink(msgspec.Struct, kw_only=True):
+    """A short link: ``{base}/g/{code}`` redirects to ``destination_url``. ``domain`` is the host
+    of the brand's short domain when the link was made ("" for the collector's own URL), and
+    ``(domain, code)`` is unique. The fields are the ``links`` table's columns."""
+
+    id: str
+    brand_id: int
+    domain: str
+    code: str
+    destination_url: str
+    base_url: str  # the origin of the short URL (short domain, else the collector's public URL)
+    tags: Any = []  # a JSON array of strings (a "json" column on both engines)
+    folder: str | None = None
+    external_id: str | None = None
+    tenant_id: str | None = None
+    expires_at: int | None = None  # ms; after it the link answers 404
+    created_at: int
+    updated_at: int
+    deleted: bool = False
+
+
+class LinkQuery(msgspec.Struct, kw_only=True):
+    """Filters of ``GET short-links``; ``None`` means no filter."""
+
+    tag: str | None = None
+    folder: str | None = None
+    tenant_id: str | None = None
+    external_id: str | None = None
+    search: str | None = None  # part of the code or the destination
+    limit: int = 100
+    offset: int = 0
+
+
+ConversionKind = Literal["lead", "sale"]
+
+
+class Conversion(msgspec.Struct, kw_only=True):
+    """A lead or a sale, attributed to a click. ``dedupe_key`` is unique per brand: a lead's is
+    its customer and event name, a sale's its invoice id (or its own id without one), so the
+    store keeps the first and a retry finds it. The fields are the ``conversions`` table's
+    columns."""
+
+    id: str
+    brand_id: int
+    kind: str  # lead | sale
+    dedupe_key: str
+    event_name: str
+    click_id: str
+    session_id: str
+    visitor_id: str
+    link_id: str | None = None
+    customer_external_id: str
+    customer_name: str | None = None
+    customer_email: str | None = None
+    amount: int | None = None  # minor units of ``currency``
+    currency: str | None = None  # ISO 4217, upper case
+    payment_processor: str | None = None
+    invoice_id: str | None = None
+    sale_type: str | None = None  # new | recurring (set by the store, in the write)
+    metadata: Any = {}
+    created_at: Millis

@@ -5,6 +5,8 @@ of the ClickHouse engine (``storage/clickhouse/``), so the two dialects read sid
 - ``schema.py``: the migrations; DDL of ``clicks`` and ``events`` from the column declaration
 - ``brands.py``: brands, API keys, domains, secrets
 - ``clicks.py``: clicks and events: write_batch, sessions, the clicks list and its totals
+- ``links.py``: short links and the codes nobody answers
+- ``conversions.py``: leads and sales (written by write_batch)
 - ``replays.py``: replay chunks, summaries, compacted segments, dictionaries, asset links
 
 A new domain (links, conversions, an outbox) is a module here with a mixin on
@@ -16,11 +18,13 @@ from __future__ import annotations
 
 from .brands import BrandsMixin
 from .clicks import ClicksMixin
+from .conversions import ConversionsMixin
+from .links import LinksMixin
 from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 
-class SQLiteStore(BrandsMixin, ClicksMixin, ReplaysMixin):
+class SQLiteStore(BrandsMixin, ClicksMixin, LinksMixin, ConversionsMixin, ReplaysMixin):
     """The :class:`~collector.storage.base.Store` on one SQLite file."""

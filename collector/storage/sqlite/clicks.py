@@ -30,9 +30,10 @@ from collector.query.clicks import click_list_query, only_time_and_bots
 from collector.utf8 import clean_json
 
 from ..columns import RowCodec
-from ..model import SORT_COLUMNS, Click, ClickQuery, Event, ReplayChunk
+from ..model import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, ReplayChunk
 from ..rows import EVENT_ROWS, event_data, json_text
 from .connection import SQLiteBase
+from .conversions import write_conversions
 from .replays import write_chunks
 from .schema import DAY_MS
 
@@ -77,14 +78,20 @@ class ClicksMixin(SQLiteBase):
 
     # ingest ------------------------------------------------------------------------------
     def write_batch(
-        self, clicks: list[Click], events: list[Event], chunks: list[ReplayChunk] | None = None
+        self,
+        clicks: list[Click],
+        events: list[Event],
+        chunks: list[ReplayChunk] | None = None,
+        conversions: list[Conversion] | None = None,
     ) -> None:
-        if not clicks and not events and not chunks:
+        if not clicks and not events and not chunks and not conversions:
             return
         event_rows = [EVENT_ROWS.row(e) for e in events]
         with self._write() as conn:
             if chunks:
                 write_chunks(conn, chunks)
+            if conversions:
+                write_conversions(conn, conversions)
             if clicks:
                 # Inside the write transaction nobody else can insert: the ids found here are
                 # exactly the ones INSERT OR IGNORE would skip, so the day counts stay exact.

@@ -20,7 +20,7 @@ import msgspec
 import sqlite_utils
 
 from ..columns import Column, Kind, columns, without
-from ..model import Click, Event
+from ..model import Click, Conversion, Event, ShortLink
 from ..rows import json_text
 
 DAY_MS = 86_400_000
@@ -34,7 +34,12 @@ SQL_TYPES: dict[Kind, str] = {
     "map": "TEXT",  # a JSON object
     "json": "TEXT",
 }
-DECLARED: dict[str, type[msgspec.Struct]] = {"clicks": Click, "events": Event}
+DECLARED: dict[str, type[msgspec.Struct]] = {
+    "clicks": Click,
+    "events": Event,
+    "links": ShortLink,
+    "conversions": Conversion,
+}
 
 
 def _literal(column: Column) -> str:
@@ -262,10 +267,51 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE replay_segments ADD COLUMN codec INTEGER NOT NULL DEFAULT 0")
 
 
+def _declared_table_sql(table: str, primary_key: str) -> str:
+    """``CREATE TABLE`` of a declared table, ``primary_key`` (a column) as its TEXT key."""
+    lines = [
+        f'"{c.name}" TEXT PRIMARY KEY' if c.name == primary_key else f'"{c.name}" {column_sql(c)}'
+        for c in initial_columns(table)
+    ]
+    return f"CREATE TABLE {table} (" + ", ".join(lines) + ")"
+
+
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """Short links, their unknown codes, and conversions (leads and sales)."""
+    db.execute(_declared_table_sql("links", "id"))
+    # (domain, code) is unique; a generated code is also checked against every domain.
+    db.execute("CREATE UNIQUE INDEX links_domain_code ON links (domain, code)")
+    db.execute("CREATE INDEX links_code ON links (code)")
+    db.execute("CREATE INDEX links_brand ON links (brand_id, created_at)")
+    # Requests for codes that no link answers (unknown, expired or deleted), per brand and code;
+    # brand 0 when the request's host is no brand's short domain.
+    db.execute(
+        "CREATE TABLE link_misses ("
+        " brand_id INTEGER NOT NULL,"
+        " code TEXT NOT NULL,"
+        " n INTEGER NOT NULL,"
+        " last_at INTEGER NOT NULL,"
+        " PRIMARY KEY (brand_id, code)) WITHOUT ROWID"
+    )
+    db.execute(_declared_table_sql("conversions", "id"))
+    # The first lead of a customer and event name, the first sale of an invoice: one row each.
+    db.execute("CREATE UNIQUE INDEX conversions_dedupe ON conversions (brand_id, dedupe_key)")
+    db.execute("CREATE INDEX conversions_brand ON conversions (brand_id, created_at)")
+    db.execute("CREATE INDEX conversions_session ON conversions (brand_id, session_id, created_at)")
+    db.execute(
+        "CREATE INDEX conversions_customer"
+        " ON conversions (brand_id, customer_external_id, kind, created_at)"
+    )
+    db.execute("CREATE INDEX conversions_click ON conversions (brand_id, click_id)")
+    db.execute("CREATE INDEX clicks_brand_link ON clicks (brand_id, link_id, created_at)")
+
+
 # Each migration takes the database inside migrate()'s transaction (connection.py).
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
+    AddColumns("clicks", ("link_id", "is_repeat")),
+    _migration_5,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
