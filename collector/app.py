@@ -12,9 +12,11 @@ from starlette.types import Receive, Scope, Send
 from collector.brands import routes as api_brands
 from collector.clicks import routes as api_clicks
 from collector.config import Settings
+from collector.conversions import routes as api_conversions
 from collector.enrich.netaddr import parse_trusted_proxies
 from collector.http import audit, openapi
 from collector.http.errors import EXCEPTION_HANDLERS
+from collector.links import routes as api_links
 from collector.replay import proxy_routes as replay_proxy
 from collector.replay import routes as api_replays
 from collector.replay import viewer
@@ -24,16 +26,24 @@ from collector.site.routes import DemoPage
 from collector.storage.base import Store
 from collector.tracker import routes as tracker
 
+_REDIRECTS = ("/g/", "/q/")
+
 
 class Clicktrail(Starlette):
-    """Starlette, with beacons sent straight to the ingestor: the hottest path skips the
-    middleware stack and router (it answers errors in the same JSON shape itself)."""
+    """Starlette, with beacons sent straight to the ingestor and short links to the redirector:
+    the hottest paths skip the middleware stack and router (they answer errors themselves)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] == "/collect" and scope["method"] == "POST":
-            scope["app"] = self
-            await self.state.runtime.ingestor(scope, receive, send)
-            return
+        if scope["type"] == "http":
+            path = scope["path"]
+            if path == "/collect" and scope["method"] == "POST":
+                scope["app"] = self
+                await self.state.runtime.ingestor(scope, receive, send)
+                return
+            if path[:3] in _REDIRECTS and scope["method"] in ("GET", "HEAD"):
+                scope["app"] = self
+                await self.state.runtime.redirector(scope, receive, send)
+                return
         await super().__call__(scope, receive, send)
 
 
@@ -59,6 +69,8 @@ def create_app(
             *site.routes,
             *api_brands.routes,
             *api_clicks.routes,
+            *api_links.routes,
+            *api_conversions.routes,
             *api_replays.routes,
             *replay_proxy.routes,
             *viewer.routes,

@@ -37,6 +37,10 @@ class NotFound(DomainError):
     """No such thing, or none the caller may know of."""
 
 
+class Conflict(DomainError):
+    """The input is good, but clashes with what is stored (a short link's key is taken)."""
+
+
 class TooLarge(DomainError):
     """The input is over a size limit."""
 

@@ -29,6 +29,8 @@ from collector.enrich.netaddr import parse_trusted_proxies
 from collector.http.auth import KeyChecker
 from collector.ingest.collect import Ingestor
 from collector.ingest.writer import Writer
+from collector.links.misses import MissCounter
+from collector.links.redirect import Redirector
 from collector.replay.assets import AssetCollector, AssetFetcher, AssetStore
 from collector.replay.budget import InflightBudget, tune_malloc
 from collector.replay.collect import ReplayIngestor
@@ -109,6 +111,8 @@ class Runtime:
             trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
             max_body_bytes=settings.max_body_bytes,
         )
+        self.link_misses = self._worker("link-misses", MissCounter(store))
+        self.redirector = Redirector(self.ingestor, self.link_misses)
 
         self.asset_store = AssetStore(Path(settings.replay_assets_dir))
         self.asset_fetcher = AssetFetcher(

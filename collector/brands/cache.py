@@ -41,6 +41,10 @@ class BrandCache:
         cached = self._by_key.get(site_key)
         return cached is not None and time.monotonic() - cached[0] < self._ttl
 
+    def is_fresh_id(self, brand_id: int) -> bool:
+        cached = self._by_id.get(brand_id)
+        return cached is not None and time.monotonic() - cached[0] < self._ttl
+
     def forget(self) -> None:
         self._by_key.clear()
         self._by_id.clear()

@@ -32,7 +32,8 @@ from collector.http.params import JSON, iso
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.schema import BrandPath
 from collector.http.state import runtime
-from collector.storage.base import SORT_COLUMNS, Click, ClickQuery, Event, Store
+from collector.replay.routes import replay_summary
+from collector.storage.base import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, Replay, Store
 
 
 def _store(request: Request) -> Store:
@@ -136,15 +137,67 @@ async def get_click(request: Request) -> JSON:
     return JSON(found)
 
 
-def session_json(clicks: list[Click], events: list[Event], domains: dict[int, str]) -> Session:
-    """A session from its clicks (first first), its events in order and its domains' hosts."""
+def _link_events(clicks: list[Click]) -> list[Event]:
+    """A ``link_click`` or ``qr_scan`` event for each short-link redirect among ``clicks``."""
+    return [
+        Event(
+            brand_id=c.brand_id,
+            click_id=c.id,
+            session_id=c.session_id,
+            type="qr_scan" if c.trigger == "qr" else "link_click",
+            url=c.url,
+            timestamp=c.created_at,
+            data={"link_id": c.link_id, "trigger": c.trigger, "is_repeat": c.is_repeat},
+        )
+        for c in clicks
+        if c.trigger in ("link", "qr")
+    ]
+
+
+def conversion_event(conversion: Conversion) -> Event:
+    """A lead or a sale as an event of its click's session."""
+    data: dict[str, Any] = {
+        "eventId": conversion.id,
+        "eventName": conversion.event_name,
+        "customerExternalId": conversion.customer_external_id,
+    }
+    if conversion.kind == "sale":
+        data |= {
+            "amount": conversion.amount,
+            "currency": conversion.currency,
+            "saleType": conversion.sale_type,
+            "invoiceId": conversion.invoice_id,
+            "paymentProcessor": conversion.payment_processor,
+        }
+    data["metadata"] = conversion.metadata
+    return Event(
+        brand_id=conversion.brand_id,
+        click_id=conversion.click_id,
+        session_id=conversion.session_id,
+        type=conversion.kind,
+        url=None,
+        timestamp=conversion.created_at,
+        data=data,
+    )
+
+
+def session_json(
+    clicks: list[Click],
+    events: list[Event],
+    domains: dict[int, str],
+    replays: list[Replay] | None = None,
+) -> Session:
+    """A session from its clicks (first first), its events in order (short-link redirects and
+    conversions among them), its domains' hosts and its replays."""
     first = clicks[0]
     schemes = {c.domain_id: urlsplit(c.url).scheme or "https" for c in clicks if c.domain_id}
+    ordered = sorted([*_link_events(clicks), *events], key=lambda e: e.timestamp)
     return Session(
         SessionGeo(*[getattr(first, name) for name in SESSION_GEO]),
         # click_id after the seed's fields: which page (click) of the session each event is of
-        [session_event_json(event) for event in events],
+        [session_event_json(event) for event in ordered],
         {str(i): f"{schemes.get(i, 'https')}://{host}" for i, host in domains.items()},
+        [replay_summary(replay) for replay in replays or []],
     )
 
 
@@ -153,7 +206,9 @@ def _session_detail(store: Store, brand: int, session_id: str) -> Session | None
     if not clicks:
         return None
     events = store.session_events(brand, session_id)
-    return session_json(clicks, events, _domains(store, brand, clicks))
+    conversions = [conversion_event(c) for c in store.session_conversions(brand, session_id)]
+    replays = store.replays_for_session(brand, session_id)
+    return session_json(clicks, events + conversions, _domains(store, brand, clicks), replays)
 
 
 async def get_session(request: Request) -> JSON:

@@ -16,6 +16,7 @@ import msgspec
 
 from collector.http.params import INT64_MAX, INT64_MIN, iso
 from collector.http.schema import AnyJson, BrandPath, Time
+from collector.replay.schema import ReplaySummary
 from collector.storage.base import Click, SortColumn
 from collector.storage.columns import columns
 
@@ -188,11 +189,15 @@ SessionGeo = msgspec.defstruct("SessionGeo", [(name, _CLICK_TYPES[name]) for nam
 
 class Session(msgspec.Struct):
     """A session: geo of its first click, every event in time order, and the origin of each
-    domain it touched, by domain id."""
+    domain it touched, by domain id (the seed's three keys); then its replays, one per recorded
+    page. Besides the pages' events, ``events`` holds a ``link_click`` or ``qr_scan`` for each
+    short-link redirect of the session, and a ``lead`` or ``sale`` for each conversion
+    attributed to one of its clicks."""
 
     geoData: SessionGeo  # type: ignore[valid-type]
     events: list[SessionEvent]
     domains: dict[str, str]
+    replays: list[ReplaySummary] = []
 
 
 Page = Annotated[int, msgspec.Meta(ge=1, le=MAX_PAGE, description="The page number.")]

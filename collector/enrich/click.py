@@ -84,31 +84,72 @@ def build_click(
     domain_id: int | None,
     query: dict[str, str],
     created_at: int,
+    link_id: str | None = None,
 ) -> Click:
-    referrer = classify_referrer(beacon.r, host, query)
+    """The click of a page view: the first beacon of a page session."""
+    return make_click(
+        ctx,
+        click_id=beacon.p,
+        trigger="pageview",
+        url=beacon.u,
+        host=host,
+        domain_id=domain_id,
+        query=query,
+        referrer=beacon.r,
+        created_at=created_at,
+        funnel_id=_funnel_id(beacon.f),
+        external_id=beacon.i,
+        language=beacon.l,
+        viewport=(beacon.w, beacon.h),
+        link_id=link_id,
+    )
+
+
+def make_click(
+    ctx: HitContext,
+    *,
+    click_id: str,
+    trigger: str,
+    url: str,
+    host: str | None,
+    domain_id: int | None,
+    query: dict[str, str],
+    referrer: str | None,
+    created_at: int,
+    funnel_id: int | None = None,
+    external_id: str | None = None,
+    language: str | None = None,
+    viewport: tuple[int | None, int | None] = (None, None),
+    link_id: str | None = None,
+    is_repeat: bool = False,
+) -> Click:
+    """A click with every enrichment: what the URL's query says (subs, utm, affiliate, ad
+    click), the referrer's class, geo, device and the bot flag. A page view and a short-link
+    redirect are both built here."""
+    classified = classify_referrer(referrer, host, query)
     ad = ad_click(query)
     geo, ua = ctx.geo, ctx.ua
     return Click(
-        id=beacon.p,
+        id=click_id,
         brand_id=ctx.brand.id,
         session_id=ctx.session_id,
         visitor_id=ctx.visitor_id,
         created_at=created_at,
-        trigger="pageview",
+        trigger=trigger,
         ip_address=anonymize_ip(ctx.ip, ctx.brand.settings.ip_mode),
-        url=beacon.u[:MAX_URL],
+        url=url[:MAX_URL],
         domain_id=domain_id,
-        funnel_id=_funnel_id(beacon.f),
+        funnel_id=funnel_id,
         **_tracking_params(query),
         affiliate=next((query[p] for p in _AFFILIATE_PARAMS if query.get(p)), None),
-        external_id=beacon.i,
+        external_id=external_id,
         ad_network=ad[0] if ad else None,
         ad_click_id=ad[1] if ad else None,
         query=query,
-        referrer=beacon.r[:MAX_URL] if beacon.r else None,
-        referrer_host=referrer.host,
-        referrer_type=referrer.type,
-        referrer_name=referrer.name,
+        referrer=referrer[:MAX_URL] if referrer else None,
+        referrer_host=classified.host,
+        referrer_type=classified.type,
+        referrer_name=classified.name,
         country=geo.country,
         region=geo.region,
         city=geo.city,
@@ -127,10 +168,12 @@ def build_click(
         browser=ua.browser,
         browser_version=ua.browser_version,
         user_agent=ctx.user_agent,
-        language=beacon.l,
-        viewport_width=beacon.w,
-        viewport_height=beacon.h,
+        language=language,
+        viewport_width=viewport[0],
+        viewport_height=viewport[1],
         is_bot=bot_reason(ctx.user_agent, ua) is not None,
+        link_id=link_id,
+        is_repeat=is_repeat,
     )
 
 

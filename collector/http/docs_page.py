@@ -39,9 +39,15 @@ _AUTH = {
     "read": "An API key with the <code>read</code> scope (or higher).",
     "read_or_share": "An API key with the <code>read</code> scope, or a share link's token "
     "(then for its own session only).",
+    "write": "An API key with the <code>write</code> scope (or <code>admin</code>).",
     "admin": "An API key with the <code>admin</code> scope.",
 }
-_KEY_HEADER = {"read": "EF-Access-Key", "read_or_share": "EF-Access-Key", "admin": "X-Api-Key"}
+_KEY_HEADER = {
+    "read": "EF-Access-Key",
+    "read_or_share": "EF-Access-Key",
+    "write": "EF-Access-Key",
+    "admin": "X-Api-Key",
+}
 
 
 def anchor(*parts: str) -> str:

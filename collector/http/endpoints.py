@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collector.brands import routes as brands
 from collector.clicks import routes as clicks
+from collector.conversions import routes as conversions
 from collector.http.routing import Endpoint
+from collector.links import routes as links
 from collector.replay import proxy_routes as replay_proxy
 from collector.replay import routes as replays
 from collector.replay import viewer
@@ -21,6 +23,10 @@ from collector.tracker import routes as tracker
 AREAS = {
     "Clicks": "Tracked page loads (clicks), their events and sessions (seed 01). Times are ISO "
     "8601 UTC with milliseconds; a stored time outside years 1..9999 shows as null.",
+    "Short links": "Short links that redirect and record each click (seed 01), their QR codes, "
+    "and the codes asked for that no link answers.",
+    "Conversions": "Leads and sales your server reports, attributed to a click (seed 02), "
+    "each stored once.",
     "Replays": "Session recordings, one replay per recorded page; share links to watch one "
     "session without a key.",
     "Brand": "The brand's name, allowed domains and settings.",
@@ -32,6 +38,8 @@ AREAS = {
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     *clicks.endpoints,
+    *links.endpoints,
+    *conversions.endpoints,
     *replays.endpoints,
     *brands.endpoints,
     *tracker.endpoints,

@@ -20,9 +20,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-# public: no key; read / admin: an API key with at least that scope; read_or_share: a read key,
-# or a share link's token as ``Authorization: Bearer`` (then only its own session).
-Auth = Literal["public", "read", "read_or_share", "admin"]
+# public: no key; read / write / admin: an API key with at least that scope; read_or_share: a
+# read key, or a share link's token as ``Authorization: Bearer`` (then only its own session).
+Auth = Literal["public", "read", "read_or_share", "write", "admin"]
 # a request handler, or an ASGI app (``POST /collect``'s endpoint)
 Handler = Callable[[Request], Awaitable[Response]] | ASGIApp
 

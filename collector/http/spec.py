@@ -20,6 +20,7 @@ ERROR_TEXT = {
     401: "No API key, or one that does not verify",
     403: "The key's scope is too low, or the page's domain is not allowed",
     404: "Unknown, or another brand's (never revealed)",
+    409: "It clashes with what is stored (a short link's key is taken)",
     413: "The body is over the limit",
     415: "A content type the proxy does not serve",
     422: "A parameter or field of the wrong shape; `param` names it",
@@ -31,6 +32,7 @@ _ERROR_EXAMPLE = {
     401: "an API key is required (EF-Access-Key, X-Api-Key or Bearer)",
     403: "this needs a key with the 'admin' scope",
     404: "not found",
+    409: "the key 'spring' is taken on this short domain",
     413: "the body is larger than 65536 bytes",
     415: "the asset's content type is not proxied",
     422: "`sort` must be one of created_at, funnel_id, country, browser, os, device_type",
@@ -65,7 +67,7 @@ def security(auth: Auth) -> list[dict[str, list[str]]]:
     """The operation's security requirements; an API key's scope as its role."""
     if auth == "public":
         return []
-    scope = "admin" if auth == "admin" else "read"
+    scope: str = auth if auth in ("write", "admin") else "read"
     keys = [{scheme: [scope]} for scheme in _KEY_SCHEMES]
     return [*keys, {"ShareLink": []}] if auth == "read_or_share" else keys
 

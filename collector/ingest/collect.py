@@ -33,10 +33,12 @@ from collector.enrich.useragent import parse_user_agent
 from collector.errors import DomainError, Forbidden, Invalid, Malformed, NotFound
 from collector.http.body import receive_body
 from collector.http.errors import ApiError, error_body, from_domain
-from collector.ingest.sessions import CookielessVisitors, SessionAssigner
+from collector.ingest.identity import LateIdentities
+from collector.ingest.sessions import SESSION_TIMEOUT_MS, CookielessVisitors, SessionAssigner
 from collector.ingest.wire import MAX_DATA_DEPTH, Beacon, beacon_problem, decode_beacon
 from collector.ingest.writer import Writer
 from collector.jsonbounds import decode_error_text
+from collector.links.visits import LinkVisit, RecentLinkClicks, same_browser
 from collector.storage.base import Brand, Click, Store
 
 log = logging.getLogger("clicktrail.ingest")
@@ -154,6 +156,9 @@ class Ingestor:
         self._inline_reads = bool(getattr(store, "local_reads", False))
         self.sessions = SessionAssigner(store.last_session, sole_writer=self._inline_reads)
         self.cookieless = CookielessVisitors()
+        self.identities = LateIdentities()
+        # Short-link clicks of this process, for the landing pages that follow them.
+        self.link_clicks = RecentLinkClicks()
         self._known_domains: dict[tuple[int, str], int] = {}
 
     async def blocking(self, function: Any, *args: Any) -> Any:
@@ -188,6 +193,34 @@ class Ingestor:
         if known is False:
             known = await self.blocking(self.sessions.stored, brand_id, visitor_id)
         return self.sessions.assign(brand_id, visitor_id, proposed, now_ms, known)
+
+    async def link_visit(self, brand_id: int, click_id: str | None) -> LinkVisit | None:
+        """The short-link click a landing page's beacon names (``c``), if the brand has it."""
+        if click_id is None:
+            return None
+        visit = self.link_clicks.get(brand_id, click_id)
+        if visit is not None:
+            return visit
+        click = await self.blocking(self.store.get_click, brand_id, click_id)
+        if click is None or click.trigger not in ("link", "qr"):
+            return None
+        visit = LinkVisit.of(click)
+        self.link_clicks.remember(visit)
+        return visit
+
+    async def joins_link_session(
+        self, visit: LinkVisit, brand: Brand, ip: str | None, user_agent: str | None, now_ms: int
+    ) -> bool:
+        """True when a page view continues the link click's session: the same browser could
+        have made the click, and that session was active in the last 30 minutes."""
+        if not same_browser(visit, ip, user_agent, brand.settings.ip_mode):
+            return False
+        known = self.sessions.cached(brand.id, visit.visitor_id, now_ms)
+        if known is False:
+            known = await self.blocking(self.sessions.stored, brand.id, visit.visitor_id)
+        if known is None:
+            return now_ms - visit.created_at <= SESSION_TIMEOUT_MS
+        return known[0] == visit.session_id and now_ms - known[1] <= SESSION_TIMEOUT_MS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI endpoint: 204 once stored, or the JSON error shape (500 only for an error
@@ -231,7 +264,14 @@ class Ingestor:
             visitor_id = self.cookieless.visitor_id(brand.id, ip, user_agent)
         else:
             visitor_id = beacon.v
-        session_id = await self.session_for(brand.id, visitor_id, beacon.s, now_ms)
+        proposed = beacon.s
+        visit = await self.link_visit(brand.id, beacon.c)
+        if visit is not None and await self.joins_link_session(
+            visit, brand, ip, user_agent, now_ms
+        ):
+            # The page view continues the short-link click's visit: its visitor and session.
+            visitor_id, proposed = visit.visitor_id, None
+        session_id = await self.session_for(brand.id, visitor_id, proposed, now_ms)
         ctx = HitContext(
             brand=brand,
             visitor_id=visitor_id,
@@ -247,8 +287,11 @@ class Ingestor:
         if beacon.n:
             created_at = min(min(e.ts for e in beacon.e) + offset, now_ms)
             domain_id = await self.domain_id(brand.id, host)
-            clicks.append(build_click(beacon, ctx, host, domain_id, query, created_at))
-        await self.writer.submit(clicks, build_events(beacon, ctx, offset))
+            link_id = visit.link_id if visit is not None else None
+            clicks.append(build_click(beacon, ctx, host, domain_id, query, created_at, link_id))
+        events = build_events(beacon, ctx, offset)
+        self.identities.apply(brand.id, beacon, events, now_ms)
+        await self.writer.submit(clicks, events)
 
 
 class CollectEndpoint:

@@ -19,7 +19,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from collector.storage.base import Click, Event, ReplayChunk, Store
+from collector.storage.base import Click, Conversion, Event, ReplayChunk, Store
 
 log = logging.getLogger("clicktrail.writer")
 
@@ -29,15 +29,16 @@ class _Job:
     clicks: list[Click]
     events: list[Event]
     chunks: list[ReplayChunk]
+    conversions: list[Conversion]
     done: asyncio.Future[None] = field(repr=False)
 
     @property
     def size(self) -> int:
-        return len(self.clicks) + len(self.events) + len(self.chunks)
+        return len(self.clicks) + len(self.events) + len(self.chunks) + len(self.conversions)
 
     @property
     def brand_id(self) -> int | None:
-        for rows in (self.clicks, self.events, self.chunks):
+        for rows in (self.clicks, self.events, self.chunks, self.conversions):
             if rows:
                 return rows[0].brand_id
         return None
@@ -63,13 +64,17 @@ class Writer:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="writer")
 
     async def submit(
-        self, clicks: list[Click], events: list[Event], chunks: list[ReplayChunk] | None = None
+        self,
+        clicks: list[Click],
+        events: list[Event],
+        chunks: list[ReplayChunk] | None = None,
+        conversions: list[Conversion] | None = None,
     ) -> None:
         """Returns once the rows are committed; raises if the commit failed."""
         if self._task is None or self._task.done():
             raise RuntimeError("the writer is not running")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Job(clicks, events, chunks or [], done))
+        self._queue.put_nowait(_Job(clicks, events, chunks or [], conversions or [], done))
         await done
 
     async def stop(self) -> None:
@@ -116,9 +121,10 @@ class Writer:
         clicks = [click for job in jobs for click in job.clicks]
         events = [event for job in jobs for event in job.events]
         chunks = [chunk for job in jobs for chunk in job.chunks]
+        conversions = [conversion for job in jobs for conversion in job.conversions]
         try:
             await loop.run_in_executor(
-                self._executor, self._store.write_batch, clicks, events, chunks
+                self._executor, self._store.write_batch, clicks, events, chunks, conversions
             )
         except Exception as exc:
             return exc

@@ -1,0 +1,187 @@
+"""Leads and sales: attribution to a click, the dedupe key that makes a retry count once, and
+the answers. Synchronous helpers for the routes (which run them in a thread) plus
+:func:`record`, which goes through the group-commit writer: a conversion is answered only once
+it is durable, and the answer is read back from the store, so a retry (at once or later, by any
+process) gets the first one."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+
+from collector.conversions.schema import (
+    MAX_METADATA,
+    ClickRef,
+    CustomerJson,
+    LeadAnswer,
+    LeadRequest,
+    SaleAnswer,
+    SaleJson,
+    SaleRequest,
+)
+from collector.errors import Invalid, NotFound
+from collector.http.params import iso
+from collector.ids import new_id
+from collector.ingest.wire import has_data, is_json_object
+from collector.ingest.writer import Writer
+from collector.jsonbounds import json_problem
+from collector.storage.base import Click, Conversion, Store
+from collector.storage.rows import json_text
+
+MAX_METADATA_DEPTH = 32
+
+
+def check_metadata(raw: msgspec.Raw) -> msgspec.Raw | dict[str, Any]:
+    """The metadata as stored (``{}`` when absent or null); :class:`Invalid` naming
+    ``metadata`` unless it is a JSON object within the bounds."""
+    if not has_data(raw):
+        return {}
+    if not is_json_object(raw):
+        raise Invalid("`metadata` must be a JSON object", param="metadata")
+    text = bytes(raw).decode("utf-8", "replace")
+    if len(text) > MAX_METADATA:
+        raise Invalid(
+            f"`metadata` is {len(text):,} characters of JSON; at most {MAX_METADATA:,} are kept",
+            param="metadata",
+        )
+    problem = json_problem(raw, MAX_METADATA_DEPTH)
+    if problem is not None:
+        raise Invalid(f"`metadata` {problem}", param="metadata")
+    return raw
+
+
+def lead_key(customer: str, event_name: str) -> str:
+    return json_text(["lead", customer, event_name])
+
+
+def sale_key(invoice_id: str | None, conversion_id: str) -> str:
+    if invoice_id is None:
+        return json_text(["sale", None, conversion_id])
+    return json_text(["sale", invoice_id])
+
+
+def click_of(store: Store, brand_id: int, click_id: str) -> Click:
+    click = store.get_click(brand_id, click_id)
+    if click is None:
+        raise NotFound(f"no click {click_id[:64]!r} in this brand", param="clickId")
+    return click
+
+
+def new_lead(store: Store, brand_id: int, body: LeadRequest, now_ms: int) -> Conversion:
+    """The lead to store, attributed to ``clickId`` (a page view or a short-link click)."""
+    metadata = check_metadata(body.metadata)
+    click = click_of(store, brand_id, body.clickId)
+    return Conversion(
+        id=new_id(now_ms),
+        brand_id=brand_id,
+        kind="lead",
+        dedupe_key=lead_key(body.customerExternalId, body.eventName),
+        event_name=body.eventName,
+        click_id=click.id,
+        session_id=click.session_id,
+        visitor_id=click.visitor_id,
+        link_id=click.link_id,
+        customer_external_id=body.customerExternalId,
+        customer_name=body.customerName,
+        customer_email=body.customerEmail,
+        metadata=metadata,
+        created_at=now_ms,
+    )
+
+
+def new_sale(store: Store, brand_id: int, body: SaleRequest, now_ms: int) -> Conversion:
+    """The sale to store, attributed to the customer's first lead, or to ``clickId`` for a
+    customer with no lead; neither is :class:`NotFound` with the reason."""
+    metadata = check_metadata(body.metadata)
+    lead = store.first_lead(brand_id, body.customerExternalId)
+    if lead is not None:
+        attributed = (lead.click_id, lead.session_id, lead.visitor_id, lead.link_id)
+    elif body.clickId is not None:
+        click = click_of(store, brand_id, body.clickId)
+        attributed = (click.id, click.session_id, click.visitor_id, click.link_id)
+    else:
+        raise NotFound(
+            f"customer {body.customerExternalId[:64]!r} has no lead to attribute the sale to; "
+            "track a lead first, or send the sale's `clickId`",
+            param="customerExternalId",
+        )
+    conversion_id = new_id(now_ms)
+    return Conversion(
+        id=conversion_id,
+        brand_id=brand_id,
+        kind="sale",
+        dedupe_key=sale_key(body.invoiceId, conversion_id),
+        event_name=body.eventName,
+        click_id=attributed[0],
+        session_id=attributed[1],
+        visitor_id=attributed[2],
+        link_id=attributed[3],
+        customer_external_id=body.customerExternalId,
+        customer_name=lead.customer_name if lead else None,
+        customer_email=lead.customer_email if lead else None,
+        amount=body.amount,
+        currency=body.currency.upper(),
+        payment_processor=body.paymentProcessor,
+        invoice_id=body.invoiceId,
+        metadata=metadata,
+        created_at=now_ms,
+    )
+
+
+async def record(
+    writer: Writer, store_read: Any, conversion: Conversion
+) -> tuple[Conversion, bool]:
+    """Store ``conversion`` through the writer (durable on return) and read back the one the
+    store keeps under its key: (it, whether it is an earlier one)."""
+    await writer.submit([], [], conversions=[conversion])
+    stored = await store_read(conversion.brand_id, conversion.dedupe_key)
+    if stored is None:  # cannot happen: the write committed
+        raise RuntimeError("a stored conversion could not be read back")
+    return stored, stored.id != conversion.id
+
+
+def _click_ref(conversion: Conversion) -> ClickRef:
+    return ClickRef(conversion.click_id, conversion.session_id, conversion.link_id)
+
+
+def _customer(conversion: Conversion) -> CustomerJson:
+    return CustomerJson(
+        conversion.customer_external_id, conversion.customer_name, conversion.customer_email
+    )
+
+
+def lead_answer(conversion: Conversion, duplicate: bool) -> LeadAnswer:
+    return LeadAnswer(
+        eventId=conversion.id,
+        eventName=conversion.event_name,
+        timestamp=iso(conversion.created_at),
+        duplicate=duplicate,
+        click=_click_ref(conversion),
+        customer=_customer(conversion),
+        metadata=conversion.metadata,
+    )
+
+
+def sale_answer(conversion: Conversion, duplicate: bool) -> SaleAnswer:
+    return SaleAnswer(
+        eventId=conversion.id,
+        eventName=conversion.event_name,
+        timestamp=iso(conversion.created_at),
+        duplicate=duplicate,
+        click=_click_ref(conversion),
+        customer=_customer(conversion),
+        sale=SaleJson(
+            conversion.amount,
+            conversion.currency,
+            conversion.payment_processor,
+            conversion.invoice_id,
+            conversion.sale_type,
+        ),
+        metadata=conversion.metadata,
+    )
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
