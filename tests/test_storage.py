@@ -669,11 +669,16 @@ def _declared_columns(store: Store, table: str) -> list[tuple[str, str, bool]]:
     ]
 
 
-@pytest.mark.parametrize("table", ["clicks", "events"])
+@pytest.mark.parametrize("table", sorted(sqlite_schema.DECLARED))
 def test_declared_tables_hold_exactly_the_declared_columns(store, table):
-    """A field of Click or Event without its migration (or a column without its field) fails
-    here, on both engines."""
+    """A field of Click, Event, ShortLink or Conversion without its migration (or a column
+    without its field) fails here, on both engines."""
     assert _table_columns(store, table) == _declared_columns(store, table)
+
+
+def test_both_engines_declare_the_same_tables_from_the_same_structs():
+    assert {t: s for t, (s, _) in clickhouse_schema.DECLARED.items()} == sqlite_schema.DECLARED
+    assert {"clicks", "events", "links", "conversions"} <= set(sqlite_schema.DECLARED)
 
 
 def test_column_kinds_and_nullability_come_from_the_struct():

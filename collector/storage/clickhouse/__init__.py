@@ -7,6 +7,8 @@ the two dialects read side by side:
 - ``schema.py``: the migrations; DDL of ``clicks`` and ``events`` from the column declaration
 - ``brands.py``: brands, API keys, domains, secrets
 - ``clicks.py``: clicks and events: write_batch, sessions, the clicks list (late materialisation)
+- ``links.py``: short links and the codes nobody answers
+- ``conversions.py``: leads and sales (written by write_batch)
 - ``replays.py``: replay chunks, compacted segment generations, dictionaries, asset links
 
 All tables live in one database, ``clicktrail`` unless the URL names another;
@@ -21,11 +23,13 @@ from __future__ import annotations
 from .brands import BrandsMixin, domain_id
 from .clicks import ClicksMixin
 from .connection import DEFAULT_DATABASE, split_url
+from .conversions import ConversionsMixin
+from .links import LinksMixin
 from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
 
 __all__ = ["DEFAULT_DATABASE", "SCHEMA_VERSION", "ClickHouseStore", "domain_id", "split_url"]
 
 
-class ClickHouseStore(BrandsMixin, ClicksMixin, ReplaysMixin):
+class ClickHouseStore(BrandsMixin, ClicksMixin, LinksMixin, ConversionsMixin, ReplaysMixin):
     """The :class:`~collector.storage.base.Store` on a ClickHouse database."""

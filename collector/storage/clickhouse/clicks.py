@@ -25,11 +25,11 @@ instant can still store it twice; reads that return rows stay exact anyway (``LI
 and only the list's ``total`` could count such a twin.
 
 Atomicity: ClickHouse has no multi-table transaction. Each ``INSERT`` block is atomic, and a
-batch's inserts go in the order that makes a retry safe: replay chunks and clicks (both skipped
-when already stored) before events (not deduplicated), which go last: a batch that fails part-way
-and is written again stores each row once. Durability: an insert returns once its part is
-written; like SQLite's WAL with ``synchronous=NORMAL`` that survives a killed process (a server's
-``fsync_after_insert`` setting extends it to power loss).
+batch's inserts go in the order that makes a retry safe: replay chunks, conversions and clicks
+(all skipped when already stored) before events (not deduplicated), which go last: a batch that
+fails part-way and is written again stores each row once. Durability: an insert returns once its
+part is written; like SQLite's WAL with ``synchronous=NORMAL`` that survives a killed process (a
+server's ``fsync_after_insert`` setting extends it to power loss).
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ from collector.query import clickhouse as compile_clickhouse
 from collector.query.clicks import click_list_query
 
 from ..columns import RowCodec
-from ..model import SORT_COLUMNS, Click, ClickQuery, Event, ReplayChunk
+from ..model import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, ReplayChunk
 from ..rows import EVENT_ROWS, event_data, text
 from .connection import ClickHouseBase
+from .conversions import write_conversions
 from .replays import write_chunks
 
 RECENT_CLICK_IDS = 200_000  # ids remembered per process to skip re-sent clicks cheaply
@@ -72,14 +73,20 @@ class ClicksMixin(ClickHouseBase):
             recent.popitem(last=False)
 
     def write_batch(
-        self, clicks: list[Click], events: list[Event], chunks: list[ReplayChunk] | None = None
+        self,
+        clicks: list[Click],
+        events: list[Event],
+        chunks: list[ReplayChunk] | None = None,
+        conversions: list[Conversion] | None = None,
     ) -> None:
-        if not clicks and not events and not chunks:
+        if not clicks and not events and not chunks and not conversions:
             return
         event_rows = [EVENT_ROWS.row(e) for e in events]  # a row that cannot be encoded fails first
         with self._lock:
             if chunks:
                 write_chunks(self, chunks)
+            if conversions:
+                write_conversions(self, conversions)
             fresh: dict[str, Click] = {}
             for click in clicks:
                 if click.id not in self._recent and click.id not in fresh:

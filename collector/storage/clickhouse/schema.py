@@ -5,13 +5,15 @@ identifier), append-only: never edit an applied one. Statements must be idempote
 EXISTS), so a migration interrupted half way can simply run again. ``schema_version`` holds one
 row per applied migration.
 
-Declared tables: the columns of ``clicks`` and ``events`` come from the fields of ``Click`` and
-``Event`` (``storage/columns.py``), their types from :data:`CLICKHOUSE_TYPES`, tuned per table
-where ClickHouse pays for it: narrower integers (:data:`CLICK_TYPES`) and ``LowCardinality`` for
-text of few distinct values (:data:`CLICK_LOW_CARDINALITY`). Migration 1 creates them without the
-columns a later :class:`AddColumns` migration adds, so a fresh database and an old one reach the
-same table. A new field: ``AddColumns("clicks", ("page_title",))`` appended to ``MIGRATIONS``.
-Sort keys, partitions, skip indexes and codecs stay written out below.
+Declared tables: the columns of ``clicks``, ``events``, ``links`` and ``conversions`` come from
+the fields of ``Click``, ``Event``, ``ShortLink`` and ``Conversion`` (``storage/columns.py``),
+their types from :data:`CLICKHOUSE_TYPES`, tuned per table where ClickHouse pays for it:
+narrower integers (:data:`CLICK_TYPES`) and ``LowCardinality`` for text of few distinct values
+(:data:`CLICK_LOW_CARDINALITY`). The migration that creates a declared table (1 for clicks and
+events, 5 for links and conversions) leaves out the columns a later :class:`AddColumns`
+migration adds, so a fresh database and an old one reach the same table. A new field:
+``AddColumns("clicks", ("page_title",))`` appended to ``MIGRATIONS``. Sort keys, partitions,
+skip indexes and codecs stay written out below.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 import msgspec
 
 from ..columns import Column, Kind, columns, without
-from ..model import Click, Event
+from ..model import Click, Conversion, Event, ShortLink
 from ..rows import json_text
 
 TIME = "DateTime64(3, 'UTC')"
@@ -75,9 +77,15 @@ CLICK_LOW_CARDINALITY = frozenset(
         "language",
     }
 )
+LINK_LOW_CARDINALITY = frozenset({"domain", "base_url", "folder"})
+CONVERSION_LOW_CARDINALITY = frozenset(
+    {"kind", "event_name", "currency", "payment_processor", "sale_type"}
+)
 DECLARED: dict[str, tuple[type[msgspec.Struct], Tuning]] = {
     "clicks": (Click, Tuning(CLICK_TYPES, CLICK_LOW_CARDINALITY)),
     "events": (Event, Tuning({"brand_id": "UInt64"}, frozenset({"type"}))),
+    "links": (ShortLink, Tuning({"brand_id": "UInt64"}, LINK_LOW_CARDINALITY)),
+    "conversions": (Conversion, Tuning({"brand_id": "UInt64"}, CONVERSION_LOW_CARDINALITY)),
 }
 
 
@@ -120,8 +128,8 @@ class AddColumns:
 
 
 def initial_columns_sql(table: str) -> str:
-    """The column list migration 1 creates a declared table with: all but those later
-    migrations add."""
+    """The column list the migration that creates a declared table gives it: all but those
+    later migrations add."""
     later = [
         n for m in MIGRATIONS if isinstance(m, AddColumns) and m.table == table for n in m.names
     ]
@@ -206,5 +214,38 @@ def _migration_3() -> list[str]:
     return ["ALTER TABLE {db}.replay_segments ADD COLUMN IF NOT EXISTS codec UInt8 DEFAULT 0"]
 
 
-MIGRATIONS: list[Callable[[], list[str]]] = [_migration_1, _migration_2, _migration_3]
+def _migration_5() -> list[str]:
+    """Short links, the codes nobody answers, conversions (leads and sales); see links.py and
+    conversions.py for how each table stands in for SQLite's unique keys."""
+    bloom = "TYPE bloom_filter(0.001) GRANULARITY 1"
+    return [
+        # One row per saved version of a link; FINAL keeps the highest updated_at (the last
+        # inserted of equal ones). A link's brand, id and code never change.
+        f"CREATE TABLE IF NOT EXISTS {{db}}.links ({initial_columns_sql('links')},"
+        f" INDEX links_code code {bloom}"
+        ") ENGINE = ReplacingMergeTree(updated_at) ORDER BY (brand_id, id)",
+        # Merges add up the counts and keep the latest request; reads still GROUP BY.
+        "CREATE TABLE IF NOT EXISTS {db}.link_misses ("
+        " brand_id UInt64, code String, n SimpleAggregateFunction(sum, UInt64),"
+        f" last_at SimpleAggregateFunction(max, {TIME})"
+        ") ENGINE = AggregatingMergeTree ORDER BY (brand_id, code)",
+        f"CREATE TABLE IF NOT EXISTS {{db}}.conversions ({initial_columns_sql('conversions')},"
+        f" INDEX conversions_dedupe dedupe_key {bloom},"
+        f" INDEX conversions_session session_id {bloom},"
+        f" INDEX conversions_customer customer_external_id {bloom},"
+        f" INDEX conversions_click click_id {bloom}"
+        ") ENGINE = MergeTree PARTITION BY toYYYYMM(created_at)"
+        " ORDER BY (brand_id, created_at, id)",
+        # link_clicks: parts written from now on (and merged ones) skip granules by link id.
+        f"ALTER TABLE {{db}}.clicks ADD INDEX IF NOT EXISTS clicks_link link_id {bloom}",
+    ]
+
+
+MIGRATIONS: list[Callable[[], list[str]]] = [
+    _migration_1,
+    _migration_2,
+    _migration_3,
+    AddColumns("clicks", ("link_id", "is_repeat")),
+    _migration_5,
+]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -26,7 +26,8 @@ _REPLACE = (
 )
 _ADD_MISS = (
     "INSERT INTO link_misses (brand_id, code, n, last_at) VALUES (?, ?, ?, ?)"
-    " ON CONFLICT (brand_id, code) DO UPDATE SET n = n + excluded.n, last_at = excluded.last_at"
+    " ON CONFLICT (brand_id, code) DO UPDATE SET n = n + excluded.n,"
+    " last_at = max(last_at, excluded.last_at)"
 )
 
 
@@ -114,7 +115,7 @@ class LinksMixin(SQLiteBase):
     def link_misses(self, brand_id: int, limit: int) -> list[tuple[str, int, int]]:
         rows = self._all(
             "SELECT code, n, last_at FROM link_misses WHERE brand_id = ?"
-            " ORDER BY n DESC, last_at DESC LIMIT ?",
+            " ORDER BY n DESC, last_at DESC, code LIMIT ?",
             (brand_id, limit),
         )
         return [(code, int(n), int(last_at)) for code, n, last_at in rows]
