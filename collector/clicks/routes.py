@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
+import msgspec
 from starlette.requests import Request
 
 from collector.clicks import examples
@@ -32,8 +33,12 @@ from collector.http.params import JSON, iso
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.schema import BrandPath
 from collector.http.state import runtime
+from collector.ingest.identity import IDENTIFY, identify_data
 from collector.replay.routes import replay_summary
 from collector.storage.base import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, Replay, Store
+from collector.storage.rows import json_text
+
+IDENTIFIED_LIMIT = 100  # clicks an external id filter matches (the newest)
 
 
 def _store(request: Request) -> Store:
@@ -49,8 +54,21 @@ def session_event_json(event: Event) -> SessionEvent:
     return SessionEvent(event.type, event.url, iso(event.timestamp), event.data, event.click_id)
 
 
+def _identified(click: Click, events: list[Event]) -> Click:
+    """The click with the external id its newest ``identify`` event gave it, if any (an id given
+    after the page's first beacon: ``ingest/identity.py``)."""
+    for event in reversed(events):
+        if event.type == IDENTIFY and isinstance(event.data, dict):
+            external_id = event.data.get("external_id")
+            if isinstance(external_id, str) and external_id != click.external_id:
+                return msgspec.structs.replace(click, external_id=external_id)
+            break
+    return click
+
+
 def click_json(click: Click, domains: dict[int, str], events: list[Event]) -> Any:
     """A click as the seed shows it, then Clicktrail's enrichment (see ``schema.py``)."""
+    click = _identified(click, events)
     domain = None
     if click.domain_id is not None and click.domain_id in domains:
         domain = ClickDomain(click.domain_id, domains[click.domain_id])
@@ -69,6 +87,7 @@ def click_query(request: Request) -> tuple[ClickQuery, int]:
         visitor_id=params.text(q, "visit_id"),
         click_or_session=params.text(q, "click_id"),
         exclude_bots=params.boolean(q, "exclude_bots"),
+        click_ids=None,
         start=params.timestamp_ms(q, "start"),
         end=params.timestamp_ms(q, "end", end_of_day=True),
         sort=params.choice(q, "sort", SORT_COLUMNS, "created_at"),  # type: ignore[arg-type]
@@ -114,6 +133,15 @@ async def list_clicks(request: Request) -> JSON:
     query, page = click_query(request)
     if access.session_id is not None:
         access.check_session(query.click_or_session or "")
+    external_id = params.text(request.query_params, "external_id", max_length=128)
+    if external_id is not None:
+        ids = await anyio.to_thread.run_sync(
+            _store(request).identified_clicks,
+            brand,
+            json_text(identify_data(external_id)),
+            IDENTIFIED_LIMIT,
+        )
+        query = msgspec.structs.replace(query, click_ids=tuple(ids))
     total, rows = await anyio.to_thread.run_sync(_page_of_clicks, _store(request), brand, query)
     last_page = max(1, -(-total // PAGE_SIZE))
     next_page_url = _next_page_url(request, page, last_page)

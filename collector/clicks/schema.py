@@ -229,6 +229,14 @@ ClickOrSession = Annotated[
     ),
 ]
 ExcludeBots = Annotated[bool, msgspec.Meta(description="`true` leaves out bot traffic.")]
+ExternalId = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=128,
+        description="Clicks identified as this external id (`clicktrail.identify()`), on the "
+        "page's first beacon or later; the newest 100 of them.",
+    ),
+]
 Day = Annotated[
     str,
     msgspec.Meta(
@@ -249,6 +257,7 @@ class ClickListQuery(msgspec.Struct, kw_only=True):
     visit_id: VisitId | None = None
     click_id: ClickOrSession | None = None
     exclude_bots: ExcludeBots = False
+    external_id: ExternalId | None = None
     start: Day | None = None
     end: Day | None = None
     sort: Sort = "created_at"

@@ -186,6 +186,7 @@ async def qr_code(request: Request) -> Response:
 
 async def misses(request: Request) -> JSON:
     brand_id = authorize(request, "read")
+    await runtime(request).link_misses.flush()  # this process's latest count too
     rows = await anyio.to_thread.run_sync(_store(request).link_misses, brand_id, 100)
     return JSON([LinkMiss(code=c, requests=n, last_requested_at=iso(at)) for c, n, at in rows])
 

@@ -23,6 +23,8 @@ def click_list_query(query: ClickQuery) -> Query:
         filters.append(AnyOf("sub1", (query.sub1,)))
     if query.visitor_id is not None:
         filters.append(AnyOf("visitor_id", (query.visitor_id,)))
+    if query.click_ids is not None:
+        filters.append(AnyOf("id", query.click_ids or ("",)))
     if query.exclude_bots:
         filters.append(AnyOf("is_bot", (False,)))
     return Query(filters=tuple(filters), time_range=TimeRange(query.start, query.end))

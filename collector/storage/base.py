@@ -146,6 +146,11 @@ class ClickStore(Protocol):
 
     def get_click(self, brand_id: int, click_id: str) -> Click | None: ...
 
+    def identified_clicks(self, brand_id: int, identify_data: str, limit: int) -> list[str]:
+        """Ids of the newest clicks (at most ``limit``) identified as an external id: stored
+        with it (``external_id``), or given it later by an ``identify`` event whose ``data`` is
+        the JSON text ``identify_data`` (``{"external_id": ...}``, see ingest/identity.py)."""
+
     def events_for_clicks(self, brand_id: int, click_ids: list[str]) -> list[Event]:
         """Events of those clicks ordered by (timestamp, seq)."""
 

@@ -156,6 +156,7 @@ class ClickQuery(msgspec.Struct, kw_only=True):
     # results collapse to one row per session (its first click)
     click_or_session: str | None = None
     exclude_bots: bool = False
+    click_ids: tuple[str, ...] | None = None  # only these clicks (the external id filter)
     start: int | None = None  # inclusive, ms
     end: int | None = None  # inclusive, ms
     sort: SortColumn = "created_at"

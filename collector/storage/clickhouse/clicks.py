@@ -222,6 +222,17 @@ class ClicksMixin(ClickHouseBase):
         )
         return CLICK_ROWS.read(rows[0]) if rows else None
 
+    def identified_clicks(self, brand_id: int, identify_data: str, limit: int) -> list[str]:
+        rows = self._rows(
+            "SELECT id FROM {db}.clicks WHERE brand_id = {brand:UInt64} AND ("
+            " JSONExtractString({data:String}, 'external_id') = external_id"
+            " OR id IN (SELECT click_id FROM {db}.events WHERE brand_id = {brand:UInt64}"
+            "  AND type = 'identify' AND data = {data:String}))"
+            " ORDER BY created_at DESC, id DESC LIMIT 1 BY id LIMIT {limit:UInt32}",
+            {"brand": brand_id, "data": identify_data, "limit": limit},
+        )
+        return [text(row[0]) or "" for row in rows]
+
     def events_for_clicks(self, brand_id: int, click_ids: list[str]) -> list[Event]:
         if not click_ids:
             return []

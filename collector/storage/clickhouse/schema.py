@@ -241,11 +241,20 @@ def _migration_5() -> list[str]:
     ]
 
 
+def _migration_6() -> list[str]:
+    """Clicks by external id: a bloom filter (identify events are found through ``events``)."""
+    return [
+        "ALTER TABLE {db}.clicks ADD INDEX IF NOT EXISTS clicks_external_id external_id"
+        " TYPE bloom_filter(0.001) GRANULARITY 1"
+    ]
+
+
 MIGRATIONS: list[Callable[[], list[str]]] = [
     _migration_1,
     _migration_2,
     _migration_3,
     AddColumns("clicks", ("link_id", "is_repeat")),
     _migration_5,
+    _migration_6,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -242,6 +242,19 @@ class ClicksMixin(SQLiteBase):
         )
         return CLICK_ROWS.read(row) if row else None
 
+    def identified_clicks(self, brand_id: int, identify_data: str, limit: int) -> list[str]:
+        external_id = _decode_query(identify_data)["external_id"]
+        rows = self._all(
+            "SELECT id FROM ("
+            " SELECT id, created_at FROM clicks WHERE brand_id = ?1 AND external_id = ?2"
+            " UNION SELECT c.id, c.created_at FROM events e JOIN clicks c"
+            "  ON c.id = e.click_id AND c.brand_id = e.brand_id"
+            "  WHERE e.brand_id = ?1 AND e.type = 'identify' AND e.data = ?3"
+            ") ORDER BY created_at DESC, id DESC LIMIT ?4",
+            (brand_id, external_id, identify_data, limit),
+        )
+        return [row[0] for row in rows]
+
     def events_for_clicks(self, brand_id: int, click_ids: list[str]) -> list[Event]:
         if not click_ids:
             return []

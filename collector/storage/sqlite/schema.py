@@ -306,6 +306,16 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX clicks_brand_link ON clicks (brand_id, link_id, created_at)")
 
 
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """Clicks by external id, stored with the click or given later (``identify`` events):
+    partial indexes, so they cost nothing for the rows without one."""
+    db.execute(
+        "CREATE INDEX clicks_external_id ON clicks (brand_id, external_id)"
+        " WHERE external_id IS NOT NULL"
+    )
+    db.execute("CREATE INDEX events_identify ON events (brand_id, data) WHERE type = 'identify'")
+
+
 # Each migration takes the database inside migrate()'s transaction (connection.py).
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -313,5 +323,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_3,
     AddColumns("clicks", ("link_id", "is_repeat")),
     _migration_5,
+    _migration_6,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
