@@ -9,8 +9,9 @@ import pytest
 
 from collector.ids import new_id
 from tests.appkit import CHROME_UA, Kit, now_ms
-from tests.linkkit import clicks, click_id_of, follow, lead, make_link, sale, write
+from tests.linkkit import click_id_of, clicks, follow, lead, make_link, sale, write
 
+_LEAD = b'{"clickId": "CLICK", "eventName": "x", "customerExternalId": "c"'
 FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
@@ -95,17 +96,17 @@ def test_a_lead_is_attributed_to_its_click_and_a_repeat_is_marked_duplicate(kit:
         (b'{"eventName": "x", "customerExternalId": "c"}', 422, "clickId"),
         (b'{"clickId": "CLICK", "customerExternalId": "c"}', 422, "eventName"),
         (
-            b'{"clickId": "CLICK", "eventName": "x", "customerExternalId": "c", "metadata": [1]}',
+            _LEAD + b', "metadata": [1]}',
             422,
             "metadata",
         ),
         (
-            b'{"clickId": "CLICK", "eventName": "x", "customerExternalId": "c", "customerEmail": "no"}',
+            _LEAD + b', "customerEmail": "no"}',
             422,
             "customerEmail",
         ),
         (
-            b'{"clickId": "01nosuchclick0000000000000", "eventName": "x", "customerExternalId": "c"}',
+            _LEAD.replace(b"CLICK", b"01nosuchclick0000000000000") + b"}",
             404,
             "clickId",
         ),

@@ -101,7 +101,7 @@ def test_bad_link_bodies_say_what_to_fix(kit: Kit, body: bytes, status: int, par
 def test_only_a_write_key_makes_links(kit: Kit) -> None:
     answer = write(kit, "/short-links/generate", {"destination_url": LANDING}, kit.read_key)
     assert answer.status_code == 403
-    other, other_key = kit.new_brand()
+    _other, other_key = kit.new_brand()
     link = make_link(kit)
     seen = kit.http.get(
         f"/api/brands/{kit.brand.id}/short-links/{link['id']}",
