@@ -4,7 +4,7 @@ import { guard, warn } from './guard.js';
 import { newId } from './ids.js';
 import { recorder } from './recorder.js';
 import { post } from './send.js';
-import { ids, noStore } from './session.js';
+import { clickId, ids, noStore } from './session.js';
 
 let q = []; // events not sent yet, oldest first
 let ready; // config known (or the page was hidden first): beacons may go
@@ -17,10 +17,14 @@ let cur; // URL of the last page_view, to drop SPA "navigations" that change not
 let ext; // external id from identify() (`i`)
 let sid; // session id of the last beacon (none in cookieless mode)
 
+// After the page session's first beacon, a new id is an `identify` event, so that a beacon
+// carrying it goes soon (the collector reads `i` from it); before, it rides on the first beacon.
 export function identify(i) {
   i = i == null ? undefined : '' + i;
   if (i && i.length > 128) throw 'bad id'; // the collector takes up to 128 characters
+  const late = i && i != ext && !first;
   ext = i;
+  if (late) record('identify');
 }
 
 export function record(t, d) {
@@ -75,6 +79,7 @@ function batch(e) {
     w: innerWidth,
     h: innerHeight,
     i: ext,
+    c: clickId(cfg.b && cfg.b.a),
     e,
   });
   // Stay well inside the 64 KiB body limit (and the browser's keepalive quota).
@@ -98,18 +103,20 @@ export function start(b) {
   guard(recorder)(b, sid, () => pid);
 }
 
-// No config (unknown site, network error) or DNT honoured: drop everything from now on.
+// Unknown site key or DNT honoured: drop everything from now on.
 export function stop(e) {
   off = 1;
   q = [];
   if (e) warn(e);
 }
 
-// The page is being hidden or left. Before the config is known, privacy wins: send as
-// cookieless for the rest of this page load, and nothing at all if the browser asks for DNT.
-export function hide() {
+// The page is being hidden or left, or the config failed (e: why). Before the config is known,
+// privacy wins: send as cookieless for the rest of this page load, and nothing at all if the
+// browser asks for DNT (ever, once the config has failed).
+export function hide(e) {
+  if (e) warn(e);
   if (!ready && !off) {
-    if (dnt()) return;
+    if (dnt()) return e && stop();
     noStore();
     ready = 1;
   }

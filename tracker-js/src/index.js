@@ -3,6 +3,8 @@ import { onClick } from './click.js';
 import { loadBrand, readTag } from './config.js';
 import { hide, identify, nav, page, record, start, stop } from './events.js';
 import { guard } from './guard.js';
+import { isId } from './ids.js';
+import { landed } from './session.js';
 import { spa } from './spa.js';
 
 const api = {
@@ -18,6 +20,22 @@ const api = {
   identify,
 };
 
+// A short link's click id in the landing URL (`?ct_id=`): kept (session.js) and taken out of
+// the address bar, every other parameter and the hash left as they were. Before spa() wraps
+// replaceState, so it is no navigation. A ct_id that is not an id is not ours: left alone.
+function landing() {
+  const s = location.search;
+  const m = s.match(/([?&])ct_id=([^&]*)&?/);
+  if (m && isId(m[2])) {
+    landed(m[2]);
+    history.replaceState(
+      history.state,
+      '',
+      location.pathname + s.replace(m[0], m[1]).replace(/[?&]$/, '') + location.hash,
+    );
+  }
+}
+
 guard(() => {
   // Keep the object a pre-load stub may have made, so references to it stay good.
   const ct = window.clicktrail || {};
@@ -31,6 +49,7 @@ guard(() => {
   } catch (e) {
     return stop(e); // the API stays callable, and does nothing
   }
+  guard(landing)();
   page();
   // Calls made before the script loaded: [["track", name, data], ["identify", id], ...]
   (ct.q || []).forEach(guard((c) => api[c[0]](...c.slice(1))));
@@ -39,9 +58,13 @@ guard(() => {
   const on = (t, f, o) => t.addEventListener(f, guard(o), true);
   on(document, 'click', onClick);
   spa(guard(nav));
-  on(window, 'pagehide', hide);
+  on(window, 'pagehide', () => hide());
   on(document, 'visibilitychange', () => document.visibilityState == 'hidden' && hide());
   on(window, 'pageshow', (e) => e.persisted && page());
 
-  loadBrand().then(start).catch(stop);
+  // An unknown site key stops; any other failure (network, blocked, CORS, 5xx) is as if the
+  // page were left before the config: cookieless, or nothing under DNT.
+  loadBrand()
+    .then(start)
+    .catch((e) => (e == 404 ? stop : hide)('config ' + e));
 })();

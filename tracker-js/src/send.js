@@ -1,9 +1,9 @@
 // One beacon to POST {api}/collect. text/plain keeps it a CORS "simple request" (no preflight);
-// sendBeacon and fetch keepalive both survive the page being unloaded.
+// sendBeacon and fetch keepalive both survive the page being unloaded. A failure is a warning.
 import { cfg } from './config.js';
-import { warn } from './guard.js';
+import { guard, warn } from './guard.js';
 
-export function post(json) {
+export const post = guard((json) => {
   const url = cfg.a + '/collect';
   try {
     if (navigator.sendBeacon(url, new Blob([json], { type: 'text/plain' }))) return;
@@ -12,4 +12,4 @@ export function post(json) {
   }
   // A string body is sent as text/plain;charset=UTF-8.
   fetch(url, { method: 'POST', body: json, keepalive: true }).catch(warn);
-}
+});

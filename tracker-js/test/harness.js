@@ -14,7 +14,10 @@ export const REPLAY_CODE = readFileSync(REPLAY_OUTFILE, 'utf8');
 export const COLLECTOR = 'http://collector.test';
 export const T0 = 1733821200000;
 export const ID = /^[0-9a-hjkmnp-tv-z]{26}$/;
-export const BRAND = { c: false, d: false, r: 0, m: { i: true, b: '[data-ct-block]', t: '[data-ct-mask]' } };
+export const BRAND = { c: false, d: false, r: 0, m: { i: true, b: '[data-ct-block]', t: '[data-ct-mask]' }, a: 90 };
+// The script GET /t.js?site=KEY serves: the config, with its site key k, in the placeholder's
+// place (as collector/tracker/baked.py does).
+export const bake = (config) => CODE.replace(/(["'])__CT_BAKED__\1/, () => `(${JSON.stringify(config)})`);
 
 const tick = () => new Promise((r) => setImmediate(r));
 export const settle = async () => {
@@ -22,22 +25,26 @@ export const settle = async () => {
 };
 
 class Loader extends ResourceLoader {
-  constructor(page) {
+  constructor(page, baked) {
     super();
     this.page = page;
+    this.baked = baked;
   }
   fetch(url) {
     if (url.endsWith('/t/replay.js')) {
       this.page.replayLoads.push(url);
       return Promise.resolve(Buffer.from(REPLAY_CODE));
     }
+    if (url.startsWith(`${COLLECTOR}/t.js?site=`)) return Promise.resolve(Buffer.from(this.baked || CODE));
     return url === `${COLLECTOR}/t.js` ? Promise.resolve(Buffer.from(CODE)) : null;
   }
 }
 
 /**
  * Open a page with the tracker.
- * brand: the config JSON, a status number (404), or 'hold' to answer later with page.answer().
+ * brand: the config JSON, a status number (404), 'hold' to answer later with page.answer(),
+ *   'reject' (a network error: blocked, CORS, offline) or 'badjson' (200 with a body not JSON).
+ * baked: the script served for `${COLLECTOR}/t.js?site=...` (bake(config)); the plain one if not given.
  * beacon: 'ok' | 'refuse' (returns false) | 'throw' | 'missing'.
  * fetchPost: 'ok' | 'throw' | 'reject' for POST /collect through fetch.
  * replayStatus: the status answered to POST /collect/replay through fetch, or 'reject', or
@@ -53,6 +60,7 @@ export async function open({
   head = '',
   body = '',
   brand = BRAND,
+  baked,
   storage = {},
   brokenStorage = false,
   dnt,
@@ -80,7 +88,7 @@ export async function open({
     url,
     referrer: referrer === null ? undefined : referrer,
     runScripts: 'dangerously',
-    resources: new Loader(page),
+    resources: new Loader(page, baked),
     pretendToBeVisual: true, // requestAnimationFrame, which rrweb uses
     virtualConsole: vc,
     beforeParse(w) {
@@ -136,6 +144,9 @@ export async function open({
             ? { ok: false, status: b, json: () => Promise.resolve({}) }
             : { ok: true, status: 200, json: () => Promise.resolve(b) };
         if (brand === 'hold') return new Promise((r) => (answer = (b) => r(reply(b))));
+        if (brand === 'reject') return Promise.reject(new w.TypeError('Failed to fetch'));
+        if (brand === 'badjson')
+          return Promise.resolve({ ok: true, status: 200, json: () => Promise.reject(new w.SyntaxError('bad JSON')) });
         return Promise.resolve(reply(brand));
       };
       page.globalsBefore = new Set(Object.getOwnPropertyNames(w));

@@ -94,7 +94,7 @@ test('cookieless: a random draw per page session', async () => {
 });
 
 test('no recorder when DNT is honoured or the config fails', async () => {
-  for (const o of [{ dnt: '1', brand: { ...BRAND, d: true, r: 1 } }, { brand: 404 }]) {
+  for (const o of [{ dnt: '1', brand: { ...BRAND, d: true, r: 1 } }, { brand: 404 }, { brand: 'reject' }]) {
     const p = await open({ ...o, tag: 'data-site="SITE" data-replay="1"' });
     assert.deepEqual(injected(p), []);
     assert.equal(p.window.clicktrail._r, undefined);
