@@ -20,6 +20,22 @@ class TrackerConfig(msgspec.Struct):
     d: Annotated[bool, msgspec.Meta(description="respect Do Not Track")]
     r: Annotated[float, msgspec.Meta(description="replay sample rate, 0..1")]
     m: MaskingConfig
+    a: Annotated[
+        int, msgspec.Meta(description="attribution window, days: how long a `ct_id` is kept")
+    ]
+
+
+class TrackerScriptQuery(msgspec.Struct, kw_only=True):
+    site: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=64,
+                description="The brand's site key: its settings are baked into the script.",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class SitePath(msgspec.Struct, kw_only=True):
