@@ -202,6 +202,7 @@ def test_config_endpoint_gives_the_tracker_its_brand_settings(kit):
         "d": False,
         "r": 0.0,
         "m": {"i": True, "b": "[data-ct-block]", "t": "[data-ct-mask]"},
+        "a": 90,
     }
     assert response.headers["access-control-allow-origin"] == "*"
     assert "max-age" in response.headers["cache-control"]

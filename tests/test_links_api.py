@@ -39,7 +39,9 @@ def test_generate_uses_the_brands_short_domain(kit: Kit) -> None:
     assert link["domain"] == "go.mybrand.com"
 
 
-@pytest.mark.parametrize("bad", ["ftp://x.example/a", "go.mybrand.com", "https://x.example/path"])
+@pytest.mark.parametrize(
+    "bad", ["ftp://x.example/a", "https://x.example/path", "go.mybrand.com/x", "https://"]
+)
 def test_a_short_domain_that_is_not_an_origin_is_refused(kit: Kit, bad: str) -> None:
     answer = kit.http.patch(
         f"/api/brands/{kit.brand.id}",
@@ -221,3 +223,11 @@ def test_head_requests_redirect_too(kit: Kit) -> None:
     link = make_link(kit)
     answer = kit.http.head(f"/g/{link['code']}", headers={"user-agent": CHROME_UA})
     assert answer.status_code == 302
+
+
+def test_a_tool_asking_for_json_gets_the_json_error_for_an_unknown_code(kit: Kit) -> None:
+    answer = follow(kit, "/g/nosuchcode", accept="application/json")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "not_found"
+    page = follow(kit, "/g/nosuchcode", accept="text/html,application/json;q=0.9")
+    assert page.headers["content-type"].startswith("text/html")

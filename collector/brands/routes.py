@@ -69,8 +69,12 @@ def check_selector(field: str, selector: str) -> None:
 
 def check_short_domain(value: str) -> str:
     """The short-link base as stored (``https://go.example.com``, no trailing slash), or a 422
-    naming the field unless it is an http(s) origin: a scheme and a host, nothing after."""
-    base = value.strip().rstrip("/")
+    naming the field unless it is an http(s) origin (a scheme and a host, nothing after) or a
+    bare host name (then https)."""
+    base = value.strip()
+    if "://" not in base:
+        base = f"https://{base}"
+    base = base.rstrip("/")
     try:
         parts = urlsplit(base)
         port_ok = parts.port is None or parts.port > 0

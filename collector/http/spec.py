@@ -225,6 +225,11 @@ def _operation(endpoint: Endpoint, schemas: _Schemas) -> tuple[dict[str, Any], l
     responses: dict[str, Any] = {}
     for reply in endpoint.replies:
         response, index = _reply(reply, schemas)
+        earlier = responses.get(str(reply.status))
+        if earlier is not None and "content" in earlier and "content" in response:
+            # another media type of the same answer (an image as SVG or PNG)
+            earlier["content"].update(response["content"])
+            response = earlier
         responses[str(reply.status)] = response
         if index is not None:
             places.append((response["content"][reply.media_type], "schema", index))

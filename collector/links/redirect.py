@@ -18,11 +18,13 @@ import time
 from collections import OrderedDict
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+import msgspec
 from starlette.types import Receive, Scope, Send
 
 from collector.enrich.click import HitContext, make_click, page_url_parts
 from collector.enrich.netaddr import client_ip
 from collector.enrich.useragent import parse_user_agent
+from collector.http.errors import error_body
 from collector.ids import new_id
 from collector.ingest.collect import Ingestor
 from collector.links.misses import MissCounter
@@ -39,7 +41,14 @@ REPEAT_WINDOW_MS = 3600 * 1000  # the same visitor and link within an hour: a re
 MAX_FORWARDED = 50  # query parameters forwarded from the short URL
 MAX_FORWARDED_BYTES = 4096
 CLICK_ID_PARAM = "ct_id"
-_WANTED = {b"host", b"user-agent", b"referer", b"x-forwarded-for", b"accept-language"}
+_WANTED = {
+    b"host",
+    b"user-agent",
+    b"referer",
+    b"x-forwarded-for",
+    b"accept-language",
+    b"accept",
+}
 _NOT_FOUND_PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8>"
     "<meta name=viewport content='width=device-width,initial-scale=1'>"
@@ -170,7 +179,7 @@ class Redirector:
         brand = await self.brand_of(link) if link is not None else None
         if link is None or brand is None or not is_live(link, now_ms):
             self.misses.count(link.brand_id if link else 0, code[:64])
-            await _not_found(send, code[:64])
+            await _not_found(send, code[:64], _wants_json(headers.get(b"accept")))
             return
         try:
             location = await self.record(scope, headers, brand, link, trigger, now_ms)
@@ -251,14 +260,24 @@ class Redirector:
         return location
 
 
-async def _not_found(send: Send, code: str) -> None:
-    body = _NOT_FOUND_PAGE.format(code=html.escape(code)).encode()
+def _wants_json(accept: str | None) -> bool:
+    """A client that asks for JSON and not HTML (a tool, not a browser) gets the JSON error."""
+    return accept is not None and "json" in accept and "html" not in accept
+
+
+async def _not_found(send: Send, code: str, as_json: bool) -> None:
+    if as_json:
+        body = msgspec.json.encode(error_body(404, f"no short link {code!r}", "not_found", None))
+        content_type = b"application/json"
+    else:
+        body = _NOT_FOUND_PAGE.format(code=html.escape(code)).encode()
+        content_type = b"text/html; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
             "status": 404,
             "headers": [
-                (b"content-type", b"text/html; charset=utf-8"),
+                (b"content-type", content_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"cache-control", b"no-store"),
                 (b"x-content-type-options", b"nosniff"),

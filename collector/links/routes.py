@@ -207,7 +207,8 @@ _REDIRECT_NOTE = (
     "`Cache-Control: no-store`. The click is stored before the answer, with the trigger of the "
     "path (`/g/`: link, `/q/`: qr), geo, device, referrer and the bot and repeat flags. An "
     "unknown, expired or deleted code answers a small HTML 404 page, counted per code. Nothing "
-    "in the query changes where it goes."
+    "in the query changes where it goes. A client that accepts JSON but not HTML gets the JSON "
+    "error instead of the page."
 )
 endpoints = [
     Endpoint(
