@@ -10,7 +10,7 @@ from collector.cli.common import add_settings, now_ms
 from collector.config import SETTINGS, Settings
 from collector.http.auth import mint_api_key
 from collector.storage import open_store
-from collector.storage.base import BrandSettings
+from collector.storage.base import Brand, BrandSettings, Store
 
 if TYPE_CHECKING:
     from collector.site.routes import DemoPage
@@ -46,6 +46,26 @@ def run_server(settings: Settings, demo: DemoPage | None = None) -> None:
     )
 
 
+DEMO_LINK_KEY = "demo"
+
+
+def _demo_short_link(store: Store, brand: Brand, base: str) -> str:
+    """The demo's short link to its landing page (made on first use): ``{base}/g/demo``."""
+    from collector.errors import Conflict
+    from collector.links.schema import LinkCreate
+    from collector.links.service import create_link, link_url
+
+    body = LinkCreate(
+        destination_url=f"{base}/demo?utm_source=demo-link&utm_medium=short-link",
+        key=DEMO_LINK_KEY,
+        tags=["demo"],
+    )
+    try:
+        return link_url(create_link(store, brand, body, base, now_ms()))
+    except Conflict:
+        return f"{base}/g/{DEMO_LINK_KEY}"
+
+
 def run_demo(settings: Settings) -> None:
     """The demo brand (made on first use) with a new admin key, printed, and the collector
     serving its landing page at ``/demo``."""
@@ -58,12 +78,14 @@ def run_demo(settings: Settings) -> None:
         store.add_api_key(record)
         read_key, read_record = mint_api_key(brand.id, "read", now_ms())
         store.add_api_key(read_record)
+        base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+        short_link = _demo_short_link(store, brand, base)
     finally:
         store.close()
-    base = f"http://{settings.host}:{settings.port}"
     print(
         f"\n  Clicktrail demo\n"
         f"  landing page   {base}/demo\n"
+        f"  short link     {short_link}   (QR code: /api/brands/{brand.id}/short-links/demo/qr)\n"
         f"  API docs       {base}/docs\n"
         f"  brand          {brand.id} (site key {brand.site_key})\n"
         f"  API key        {api_key}   (shown once; a new one each start)\n\n"
