@@ -68,6 +68,7 @@ bench: install-test build wrk chromium
 	$(PY) bench/query.py
 	$(PY) bench/replay.py
 	$(PY) bench/hostile.py
+	$(PY) bench/redirect.py
 
 # A few seconds of each benchmark: proves they still run (CI); the figures mean nothing.
 bench-smoke: install-test build wrk chromium
@@ -75,6 +76,7 @@ bench-smoke: install-test build wrk chromium
 	$(PY) bench/query.py --clicks 20000 --runs 10
 	$(PY) bench/replay.py --smoke
 	$(PY) bench/hostile.py --smoke
+	$(PY) bench/redirect.py --smoke
 
 clean:
 	rm -rf $(VENV) tracker-js/node_modules replay-viewer/node_modules $(TRACKER) collector/static/t collector/static/replay-viewer data
