@@ -11,12 +11,13 @@ URL's query is forwarded onto the destination's, and ``ct_id`` is always Clicktr
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
 import time
 from collections import OrderedDict
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, urlencode, urlsplit, urlunsplit
 
 import msgspec
 from starlette.types import Receive, Scope, Send
@@ -63,9 +64,24 @@ def forward_query(destination: str, query_string: bytes, click_id: str) -> tuple
     """(the URL the visitor is sent to, the same without ``ct_id``): the short URL's query
     parameters on top of the destination's (a name in both takes the short URL's value), and
     ``ct_id`` last."""
+    if len(query_string) > MAX_FORWARDED_BYTES:
+        query_string = b""  # too long to forward: none of it is
+    head, query, tail = _destination_parts(destination, query_string)
+    clean = f"{head}?{query}{tail}" if query else f"{head}{tail}"
+    plain = click_id.isascii() and click_id.isalnum()  # our ids: nothing to quote
+    tagged = f"{CLICK_ID_PARAM}={click_id if plain else quote_plus(click_id)}"
+    full = f"{head}?{query}&{tagged}{tail}" if query else f"{head}?{tagged}{tail}"
+    return full, clean
+
+
+@functools.lru_cache(maxsize=1024)
+def _destination_parts(destination: str, query_string: bytes) -> tuple[str, str, str]:
+    """(the destination before its query, the query to send without ``ct_id``, ``#fragment`` or
+    ""), as ``urlunsplit`` joins them. Cached: a link is mostly followed with the same query (a
+    campaign's), and this costs more than the rest of a redirect's URL work."""
     parts = urlsplit(destination)
     forwarded: list[tuple[str, str]] = []
-    if query_string and len(query_string) <= MAX_FORWARDED_BYTES:
+    if query_string:
         text = query_string.decode("latin-1")
         try:
             forwarded = parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORWARDED)
@@ -82,10 +98,8 @@ def forward_query(destination: str, query_string: bytes, click_id: str) -> tuple
         query = urlencode(own + forwarded)
     else:
         query = parts.query
-    clean = urlunsplit(parts._replace(query=query))
-    tagged = urlencode([(CLICK_ID_PARAM, click_id)])
-    full = urlunsplit(parts._replace(query=f"{query}&{tagged}" if query else tagged))
-    return full, clean
+    head = urlunsplit(parts._replace(query="", fragment=""))
+    return head, query, f"#{parts.fragment}" if parts.fragment else ""
 
 
 def _headers(scope: Scope) -> dict[bytes, str]:
