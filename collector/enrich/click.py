@@ -12,7 +12,7 @@ import msgspec
 from collector.enrich.bots import bot_reason
 from collector.enrich.geo import GeoInfo
 from collector.enrich.netaddr import anonymize_ip
-from collector.enrich.referrer import ad_click, classify_referrer
+from collector.enrich.referrer import ReferrerInfo, ad_click, classify_referrer
 from collector.enrich.useragent import UAInfo
 from collector.ingest.wire import Beacon, decode_click_data, has_data
 from collector.storage.base import Brand, Click, Event
@@ -77,6 +77,45 @@ def _tracking_params(query: dict[str, str]) -> dict[str, Any]:
     return {name: query.get(name) or None for name in _SUBS + _UTMS}
 
 
+@dataclass(frozen=True, slots=True)
+class _LandingFacts:
+    """What a click's URL query and referrer say, read once per (URL, host, referrer)."""
+
+    query: dict[str, str]  # the dict they were read from, compared by identity
+    tracking: dict[str, Any]
+    affiliate: str | None
+    ad: tuple[str, str] | None
+    referrer: ReferrerInfo
+
+
+_FACTS_SIZE = 8192
+_facts: dict[tuple[str, str | None, str | None], _LandingFacts] = {}
+
+
+def _landing_facts(
+    url: str, host: str | None, query: dict[str, str], referrer: str | None
+) -> _LandingFacts:
+    """The query's tracking parameters, affiliate, ad click and the referrer's class; cached,
+    since the clicks of a link or a landing page carry the same URL and mostly the same
+    referrer. A hit counts only when ``query`` is the very dict it was read from (the one
+    :func:`page_url_parts` keeps for ``url``), so a caller's other query is never mistaken."""
+    key = (url, host, referrer)
+    found = _facts.get(key)
+    if found is not None and found.query is query:
+        return found
+    facts = _LandingFacts(
+        query=query,
+        tracking=_tracking_params(query),
+        affiliate=next((query[p] for p in _AFFILIATE_PARAMS if query.get(p)), None),
+        ad=ad_click(query),
+        referrer=classify_referrer(referrer, host, query),
+    )
+    if len(_facts) >= _FACTS_SIZE:
+        _facts.clear()
+    _facts[key] = facts
+    return facts
+
+
 def build_click(
     beacon: Beacon,
     ctx: HitContext,
@@ -126,8 +165,8 @@ def make_click(
     """A click with every enrichment: what the URL's query says (subs, utm, affiliate, ad
     click), the referrer's class, geo, device and the bot flag. A page view and a short-link
     redirect are both built here."""
-    classified = classify_referrer(referrer, host, query)
-    ad = ad_click(query)
+    facts = _landing_facts(url, host, query, referrer)
+    classified, ad = facts.referrer, facts.ad
     geo, ua = ctx.geo, ctx.ua
     return Click(
         id=click_id,
@@ -140,8 +179,8 @@ def make_click(
         url=url[:MAX_URL],
         domain_id=domain_id,
         funnel_id=funnel_id,
-        **_tracking_params(query),
-        affiliate=next((query[p] for p in _AFFILIATE_PARAMS if query.get(p)), None),
+        **facts.tracking,
+        affiliate=facts.affiliate,
         external_id=external_id,
         ad_network=ad[0] if ad else None,
         ad_click_id=ad[1] if ad else None,
