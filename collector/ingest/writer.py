@@ -10,18 +10,25 @@ halves and each half committed on its own, down to the single job that fails, wh
 answered with the error (and logged once, with its brand). Each engine's ``write_batch`` either
 stores a batch whole or can be given it again (see the storage modules), so a retried half
 stores each row once.
+
+A store that can (SQLite) leaves checkpoints out of the writer's commits: the writer runs them
+from a thread of their own, at most one at a time and one every :data:`CHECKPOINT_SECONDS` while
+commits go on, so that no request waits for the WAL to be copied into the database file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from collector.storage.base import Click, Conversion, Event, ReplayChunk, Store
 
 log = logging.getLogger("clicktrail.writer")
+
+CHECKPOINT_SECONDS = 0.5
 
 
 @dataclass
@@ -59,8 +66,15 @@ class Writer:
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clicktrail-writer")
         self._task: asyncio.Task[None] | None = None
+        self._checkpointer: ThreadPoolExecutor | None = None
+        self._checkpointing: asyncio.Future[None] | None = None
+        self._last_checkpoint = 0.0
 
     def start(self) -> None:
+        defer = getattr(self._store, "defer_checkpoints", None)
+        if defer is not None and hasattr(self._store, "checkpoint"):
+            self._executor.submit(defer).result()  # for the writer thread's connection
+            self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="clicktrail-checkpoint")
         self._task = asyncio.get_running_loop().create_task(self._run(), name="writer")
 
     async def submit(
@@ -85,6 +99,12 @@ class Writer:
         await self._task
         self._executor.shutdown(wait=True)
         self._task = None
+        if self._checkpointer is not None:
+            if self._checkpointing is not None:
+                await self._checkpointing
+            await asyncio.get_running_loop().run_in_executor(self._checkpointer, self._checkpoint)
+            self._checkpointer.shutdown(wait=True)
+            self._checkpointer = None
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -103,6 +123,7 @@ class Writer:
                 jobs.append(job)
                 size += job.size
             await self._commit(loop, jobs)
+            await self._checkpoints(loop)
 
     async def _commit(self, loop: asyncio.AbstractEventLoop, jobs: list[_Job]) -> None:
         """Commit ``jobs`` together; when that fails, isolate the jobs that cannot be stored."""
@@ -129,6 +150,31 @@ class Writer:
         except Exception as exc:
             return exc
         return None
+
+    async def _checkpoints(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Between commits: start a checkpoint in its own thread every
+        :data:`CHECKPOINT_SECONDS`; once it is done, finish it here, in the writer's thread. It
+        copied what was committed when it started, while commits went on; the rest, committed
+        meanwhile, is little, and copied with no commit running, so that the next commit can
+        start the WAL over from its beginning (it grows without end otherwise)."""
+        if self._checkpointer is None:
+            return
+        if self._checkpointing is not None:
+            if self._checkpointing.done():
+                self._checkpointing = None
+                await loop.run_in_executor(self._executor, self._checkpoint)
+            return
+        now = time.monotonic()
+        if now - self._last_checkpoint >= CHECKPOINT_SECONDS:
+            self._last_checkpoint = now
+            self._checkpointing = loop.run_in_executor(self._checkpointer, self._checkpoint)
+
+    def _checkpoint(self) -> None:
+        """One checkpoint; a failure is logged (the next one catches up), never raised."""
+        try:
+            self._store.checkpoint()  # type: ignore[attr-defined]  # checked in start()
+        except Exception:
+            log.exception("a checkpoint of the database failed")
 
     @staticmethod
     def _refuse(job: _Job, error: Exception) -> None:
