@@ -14,6 +14,7 @@ services through :func:`collector.http.state.runtime`.
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -214,6 +215,10 @@ class Runtime:
         runtime = cls(settings, store, owns_store=owns_store)
         try:
             runtime.start()
+            # Everything built so far lives as long as the process: out of the collector's
+            # sight, a full collection under load walks only what requests made since
+            # (bench/README.md, short-link redirects: p99 at 1,000 req/s).
+            gc.freeze()
             yield runtime
         finally:
             await runtime.stop()
