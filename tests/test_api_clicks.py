@@ -152,7 +152,8 @@ def test_session_detail_has_geo_ordered_events_and_domains(kit):
     kit.collect(later, **{"user-agent": CHROME_UA})
     session_id = kit.api(f"/clicks/{first['p']}").json()["session_id"]
     body = kit.api(f"/clicks/session/{session_id}").json()
-    assert list(body) == ["geoData", "events", "domains"]
+    assert list(body) == ["geoData", "events", "domains", "replays"]  # the seed's keys first
+    assert body["replays"] == []
     assert body["geoData"]["city"] == "London" and body["geoData"]["country"] == "GB"
     assert set(body["geoData"]) == {"lat", "lon", "city", "region", "country", "zip", "ip_address"}
     assert [e["type"] for e in body["events"]] == ["page_view", "click", "add_to_cart"]
