@@ -13,8 +13,7 @@ from starlette.requests import Request
 from collector.conversions import service
 from collector.conversions.schema import LeadAnswer, LeadRequest, SaleAnswer, SaleRequest
 from collector.http.auth import authorize
-from collector.http.body import read_body
-from collector.http.errors import ApiError
+from collector.http.body import decode_body
 from collector.http.params import JSON
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.schema import BrandPath
@@ -26,42 +25,25 @@ _lead = msgspec.json.Decoder(LeadRequest)
 _sale = msgspec.json.Decoder(SaleRequest)
 
 
-def _param_of(exc: msgspec.ValidationError) -> str | None:
-    text = str(exc)
-    if "at `$." not in text:
-        missing = text.split("missing required field `", 1)
-        return missing[1].split("`", 1)[0] if len(missing) == 2 else None
-    return text.split("at `$.", 1)[1].split("`", 1)[0].split("[", 1)[0] or None
-
-
-async def _body(request: Request, decoder: msgspec.json.Decoder, what: str) -> Any:
-    body = await read_body(request, MAX_BODY)
-    if not body:
-        raise ApiError(400, f"the body is empty; send the {what} as a JSON object")
-    try:
-        return decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        raise ApiError(422, f"invalid {what}: {exc}", param=_param_of(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise ApiError(400, f"the body is not valid JSON: {exc}") from None
-
-
 async def _track(
     request: Request,
     decoder: msgspec.json.Decoder,
     what: str,
     build: Callable[[Store, int, Any, int], Conversion],
 ) -> tuple[Conversion, bool]:
+    """Store the conversion ``build`` makes of the body through the writer (durable on return),
+    then read back the one the store keeps under its key: (it, whether it is an earlier one)."""
     brand_id = authorize(request, "write")
-    body = await _body(request, decoder, what)
+    body = await decode_body(request, decoder, what, MAX_BODY)
     rt = runtime(request)
-    store = rt.store
-    conversion = await anyio.to_thread.run_sync(build, store, brand_id, body, service.now_ms())
-
-    async def read_back(brand: int, key: str) -> Conversion | None:
-        return await anyio.to_thread.run_sync(store.conversion_by_key, brand, key)
-
-    return await service.record(rt.writer, read_back, conversion)
+    conversion = await anyio.to_thread.run_sync(build, rt.store, brand_id, body, service.now_ms())
+    await rt.writer.submit([], [], conversions=[conversion])
+    stored = await anyio.to_thread.run_sync(
+        rt.store.conversion_by_key, brand_id, conversion.dedupe_key
+    )
+    if stored is None:  # cannot happen: the write committed
+        raise RuntimeError("a stored conversion could not be read back")
+    return stored, stored.id != conversion.id
 
 
 async def track_lead(request: Request) -> JSON:

@@ -1,8 +1,7 @@
 """Leads and sales: attribution to a click, the dedupe key that makes a retry count once, and
-the answers. Synchronous helpers for the routes (which run them in a thread) plus
-:func:`record`, which goes through the group-commit writer: a conversion is answered only once
-it is durable, and the answer is read back from the store, so a retry (at once or later, by any
-process) gets the first one."""
+the answers: synchronous helpers the routes run in a thread. The routes store a conversion
+through the group-commit writer (answered only once durable) and read the answer back from the
+store, so a retry (at once or later, by any process) gets the first one."""
 
 from __future__ import annotations
 
@@ -25,7 +24,6 @@ from collector.errors import Invalid, NotFound
 from collector.http.params import iso
 from collector.ids import new_id
 from collector.ingest.wire import has_data, is_json_object
-from collector.ingest.writer import Writer
 from collector.jsonbounds import json_problem
 from collector.storage.base import Click, Conversion, Store
 from collector.storage.rows import json_text
@@ -128,18 +126,6 @@ def new_sale(store: Store, brand_id: int, body: SaleRequest, now_ms: int) -> Con
         metadata=metadata,
         created_at=now_ms,
     )
-
-
-async def record(
-    writer: Writer, store_read: Any, conversion: Conversion
-) -> tuple[Conversion, bool]:
-    """Store ``conversion`` through the writer (durable on return) and read back the one the
-    store keeps under its key: (it, whether it is an earlier one)."""
-    await writer.submit([], [], conversions=[conversion])
-    stored = await store_read(conversion.brand_id, conversion.dedupe_key)
-    if stored is None:  # cannot happen: the write committed
-        raise RuntimeError("a stored conversion could not be read back")
-    return stored, stored.id != conversion.id
 
 
 def _click_ref(conversion: Conversion) -> ClickRef:

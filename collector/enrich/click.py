@@ -79,49 +79,36 @@ def _tracking_params(query: dict[str, str]) -> dict[str, Any]:
 
 @dataclass(frozen=True, slots=True)
 class _LandingFacts:
-    """What a click's URL query and referrer say, read once per (URL, host, referrer)."""
+    """What a click's URL and referrer say, read once per (URL, referrer)."""
 
-    query: dict[str, str]  # the dict they were read from, compared by identity
+    host: str | None
+    query: dict[str, str]  # page_url_parts' dict for the URL: read-only
     tracking: dict[str, Any]
     affiliate: str | None
     ad: tuple[str, str] | None
     referrer: ReferrerInfo
 
 
-_FACTS_SIZE = 8192
-_facts: dict[tuple[str, str | None, str | None], _LandingFacts] = {}
-
-
-def _landing_facts(
-    url: str, host: str | None, query: dict[str, str], referrer: str | None
-) -> _LandingFacts:
-    """The query's tracking parameters, affiliate, ad click and the referrer's class; cached,
-    since the clicks of a link or a landing page carry the same URL and mostly the same
-    referrer. A hit counts only when ``query`` is the very dict it was read from (the one
-    :func:`page_url_parts` keeps for ``url``), so a caller's other query is never mistaken."""
-    key = (url, host, referrer)
-    found = _facts.get(key)
-    if found is not None and found.query is query:
-        return found
-    facts = _LandingFacts(
+@functools.lru_cache(maxsize=8192)
+def _landing_facts(url: str, referrer: str | None) -> _LandingFacts:
+    """The URL's host and query, the query's tracking parameters, affiliate and ad click, and
+    the referrer's class; cached, since the clicks of a link or a landing page carry the same
+    URL and mostly the same referrer."""
+    host, query = page_url_parts(url)
+    return _LandingFacts(
+        host=host,
         query=query,
         tracking=_tracking_params(query),
         affiliate=next((query[p] for p in _AFFILIATE_PARAMS if query.get(p)), None),
         ad=ad_click(query),
         referrer=classify_referrer(referrer, host, query),
     )
-    if len(_facts) >= _FACTS_SIZE:
-        _facts.clear()
-    _facts[key] = facts
-    return facts
 
 
 def build_click(
     beacon: Beacon,
     ctx: HitContext,
-    host: str | None,
     domain_id: int | None,
-    query: dict[str, str],
     created_at: int,
     link_id: str | None = None,
 ) -> Click:
@@ -131,9 +118,7 @@ def build_click(
         click_id=beacon.p,
         trigger="pageview",
         url=beacon.u,
-        host=host,
         domain_id=domain_id,
-        query=query,
         referrer=beacon.r,
         created_at=created_at,
         funnel_id=_funnel_id(beacon.f),
@@ -150,9 +135,7 @@ def make_click(
     click_id: str,
     trigger: str,
     url: str,
-    host: str | None,
     domain_id: int | None,
-    query: dict[str, str],
     referrer: str | None,
     created_at: int,
     funnel_id: int | None = None,
@@ -165,7 +148,7 @@ def make_click(
     """A click with every enrichment: what the URL's query says (subs, utm, affiliate, ad
     click), the referrer's class, geo, device and the bot flag. A page view and a short-link
     redirect are both built here."""
-    facts = _landing_facts(url, host, query, referrer)
+    facts = _landing_facts(url, referrer)
     classified, ad = facts.referrer, facts.ad
     geo, ua = ctx.geo, ctx.ua
     return Click(
@@ -184,7 +167,7 @@ def make_click(
         external_id=external_id,
         ad_network=ad[0] if ad else None,
         ad_click_id=ad[1] if ad else None,
-        query=query,
+        query=facts.query,
         referrer=referrer[:MAX_URL] if referrer else None,
         referrer_host=classified.host,
         referrer_type=classified.type,

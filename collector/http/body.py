@@ -1,13 +1,17 @@
 """Request bodies under a size limit: 413 as soon as a body passes it, 400 when the client goes
 away before sending all of it.
 
-:func:`read_body` reads a framework request (``/collect/replay``, the brand API);
+:func:`read_body` reads a framework request (``/collect/replay``, the brand API), and
+:func:`decode_body` decodes one as a struct (the links and conversions APIs);
 :func:`receive_body` the raw ASGI messages of ``/collect``, which skips the framework.
 :func:`arriving_bytes` says how much a body will hold before it is read.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import msgspec
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive
 
@@ -75,3 +79,29 @@ async def receive_body(receive: Receive, declared: str | None, limit: int) -> by
             raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def field_of(exc: msgspec.ValidationError) -> str | None:
+    """The top-level field a msgspec error names (``... - at `$.amount```, or ``missing
+    required field `clickId```), if any: the error's ``param``."""
+    text = str(exc)
+    if "at `$." in text:
+        return text.split("at `$.", 1)[1].split("`", 1)[0].split("[", 1)[0] or None
+    missing = text.split("missing required field `", 1)
+    return missing[1].split("`", 1)[0] if len(missing) == 2 else None
+
+
+async def decode_body(
+    request: Request, decoder: msgspec.json.Decoder, what: str, limit: int
+) -> Any:
+    """The body as ``decoder``'s type: 413 past ``limit`` bytes, 400 when it is empty or not
+    JSON, 422 naming the field when it does not fit (``what`` names the body in messages)."""
+    body = await read_body(request, limit)
+    if not body:
+        raise ApiError(400, f"the body is empty; send the {what} as a JSON object")
+    try:
+        return decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise ApiError(422, f"invalid {what}: {exc}", param=field_of(exc)) from None
+    except msgspec.DecodeError as exc:
+        raise ApiError(400, f"the body is not valid JSON: {exc}") from None

@@ -32,6 +32,7 @@ from collector.enrich.netaddr import IPNetwork, client_ip
 from collector.enrich.useragent import parse_user_agent
 from collector.errors import DomainError, Forbidden, Invalid, Malformed, NotFound
 from collector.http.body import receive_body
+from collector.http.client import raw_headers
 from collector.http.errors import ApiError, error_body, from_domain
 from collector.ingest.identity import LateIdentities
 from collector.ingest.sessions import SESSION_TIMEOUT_MS, CookielessVisitors, SessionAssigner
@@ -81,15 +82,6 @@ def parse_beacon(body: bytes) -> Beacon:
         path, what = problem
         raise Invalid(f"invalid beacon: `{path}` {what}", param=path)
     return beacon
-
-
-def _headers(scope: Scope) -> dict[bytes, str]:
-    """The headers /collect reads, decoded, from the raw ASGI list (one pass)."""
-    found: dict[bytes, str] = {}
-    for name, value in scope["headers"]:
-        if name in _WANTED_HEADERS:
-            found[name] = value.decode("latin-1")
-    return found
 
 
 def _origin_host(origin: str | None) -> str | None:
@@ -213,14 +205,18 @@ class Ingestor:
     ) -> bool:
         """True when a page view continues the link click's session: the same browser could
         have made the click, and that session was active in the last 30 minutes."""
-        if not same_browser(visit, ip, user_agent, brand.settings.ip_mode):
+        if visit.session_over or not same_browser(visit, ip, user_agent, brand.settings.ip_mode):
             return False
         known = self.sessions.cached(brand.id, visit.visitor_id, now_ms)
         if known is False:
             known = await self.blocking(self.sessions.stored, brand.id, visit.visitor_id)
         if known is None:
-            return now_ms - visit.created_at <= SESSION_TIMEOUT_MS
-        return known[0] == visit.session_id and now_ms - known[1] <= SESSION_TIMEOUT_MS
+            active = now_ms - visit.created_at <= SESSION_TIMEOUT_MS
+        else:
+            active = known[0] == visit.session_id and now_ms - known[1] <= SESSION_TIMEOUT_MS
+        if not active:
+            self.link_clicks.end_session(visit)
+        return active
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The ASGI endpoint: 204 once stored, or the JSON error shape (500 only for an error
@@ -243,11 +239,11 @@ class Ingestor:
     async def collect(self, scope: Scope, receive: Receive) -> None:
         """Read, check and enrich one beacon and submit its rows; returns once they are
         written (or at once when the brand honours the visitor's DNT)."""
-        headers = _headers(scope)
+        headers = raw_headers(scope, _WANTED_HEADERS)
         body = await receive_body(receive, headers.get(b"content-length"), self.max_body_bytes)
         beacon = parse_beacon(body)
         brand = await self.brand_for(beacon.k)
-        host, query = page_url_parts(beacon.u)
+        host = page_url_parts(beacon.u)[0]
         check_page_origin(brand, host, headers.get(b"origin"))
         if brand.settings.respect_dnt and (
             headers.get(b"dnt") == "1" or headers.get(b"sec-gpc") == "1"
@@ -288,7 +284,7 @@ class Ingestor:
             created_at = min(min(e.ts for e in beacon.e) + offset, now_ms)
             domain_id = await self.domain_id(brand.id, host)
             link_id = visit.link_id if visit is not None else None
-            clicks.append(build_click(beacon, ctx, host, domain_id, query, created_at, link_id))
+            clicks.append(build_click(beacon, ctx, domain_id, created_at, link_id))
         events = build_events(beacon, ctx, offset)
         self.identities.apply(brand.id, beacon, events, now_ms)
         await self.writer.submit(clicks, events)

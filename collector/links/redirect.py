@@ -25,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 from collector.enrich.click import HitContext, make_click, page_url_parts
 from collector.enrich.netaddr import client_ip
 from collector.enrich.useragent import parse_user_agent
+from collector.http.client import raw_headers
 from collector.http.errors import error_body
 from collector.ids import new_id
 from collector.ingest.collect import Ingestor
@@ -102,14 +103,6 @@ def _destination_parts(destination: str, query_string: bytes) -> tuple[str, str,
     return head, query, f"#{parts.fragment}" if parts.fragment else ""
 
 
-def _headers(scope: Scope) -> dict[bytes, str]:
-    found: dict[bytes, str] = {}
-    for name, value in scope["headers"]:
-        if name in _WANTED:
-            found[name] = value.decode("latin-1")
-    return found
-
-
 def _language(accept: str | None) -> str | None:
     if not accept:
         return None
@@ -184,7 +177,7 @@ class Redirector:
         path: str = scope["path"]
         trigger = "qr" if path.startswith("/q/") else "link"
         code = path[3:]
-        headers = _headers(scope)
+        headers = raw_headers(scope, _WANTED)
         host = headers.get(b"host", "").rsplit(":", 1)[0].lower() or None
         now_ms = time.time_ns() // 1_000_000
         link = None
@@ -244,7 +237,7 @@ class Redirector:
         location, url = forward_query(
             link.destination_url, scope.get("query_string", b""), click_id
         )
-        dest_host, query = page_url_parts(url)
+        dest_host = page_url_parts(url)[0]
         ctx = HitContext(
             brand=brand,
             visitor_id=visitor_id,
@@ -260,9 +253,7 @@ class Redirector:
             click_id=click_id,
             trigger=trigger,
             url=url,
-            host=dest_host,
             domain_id=await ingestor.domain_id(brand.id, dest_host),
-            query=query,
             referrer=headers.get(b"referer"),
             created_at=now_ms,
             language=_language(headers.get(b"accept-language")),

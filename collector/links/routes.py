@@ -5,19 +5,22 @@ those two prefixes straight to :class:`~collector.links.redirect.Redirector`).""
 from __future__ import annotations
 
 import time
+from typing import TypeVar
 
 import anyio
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Send
+from starlette.types import Scope as AsgiScope
 
 from collector.http.auth import authorize
-from collector.http.body import read_body
+from collector.http.body import decode_body, field_of
 from collector.http.errors import ApiError
 from collector.http.params import JSON, iso
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.schema import BrandPath
-from collector.http.state import runtime
+from collector.http.state import public_base, runtime
 from collector.links import examples, service
 from collector.links.qr import qr_image
 from collector.links.schema import (
@@ -34,6 +37,7 @@ from collector.links.schema import (
 from collector.storage.base import LinkQuery, Scope, ShortLink, Store
 
 MAX_BODY = 16_384
+Q = TypeVar("Q", bound=msgspec.Struct)
 _create = msgspec.json.Decoder(LinkCreate)
 _update = msgspec.json.Decoder(LinkUpdate)
 
@@ -66,28 +70,12 @@ def _now() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _decode(decoder: msgspec.json.Decoder, body: bytes, what: str) -> object:
-    if not body:
-        raise ApiError(400, f"the body is empty; send the {what} as a JSON object")
+def _query(request: Request, struct: type[Q]) -> Q:
+    """The query string as ``struct``; 422 naming the parameter that does not fit."""
     try:
-        return decoder.decode(body)
+        return msgspec.convert(dict(request.query_params), struct, strict=False)
     except msgspec.ValidationError as exc:
-        raise ApiError(422, f"invalid {what}: {exc}", param=_param_of(exc)) from None
-    except msgspec.DecodeError as exc:
-        raise ApiError(400, f"the body is not valid JSON: {exc}") from None
-
-
-def _param_of(exc: msgspec.ValidationError) -> str | None:
-    """The field a msgspec error names (``... - at `$.destination_url```), if any."""
-    text = str(exc)
-    marker = "at `$."
-    if marker not in text:
-        return None
-    return text.split(marker, 1)[1].split("`", 1)[0].split("[", 1)[0] or None
-
-
-def _collector_url(request: Request) -> str:
-    return runtime(request).settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+        raise ApiError(422, f"invalid query: {exc}", param=field_of(exc)) from None
 
 
 def _forget(request: Request, link: ShortLink) -> None:
@@ -100,9 +88,8 @@ def _with_counts(store: Store, link: ShortLink) -> LinkJson:
 
 async def generate(request: Request) -> Response:
     brand_id = authorize(request, "write")
-    body = _decode(_create, await read_body(request, MAX_BODY), "short link")
-    assert isinstance(body, LinkCreate)
-    base = _collector_url(request)
+    body: LinkCreate = await decode_body(request, _create, "short link", MAX_BODY)
+    base = public_base(request)
 
     def create() -> ShortLink:
         brand = runtime(request).brands.by_id(brand_id)
@@ -117,11 +104,7 @@ async def generate(request: Request) -> Response:
 
 async def list_links(request: Request) -> JSON:
     brand_id = authorize(request, "read")
-    q = request.query_params
-    try:
-        parsed = msgspec.convert(dict(q), LinkListQuery, strict=False)
-    except msgspec.ValidationError as exc:
-        raise ApiError(422, f"invalid query: {exc}", param=_param_of(exc)) from None
+    parsed = _query(request, LinkListQuery)
     query = LinkQuery(
         tag=parsed.tag,
         folder=parsed.folder,
@@ -159,8 +142,7 @@ async def one_link(request: Request) -> Response:
         gone = await anyio.to_thread.run_sync(service.delete_link, store, brand_id, wanted, _now())
         _forget(request, gone)
         return Response(status_code=204)
-    patch = _decode(_update, await read_body(request, MAX_BODY), "short link update")
-    assert isinstance(patch, LinkUpdate)
+    patch: LinkUpdate = await decode_body(request, _update, "short link update", MAX_BODY)
     updated = await anyio.to_thread.run_sync(
         service.update_link, store, brand_id, wanted, patch, _now()
     )
@@ -170,11 +152,7 @@ async def one_link(request: Request) -> Response:
 
 async def qr_code(request: Request) -> Response:
     brand_id = authorize(request, "read")
-    q = request.query_params
-    try:
-        options = msgspec.convert(dict(q), QrQuery, strict=False)
-    except msgspec.ValidationError as exc:
-        raise ApiError(422, f"invalid query: {exc}", param=_param_of(exc)) from None
+    options = _query(request, QrQuery)
     link = await anyio.to_thread.run_sync(
         service.find_link, _store(request), brand_id, request.path_params["link"]
     )
@@ -191,10 +169,15 @@ async def misses(request: Request) -> JSON:
     return JSON([LinkMiss(code=c, requests=n, last_requested_at=iso(at)) for c, n, at in rows])
 
 
-async def redirect(request: Request) -> Response:
-    """Only reached when the app's fast path is bypassed (tests that mount routes alone)."""
-    await runtime(request).redirector(request.scope, request.receive, request._send)
-    return Response()  # never sent: the redirector answered
+class RedirectEndpoint:
+    """Routes ``/g/`` and ``/q/`` to the app's :class:`~collector.links.redirect.Redirector`
+    when the app's fast path does not (an ASGI app for the router, as ``/collect``'s is)."""
+
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
+        await scope["app"].state.runtime.redirector(scope, receive, send)
+
+
+_redirect = RedirectEndpoint()
 
 
 _BASE = "/api/brands/{brand}/short-links"
@@ -326,35 +309,26 @@ endpoints = [
         errors=(401, 403, 404, 422),
         example=Example(path=_ONE, query={"format": "svg", "size": 256}),
     ),
-    Endpoint(
-        "GET",
-        "/g/{code}",
-        redirect,
-        summary="Follow a short link",
-        area="Short links",
-        auth="public",
-        description=_REDIRECT_NOTE,
-        path_params=CodePath,
-        replies=(
-            Reply(302, "To the destination"),
-            Reply(404, "No such link", media_type="text/html"),
-        ),
-        example=Example(path={"code": examples.LINK.code}),
-    ),
-    Endpoint(
-        "GET",
-        "/q/{code}",
-        redirect,
-        summary="Follow a short link's QR code",
-        area="Short links",
-        auth="public",
-        description=_REDIRECT_NOTE,
-        path_params=CodePath,
-        replies=(
-            Reply(302, "To the destination"),
-            Reply(404, "No such link", media_type="text/html"),
-        ),
-        example=Example(path={"code": examples.LINK.code}),
+    *(
+        Endpoint(
+            "GET",
+            f"/{prefix}/{{code}}",
+            _redirect,
+            summary=summary,
+            area="Short links",
+            auth="public",
+            description=_REDIRECT_NOTE,
+            path_params=CodePath,
+            replies=(
+                Reply(302, "To the destination"),
+                Reply(404, "No such link", media_type="text/html"),
+            ),
+            example=Example(path={"code": examples.LINK.code}),
+        )
+        for prefix, summary in (
+            ("g", "Follow a short link"),
+            ("q", "Follow a short link's QR code"),
+        )
     ),
 ]
 routes = routes_of(endpoints)

@@ -10,7 +10,7 @@ and the session's activity (``ingest/collect.py``).
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from collector.enrich.netaddr import anonymize_ip
 from collector.storage.base import Click, IpMode
@@ -31,6 +31,9 @@ class LinkVisit:
     created_at: int
     ip: str | None  # as the request had it (in memory) or as stored (ip_mode applied)
     user_agent: str | None
+    # Its session has ended: no later page view joins it (the tracker keeps sending the id for
+    # the attribution window, and this spares each of those beacons a session read).
+    session_over: bool = False
 
     @classmethod
     def of(cls, click: Click, ip: str | None = None) -> LinkVisit:
@@ -72,6 +75,10 @@ class RecentLinkClicks:
         self._visits.move_to_end(key)
         if len(self._visits) > self._size:
             self._visits.popitem(last=False)
+
+    def end_session(self, visit: LinkVisit) -> None:
+        """Remember that the visit's session has ended (a session never starts again)."""
+        self.remember(replace(visit, session_over=True))
 
     def get(self, brand_id: int, click_id: str) -> LinkVisit | None:
         return self._visits.get((brand_id, click_id))

@@ -17,7 +17,7 @@ from collector.http.errors import ApiError
 from collector.http.params import JSON, duration_ms, iso
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.schema import BrandPath
-from collector.http.state import runtime
+from collector.http.state import public_base, runtime
 from collector.ids import is_valid_id
 from collector.replay import examples
 from collector.replay.assets import ASSET_PREFIX
@@ -211,8 +211,7 @@ async def share_replay(request: Request) -> JSON:
     token = runtime(request).share.mint(
         ShareGrant(b=brand, s=replay.session_id, r=replay.id, e=expires)
     )
-    base = runtime(request).settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
-    url = f"{base}/replay/{replay.id}#share={token}"
+    url = f"{public_base(request)}/replay/{replay.id}#share={token}"
     return JSON(ShareLink(url, iso(expires * 1000)), status_code=201)
 
 

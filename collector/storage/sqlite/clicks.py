@@ -142,19 +142,6 @@ class ClicksMixin(SQLiteBase):
             if event_rows:
                 insert_rows(conn, _INSERT_EVENTS, event_rows)
 
-    def defer_checkpoints(self) -> None:
-        """This thread's commits no longer copy the WAL into the database file themselves
-        (SQLite does it inside the ``COMMIT`` that passes 1,000 WAL pages, syncing both files,
-        which held up every request waiting on that group commit for 10-300 ms); whoever calls
-        this runs :meth:`checkpoint` from another thread instead. The group-commit writer does,
-        for its own thread."""
-        self._conn().execute("PRAGMA wal_autocheckpoint = 0")
-
-    def checkpoint(self) -> None:
-        """Copy the committed WAL into the database file as far as readers allow (PASSIVE: it
-        waits for no one, and commits go on meanwhile). Blocking: call from a thread."""
-        self._conn().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-
     def last_session(self, brand_id: int, visitor_id: str) -> tuple[str, int] | None:
         row = self._one(
             "SELECT session_id FROM clicks WHERE brand_id = ? AND visitor_id = ?"

@@ -87,6 +87,20 @@ class SQLiteBase:
     def _one(self, sql: str, params: tuple[Any, ...] | list[Any] = ()) -> Any:
         return self._conn().execute(sql, params).fetchone()
 
+    # checkpoints -------------------------------------------------------------------------
+    def defer_checkpoints(self) -> None:
+        """This thread's commits no longer copy the WAL into the database file themselves
+        (SQLite does it inside the ``COMMIT`` that passes 1,000 WAL pages, syncing both files,
+        which held up every request waiting on that group commit for 10-300 ms); whoever calls
+        this runs :meth:`checkpoint` from another thread instead. The group-commit writer does,
+        for its own thread."""
+        self._conn().execute("PRAGMA wal_autocheckpoint = 0")
+
+    def checkpoint(self) -> None:
+        """Copy the committed WAL into the database file as far as readers allow (PASSIVE: it
+        waits for no one, and commits go on meanwhile). Blocking: call from a thread."""
+        self._conn().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
     # lifecycle ---------------------------------------------------------------------------
     def schema_version(self) -> int:
         version: int = self._one("PRAGMA user_version")[0]
