@@ -8,6 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from collector.ids import new_id
+from collector.storage.base import Click, Conversion
+from collector.storage.model import CLICK_FACTS
 from tests.appkit import CHROME_UA, Kit, now_ms
 from tests.linkkit import click_id_of, clicks, follow, lead, make_link, sale, write
 
@@ -230,3 +232,51 @@ def test_the_session_shows_the_link_click_pages_lead_and_sale_in_order(kit: Kit)
     assert [e["type"] for e in session["events"]] == ["link_click", "page_view", "lead", "sale"]
     assert session["events"][0]["data"]["link_id"] == link["id"]
     assert session["replays"] == []
+
+
+def _facts(item: Click | Conversion | None) -> dict[str, object]:
+    assert item is not None
+    return {name: getattr(item, name) for name in CLICK_FACTS}
+
+
+def _stored_click(kit: Kit, click_id: str) -> Click | None:
+    return kit.store.get_click(kit.brand.id, click_id)
+
+
+def test_a_lead_and_its_sale_carry_the_leads_click_facts(kit: Kit) -> None:
+    """Leads and sales filter by the click's dimensions on their own table: each stores a copy
+    of its click's country, device, referrer, UTM and the rest; a sale through the lead copies
+    the lead's click, even when it names another click."""
+    page = kit.beacon(
+        u="https://shop.example/offer?utm_source=mail&utm_medium=email&utm_campaign=spring",
+        r="https://mail.example/inbox",
+    )
+    kit.collect(page, **{"x-forwarded-for": "81.2.69.160"})
+    other = kit.beacon()
+    kit.collect(other, **{"user-agent": FIREFOX_UA, "x-forwarded-for": "1.128.0.1"})
+    assert lead(kit, page["p"]).status_code == 200
+    assert sale(kit, invoiceId="inv-1", clickId=other["p"]).status_code == 200
+    click = _stored_click(kit, page["p"])
+    facts = _facts(click)
+    assert facts["country"] == "GB" and facts["city"] == "London"
+    assert facts["device_type"] == "desktop" and facts["browser"] == "Chrome"
+    assert facts["referrer_host"] == "mail.example"
+    assert (facts["utm_source"], facts["utm_medium"], facts["utm_campaign"]) == (
+        "mail",
+        "email",
+        "spring",
+    )
+    (stored_lead, stored_sale) = kit.store.session_conversions(kit.brand.id, click.session_id)
+    assert _facts(stored_lead) == facts and stored_lead.kind == "lead"
+    assert _facts(stored_sale) == facts and stored_sale.kind == "sale"
+    assert stored_sale.is_bot is False
+
+
+def test_a_sale_without_a_lead_carries_its_own_clicks_facts(kit: Kit) -> None:
+    link = make_link(kit)
+    ct_id = click_id_of(follow(kit, f"/g/{link['code']}?utm_source=qr-poster", ip="1.128.0.1"))
+    assert sale(kit, customer="walk-in", clickId=ct_id).status_code == 200
+    click = _stored_click(kit, ct_id)
+    (stored,) = kit.store.session_conversions(kit.brand.id, click.session_id)
+    assert _facts(stored) == _facts(click)
+    assert stored.trigger == "link" and stored.utm_source == "qr-poster"

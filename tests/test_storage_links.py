@@ -21,9 +21,15 @@ from collector.storage.base import (
 )
 from collector.storage.clickhouse import ClickHouseStore
 from collector.storage.clickhouse import connection as clickhouse_connection
+from collector.storage.clickhouse import conversions as clickhouse_conversions
+from collector.storage.clickhouse import links as clickhouse_links
 from collector.storage.clickhouse import schema as clickhouse_schema
+from collector.storage.columns import columns
+from collector.storage.model import CLICK_FACTS
 from collector.storage.sqlite import SQLiteStore
 from collector.storage.sqlite import connection as sqlite_connection
+from collector.storage.sqlite import conversions as sqlite_conversions
+from collector.storage.sqlite import links as sqlite_links
 from collector.storage.sqlite import schema as sqlite_schema
 
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z
@@ -80,6 +86,28 @@ def conversion(id: str, brand_id: int, kind: str = "lead", **fields: Any) -> Con
     return Conversion(id=id, brand_id=brand_id, kind=kind, **fields)
 
 
+# A click's facts as a conversion copies them (every CLICK_FACTS field, none at its default).
+FACTS: dict[str, Any] = {
+    "trigger": "link",
+    "url": "https://shop.example/offer?utm_source=mail",
+    "country": "GB",
+    "region": "ENG",
+    "city": "London",
+    "continent": "EU",
+    "device_type": "mobile",
+    "browser": "Chrome Mobile",
+    "os": "Android",
+    "referrer": "https://mail.example/inbox",
+    "referrer_host": "mail.example",
+    "utm_source": "mail",
+    "utm_medium": "email",
+    "utm_campaign": "spring",
+    "utm_term": "shoes",
+    "utm_content": "hero",
+    "is_bot": True,
+}
+
+
 def listed(store: Store, brand_id: int, **query: Any) -> tuple[int, list[str]]:
     total, rows = store.list_links(brand_id, LinkQuery(**query))
     return total, [r.id for r in rows]
@@ -106,6 +134,8 @@ def test_a_link_round_trips_every_field_and_is_found_by_id_and_code(store):
         folder="campaigns",
         external_id="ext-1",
         tenant_id="tenant-1",
+        group_id="grp-1",
+        partner_id="partner-1",
         expires_at=T0 + 86_400_000,
         created_at=T0 + 5,
         updated_at=T0 + 6,
@@ -291,10 +321,12 @@ def test_a_conversion_round_trips_every_field(store):
         invoice_id="inv-1",
         metadata={"plan": "pro", "seats": 3, "nested": {"ü": [1, 2]}},
         created_at=T0 + 7,
+        **FACTS,
     )
     store.write_batch([], [], conversions=[sale])
     stored = msgspec.structs.replace(sale, sale_type="new")
     assert store.conversion_by_key(a, "inv-1") == stored
+    assert store.conversion_by_key(a, "inv-1").is_bot is True  # a bool, not 1
     assert store.session_conversions(a, "s1") == [stored]
     assert store.conversion_by_key(a, "inv-2") is None
 
@@ -538,5 +570,61 @@ def test_a_schema_3_database_upgrades_and_its_clicks_read_with_the_new_fields(
         store.write_batch([new], [view])
         assert store.link_clicks(a.id, ["l1"]) == {"l1": (1, 0)}
         assert store.add_link(link("l1", a.id, "abc1234"), unique_everywhere=True)
+    finally:
+        store.close()
+
+
+def test_a_conversions_click_facts_are_declared_as_on_the_click_and_last():
+    """A conversion's copy of its click's facts: the same columns (name, kind, nullability,
+    default) as the click's, after the conversion's own (the order migration 7 added them in)."""
+    of_click = {c.name: c for c in columns(Click)}
+    of_conversion = columns(Conversion)
+    assert of_conversion[-len(CLICK_FACTS) :] == tuple(of_click[name] for name in CLICK_FACTS)
+    assert set(FACTS) == set(CLICK_FACTS)
+
+
+def _insert_as_schema_6(store: Any, table: str, row_of: Any, added: int, item: Any) -> None:
+    """Store ``item`` as a schema-6 database would: without its last ``added`` columns."""
+    names, row = row_of.names[:-added], row_of.row(item)[:-added]
+    if isinstance(store, SQLiteStore):
+        with store._write() as conn:
+            conn.execute(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                row,
+            )
+    else:
+        store._insert(table, names, [row])
+
+
+def test_a_schema_6_database_upgrades_its_conversions_and_links(store_url, monkeypatch):
+    """Migrations 7 and 8 over stored rows: on SQLite an old conversion takes its click's facts
+    (one whose click is gone keeps the defaults); on ClickHouse both keep the defaults (no
+    backfill). Old links have no group or partner."""
+    old = _unmigrated(store_url)
+    lite = isinstance(old, SQLiteStore)
+    engine = sqlite_connection if lite else clickhouse_connection
+    conversion_rows = (sqlite_conversions if lite else clickhouse_conversions).CONVERSION_ROWS
+    link_rows = (sqlite_links if lite else clickhouse_links).LINK_ROWS
+    monkeypatch.setattr(engine, "SCHEMA_VERSION", 6)
+    try:
+        old.migrate()
+        a = old.create_brand("Old", "site-old", [], BrandSettings(), T0).id
+        old.write_batch([msgspec.structs.replace(link_click("c1", a, "l1"), **FACTS)], [])
+        stored = conversion("cv1", a, click_id="c1")
+        orphan = conversion("cv2", a, "sale", click_id="gone")
+        for item in (stored, orphan):
+            _insert_as_schema_6(old, "conversions", conversion_rows, len(CLICK_FACTS), item)
+        _insert_as_schema_6(old, "links", link_rows, 2, link("l1", a, "abc1234"))
+    finally:
+        old.close()
+    monkeypatch.undo()
+    store = open_store(store_url)
+    try:
+        assert store.schema_version() == sqlite_schema.SCHEMA_VERSION
+        defaults = {c.name: c.default for c in columns(Conversion) if c.name in CLICK_FACTS}
+        found = [store.conversion_by_key(a, key) for key in (stored.dedupe_key, "cv2")]
+        facts = {c.id: {name: getattr(c, name) for name in CLICK_FACTS} for c in found if c}
+        assert facts == {"cv1": FACTS if lite else defaults, "cv2": defaults}
+        assert store.get_link(a, "l1") == link("l1", a, "abc1234")  # group and partner None
     finally:
         store.close()

@@ -26,6 +26,7 @@ from collector.ids import new_id
 from collector.ingest.wire import has_data, is_json_object
 from collector.jsonbounds import json_problem
 from collector.storage.base import Click, Conversion, Store
+from collector.storage.model import CLICK_FACTS
 from collector.storage.rows import json_text
 
 MAX_METADATA_DEPTH = 32
@@ -67,6 +68,16 @@ def click_of(store: Store, brand_id: int, click_id: str) -> Click:
     return click
 
 
+def attribution(source: Click | Conversion) -> dict[str, Any]:
+    """The fields a conversion copies from the click it is attributed to: the click's id,
+    session, visitor and link, and its analytic facts (:data:`CLICK_FACTS`). ``source`` is that
+    click, or a lead attributed to it (which holds the same copy)."""
+    copied = {name: getattr(source, name) for name in ("session_id", "visitor_id", "link_id")}
+    copied["click_id"] = source.click_id if isinstance(source, Conversion) else source.id
+    copied.update((name, getattr(source, name)) for name in CLICK_FACTS)
+    return copied
+
+
 def new_lead(store: Store, brand_id: int, body: LeadRequest, now_ms: int) -> Conversion:
     """The lead to store, attributed to ``clickId`` (a page view or a short-link click)."""
     metadata = check_metadata(body.metadata)
@@ -77,10 +88,7 @@ def new_lead(store: Store, brand_id: int, body: LeadRequest, now_ms: int) -> Con
         kind="lead",
         dedupe_key=lead_key(body.customerExternalId, body.eventName),
         event_name=body.eventName,
-        click_id=click.id,
-        session_id=click.session_id,
-        visitor_id=click.visitor_id,
-        link_id=click.link_id,
+        **attribution(click),
         customer_external_id=body.customerExternalId,
         customer_name=body.customerName,
         customer_email=body.customerEmail,
@@ -91,14 +99,15 @@ def new_lead(store: Store, brand_id: int, body: LeadRequest, now_ms: int) -> Con
 
 def new_sale(store: Store, brand_id: int, body: SaleRequest, now_ms: int) -> Conversion:
     """The sale to store, attributed to the customer's first lead, or to ``clickId`` for a
-    customer with no lead; neither is :class:`NotFound` with the reason."""
+    customer with no lead; neither is :class:`NotFound` with the reason. Through a lead, the
+    sale copies the lead's copy of its click's facts (the lead's click is the sale's)."""
     metadata = check_metadata(body.metadata)
     lead = store.first_lead(brand_id, body.customerExternalId)
+    attributed: Click | Conversion
     if lead is not None:
-        attributed = (lead.click_id, lead.session_id, lead.visitor_id, lead.link_id)
+        attributed = lead
     elif body.clickId is not None:
-        click = click_of(store, brand_id, body.clickId)
-        attributed = (click.id, click.session_id, click.visitor_id, click.link_id)
+        attributed = click_of(store, brand_id, body.clickId)
     else:
         raise NotFound(
             f"customer {body.customerExternalId[:64]!r} has no lead to attribute the sale to; "
@@ -112,10 +121,7 @@ def new_sale(store: Store, brand_id: int, body: SaleRequest, now_ms: int) -> Con
         kind="sale",
         dedupe_key=sale_key(body.invoiceId, conversion_id),
         event_name=body.eventName,
-        click_id=attributed[0],
-        session_id=attributed[1],
-        visitor_id=attributed[2],
-        link_id=attributed[3],
+        **attribution(attributed),
         customer_external_id=body.customerExternalId,
         customer_name=lead.customer_name if lead else None,
         customer_email=lead.customer_email if lead else None,

@@ -52,6 +52,8 @@ class LinkCreate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     folder: Label | None = None
     external_id: Label | None = None
     tenant_id: Label | None = None
+    group_id: Label | None = None
+    partner_id: Label | None = None
     expires_at: When | None = None
 
 
@@ -64,6 +66,8 @@ class LinkUpdate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     folder: Label | msgspec.UnsetType | None = msgspec.UNSET
     external_id: Label | msgspec.UnsetType | None = msgspec.UNSET
     tenant_id: Label | msgspec.UnsetType | None = msgspec.UNSET
+    group_id: Label | msgspec.UnsetType | None = msgspec.UNSET
+    partner_id: Label | msgspec.UnsetType | None = msgspec.UNSET
     expires_at: When | msgspec.UnsetType | None = msgspec.UNSET
 
 

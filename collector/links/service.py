@@ -119,6 +119,8 @@ def create_link(
         folder=body.folder,
         external_id=body.external_id,
         tenant_id=body.tenant_id,
+        group_id=body.group_id,
+        partner_id=body.partner_id,
         expires_at=parse_expiry(body.expires_at, now_ms),
         created_at=now_ms,
         updated_at=now_ms,
@@ -158,7 +160,7 @@ def update_link(
         changes["destination_url"] = check_destination(patch.destination_url)
     if patch.tags is not msgspec.UNSET:
         changes["tags"] = list(dict.fromkeys(patch.tags))
-    for name in ("folder", "external_id", "tenant_id"):
+    for name in ("folder", "external_id", "tenant_id", "group_id", "partner_id"):
         value = getattr(patch, name)
         if value is not msgspec.UNSET:
             changes[name] = value

@@ -266,6 +266,9 @@ class ShortLink(msgspec.Struct, kw_only=True):
     created_at: int
     updated_at: int
     deleted: bool = False
+    # Dub's groupId and partnerId: set by whoever makes the link, for the events API's filters.
+    group_id: str | None = None
+    partner_id: str | None = None
 
 
 class LinkQuery(msgspec.Struct, kw_only=True):
@@ -287,7 +290,9 @@ class Conversion(msgspec.Struct, kw_only=True):
     """A lead or a sale, attributed to a click. ``dedupe_key`` is unique per brand: a lead's is
     its customer and event name, a sale's its invoice id (or its own id without one), so the
     store keeps the first and a retry finds it. The fields are the ``conversions`` table's
-    columns."""
+    columns. The fields after ``created_at`` are a copy of the attributed click's analytic facts
+    (:data:`CLICK_FACTS`, named and typed as on :class:`Click`), made when the conversion is, so
+    leads and sales filter and group by the click's dimensions without a join."""
 
     id: str
     brand_id: int
@@ -308,3 +313,43 @@ class Conversion(msgspec.Struct, kw_only=True):
     sale_type: str | None = None  # new | recurring (set by the store, in the write)
     metadata: Any = {}
     created_at: Millis
+    trigger: str = "pageview"
+    url: str = ""
+    country: str | None = None
+    region: str | None = None
+    city: str | None = None
+    continent: str | None = None
+    device_type: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    referrer: str | None = None
+    referrer_host: str | None = None
+    utm_source: str | None = None
+    utm_medium: str | None = None
+    utm_campaign: str | None = None
+    utm_term: str | None = None
+    utm_content: str | None = None
+    is_bot: bool = False
+
+
+# The attributed click's facts a conversion carries: fields of both Click and Conversion, of the
+# same type and default (tests/test_storage_links.py checks).
+CLICK_FACTS: tuple[str, ...] = (
+    "trigger",
+    "url",
+    "country",
+    "region",
+    "city",
+    "continent",
+    "device_type",
+    "browser",
+    "os",
+    "referrer",
+    "referrer_host",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "utm_term",
+    "utm_content",
+    "is_bot",
+)

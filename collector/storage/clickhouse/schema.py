@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import msgspec
 
 from ..columns import Column, Kind, columns, without
-from ..model import Click, Conversion, Event, ShortLink
+from ..model import CLICK_FACTS, Click, Conversion, Event, ShortLink
 from ..rows import json_text
 
 TIME = "DateTime64(3, 'UTC')"
@@ -78,9 +78,10 @@ CLICK_LOW_CARDINALITY = frozenset(
     }
 )
 LINK_LOW_CARDINALITY = frozenset({"domain", "base_url", "folder"})
+# A conversion's copy of its click's facts (CLICK_FACTS) is stored as the click's is.
 CONVERSION_LOW_CARDINALITY = frozenset(
     {"kind", "event_name", "currency", "payment_processor", "sale_type"}
-)
+) | (CLICK_LOW_CARDINALITY & frozenset(CLICK_FACTS))
 DECLARED: dict[str, tuple[type[msgspec.Struct], Tuning]] = {
     "clicks": (Click, Tuning(CLICK_TYPES, CLICK_LOW_CARDINALITY)),
     "events": (Event, Tuning({"brand_id": "UInt64"}, frozenset({"type"}))),
@@ -256,5 +257,8 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     AddColumns("clicks", ("link_id", "is_repeat")),
     _migration_5,
     _migration_6,
+    # No backfill: conversions stored before keep the defaults (docs/DECISIONS.md, issue 11).
+    AddColumns("conversions", CLICK_FACTS),
+    AddColumns("links", ("group_id", "partner_id")),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

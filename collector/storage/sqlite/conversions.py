@@ -18,7 +18,7 @@ from ..rows import event_data, json_text
 from .connection import SQLiteBase
 
 CONVERSION_ROWS: RowCodec[Conversion] = RowCodec(
-    Conversion, encode={"json": json_text}, decode={"json": event_data}
+    Conversion, encode={"json": json_text}, decode={"json": event_data, "bool": bool}
 )
 _COLUMNS = ", ".join(f'"{name}"' for name in CONVERSION_ROWS.names)
 _SELECT = f"SELECT {_COLUMNS} FROM conversions"

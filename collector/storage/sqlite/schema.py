@@ -8,7 +8,8 @@ Declared tables: the columns of ``clicks`` and ``events`` come from the fields o
 them without the columns a later :class:`AddColumns` migration adds, so a fresh file and an old
 one reach the same table. A new field: ``AddColumns("clicks", ("page_title",))`` appended to
 ``MIGRATIONS`` (the field needs a default, or ``| None``: SQLite adds no NOT NULL column without
-one). The hand-tuned parts (indexes, ``click_days`` and its triggers) stay written out below.
+one); its ``then`` runs statements once the columns are there (a backfill, an index). The
+hand-tuned parts (indexes, ``click_days`` and its triggers) stay written out below.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import msgspec
 import sqlite_utils
 
 from ..columns import Column, Kind, columns, without
-from ..model import Click, Conversion, Event, ShortLink
+from ..model import CLICK_FACTS, Click, Conversion, Event, ShortLink
 from ..rows import json_text
 
 DAY_MS = 86_400_000
@@ -64,15 +65,19 @@ def column_sql(column: Column, *, default: bool = True) -> str:
 
 @dataclass(frozen=True)
 class AddColumns:
-    """A migration adding fields of a declared table's struct as columns."""
+    """A migration adding fields of a declared table's struct as columns, then running the
+    statements of ``then`` (filling the new columns of old rows, indexing them)."""
 
     table: str
     names: tuple[str, ...]
+    then: tuple[str, ...] = ()
 
     def __call__(self, db: sqlite_utils.Database) -> None:
         by_name = {c.name: c for c in columns(DECLARED[self.table])}
         for name in self.names:
             db.execute(f'ALTER TABLE {self.table} ADD COLUMN "{name}" {column_sql(by_name[name])}')
+        for statement in self.then:
+            db.execute(statement)
 
 
 def initial_columns(table: str) -> tuple[Column, ...]:
@@ -316,6 +321,18 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX events_identify ON events (brand_id, data) WHERE type = 'identify'")
 
 
+# Migration 7: conversions stored before it take their click's facts (a click deleted since
+# leaves the defaults); the events API reads a brand's leads or sales over a time range.
+_BACKFILL_CLICK_FACTS = (
+    "UPDATE conversions SET "
+    + ", ".join(f'"{name}" = clicks."{name}"' for name in CLICK_FACTS)
+    + " FROM clicks WHERE clicks.id = conversions.click_id"
+    " AND clicks.brand_id = conversions.brand_id"
+)
+_CONVERSIONS_BY_KIND = (
+    "CREATE INDEX conversions_brand_kind ON conversions (brand_id, kind, created_at)"
+)
+
 # Each migration takes the database inside migrate()'s transaction (connection.py).
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -324,5 +341,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     AddColumns("clicks", ("link_id", "is_repeat")),
     _migration_5,
     _migration_6,
+    AddColumns("conversions", CLICK_FACTS, then=(_BACKFILL_CLICK_FACTS, _CONVERSIONS_BY_KIND)),
+    AddColumns("links", ("group_id", "partner_id")),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
