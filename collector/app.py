@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
+from collector.analytics import routes as api_analytics
 from collector.brands import routes as api_brands
 from collector.clicks import routes as api_clicks
 from collector.config import Settings
@@ -71,6 +72,7 @@ def create_app(
             *api_clicks.routes,
             *api_links.routes,
             *api_conversions.routes,
+            *api_analytics.routes,
             *api_replays.routes,
             *replay_proxy.routes,
             *viewer.routes,

@@ -187,6 +187,26 @@ def test_a_changed_destination_is_followed_at_once(kit: Kit) -> None:
     assert answer.headers["location"].startswith("https://shop.example/b?ct_id=")
 
 
+def test_a_links_group_and_partner_are_set_changed_cleared_and_filtered(kit: Kit) -> None:
+    link = make_link(kit, group_id="grp-spring", partner_id="partner-7")
+    assert (link["group_id"], link["partner_id"]) == ("grp-spring", "partner-7")
+    make_link(kit, group_id="grp-autumn")
+    assert kit.api(f"/short-links/{link['code']}").json()["group_id"] == "grp-spring"
+    changed = kit.http.patch(
+        f"/api/brands/{kit.brand.id}/short-links/{link['id']}",
+        json={"group_id": "grp-summer", "partner_id": None},
+        headers={"EF-Access-Key": kit.admin_key},
+    ).json()
+    assert (changed["group_id"], changed["partner_id"]) == ("grp-summer", None)
+    assert [x["id"] for x in kit.api("/short-links", group_id="grp-summer").json()["data"]] == [
+        link["id"]
+    ]
+    assert kit.api("/short-links", partner_id="partner-7").json()["total"] == 0
+    for bad in ("", "x" * 129):
+        refused = write(kit, "/short-links/generate", {"destination_url": LANDING, "group_id": bad})
+        assert refused.status_code == 422 and refused.json()["error"]["param"] == "group_id"
+
+
 def test_links_list_filters_and_pages(kit: Kit) -> None:
     make_link(kit, tags=["a"], folder="f1", tenant_id="t1")
     make_link(kit, tags=["b"], folder="f2")

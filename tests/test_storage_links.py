@@ -228,14 +228,22 @@ def test_list_links_is_newest_first_and_pages_with_the_total(store):
     assert listed(store, a, limit=3, offset=9) == (7, [])
 
 
-def test_list_links_filters_by_tag_folder_tenant_external_id_and_search(store):
+def test_list_links_filters_by_tag_folder_tenant_external_group_partner_and_search(store):
     a = new_brand(store)
     added(
         store,
         link("l1", a, "Spring1", tags=["spring", "sale"], folder="promo", tenant_id="t1"),
-        link("l2", a, "summer2", tags=["summer"], folder="promo", external_id="e2"),
+        link("l2", a, "summer2", tags=["summer"], folder="promo", external_id="e2", group_id="g"),
         link("l3", a, "winter3", tags=[], tenant_id="t1", destination_url="https://x.example/Sale"),
-        link("l4", a, "autumn4", tags=["spring-sale"], external_id="e4", created_at=T0 + 1),
+        link(
+            "l4",
+            a,
+            "autumn4",
+            tags=["spring-sale"],
+            external_id="e4",
+            partner_id="p",
+            created_at=T0 + 1,
+        ),
     )
     assert listed(store, a, tag="spring") == (1, ["l1"])  # a whole tag, not a part of one
     assert listed(store, a, tag="sale") == (1, ["l1"])
@@ -243,6 +251,9 @@ def test_list_links_filters_by_tag_folder_tenant_external_id_and_search(store):
     assert listed(store, a, folder="promo") == (2, ["l2", "l1"])
     assert listed(store, a, tenant_id="t1") == (2, ["l3", "l1"])
     assert listed(store, a, external_id="e4") == (1, ["l4"])
+    assert listed(store, a, group_id="g") == (1, ["l2"])
+    assert listed(store, a, partner_id="p") == (1, ["l4"])
+    assert listed(store, a, group_id="p") == (0, [])
     assert listed(store, a, search="SPRING") == (1, ["l1"])  # the code, any case
     assert listed(store, a, search="sale") == (1, ["l3"])  # the destination, not the tags
     assert listed(store, a, search="mer2") == (1, ["l2"])

@@ -9,7 +9,7 @@ away before sending all of it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from starlette.requests import ClientDisconnect, Request
@@ -17,6 +17,8 @@ from starlette.types import Receive
 
 from collector.http.errors import ApiError
 from collector.http.params import content_length
+
+S = TypeVar("S", bound=msgspec.Struct)
 
 _WENT_AWAY = "the client went away before sending the whole body"
 
@@ -87,8 +89,20 @@ def field_of(exc: msgspec.ValidationError) -> str | None:
     text = str(exc)
     if "at `$." in text:
         return text.split("at `$.", 1)[1].split("`", 1)[0].split("[", 1)[0] or None
-    missing = text.split("missing required field `", 1)
-    return missing[1].split("`", 1)[0] if len(missing) == 2 else None
+    for lead in ("missing required field `", "unknown field `"):
+        named = text.split(lead, 1)
+        if len(named) == 2:
+            return named[1].split("`", 1)[0][:64] or None
+    return None
+
+
+def query_struct(request: Request, struct: type[S]) -> S:
+    """The query string as ``struct`` (each parameter's last value); 422 naming the parameter
+    that does not fit."""
+    try:
+        return msgspec.convert(dict(request.query_params), struct, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ApiError(422, f"invalid query: {exc}", param=field_of(exc)) from None
 
 
 async def decode_body(

@@ -8,6 +8,7 @@ being documented. A new capability adds its list here and its area below.
 
 from __future__ import annotations
 
+from collector.analytics import routes as analytics
 from collector.brands import routes as brands
 from collector.clicks import routes as clicks
 from collector.conversions import routes as conversions
@@ -27,6 +28,8 @@ AREAS = {
     "and the codes asked for that no link answers.",
     "Conversions": "Leads and sales your server reports, attributed to a click (seed 02), "
     "each stored once.",
+    "Events and analytics": "Clicks, leads and sales listed and counted with the same filters "
+    "(seed 02): totals, time series in any time zone, and breakdowns by every dimension.",
     "Replays": "Session recordings, one replay per recorded page; share links to watch one "
     "session without a key.",
     "Brand": "The brand's name, allowed domains and settings.",
@@ -40,6 +43,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *clicks.endpoints,
     *links.endpoints,
     *conversions.endpoints,
+    *analytics.endpoints,
     *replays.endpoints,
     *brands.endpoints,
     *tracker.endpoints,

@@ -5,7 +5,6 @@ those two prefixes straight to :class:`~collector.links.redirect.Redirector`).""
 from __future__ import annotations
 
 import time
-from typing import TypeVar
 
 import anyio
 import msgspec
@@ -15,7 +14,7 @@ from starlette.types import Receive, Send
 from starlette.types import Scope as AsgiScope
 
 from collector.http.auth import authorize
-from collector.http.body import decode_body, field_of
+from collector.http.body import decode_body, query_struct
 from collector.http.errors import ApiError
 from collector.http.params import JSON, iso
 from collector.http.routing import Endpoint, Example, Reply, routes_of
@@ -37,7 +36,6 @@ from collector.links.schema import (
 from collector.storage.base import LinkQuery, Scope, ShortLink, Store
 
 MAX_BODY = 16_384
-Q = TypeVar("Q", bound=msgspec.Struct)
 _create = msgspec.json.Decoder(LinkCreate)
 _update = msgspec.json.Decoder(LinkUpdate)
 
@@ -54,6 +52,8 @@ def link_json(link: ShortLink, counts: tuple[int, int] = (0, 0)) -> LinkJson:
         folder=link.folder,
         external_id=link.external_id,
         tenant_id=link.tenant_id,
+        group_id=link.group_id,
+        partner_id=link.partner_id,
         expires_at=iso(link.expires_at) if link.expires_at is not None else None,
         created_at=iso(link.created_at),
         updated_at=iso(link.updated_at),
@@ -68,14 +68,6 @@ def _store(request: Request) -> Store:
 
 def _now() -> int:
     return time.time_ns() // 1_000_000
-
-
-def _query(request: Request, struct: type[Q]) -> Q:
-    """The query string as ``struct``; 422 naming the parameter that does not fit."""
-    try:
-        return msgspec.convert(dict(request.query_params), struct, strict=False)
-    except msgspec.ValidationError as exc:
-        raise ApiError(422, f"invalid query: {exc}", param=field_of(exc)) from None
 
 
 def _forget(request: Request, link: ShortLink) -> None:
@@ -104,12 +96,14 @@ async def generate(request: Request) -> Response:
 
 async def list_links(request: Request) -> JSON:
     brand_id = authorize(request, "read")
-    parsed = _query(request, LinkListQuery)
+    parsed = query_struct(request, LinkListQuery)
     query = LinkQuery(
         tag=parsed.tag,
         folder=parsed.folder,
         tenant_id=parsed.tenant_id,
         external_id=parsed.external_id,
+        group_id=parsed.group_id,
+        partner_id=parsed.partner_id,
         search=parsed.search,
         limit=parsed.per_page,
         offset=(parsed.page - 1) * parsed.per_page,
@@ -152,7 +146,7 @@ async def one_link(request: Request) -> Response:
 
 async def qr_code(request: Request) -> Response:
     brand_id = authorize(request, "read")
-    options = _query(request, QrQuery)
+    options = query_struct(request, QrQuery)
     link = await anyio.to_thread.run_sync(
         service.find_link, _store(request), brand_id, request.path_params["link"]
     )

@@ -86,6 +86,8 @@ class LinkJson(msgspec.Struct, kw_only=True):
     folder: str | None
     external_id: str | None
     tenant_id: str | None
+    group_id: str | None
+    partner_id: str | None
     expires_at: Time
     created_at: Time
     updated_at: Time
@@ -117,6 +119,8 @@ class LinkListQuery(msgspec.Struct, kw_only=True):
     folder: Label | None = None
     tenant_id: Label | None = None
     external_id: Label | None = None
+    group_id: Label | None = None
+    partner_id: Label | None = None
     search: (
         Annotated[
             str, msgspec.Meta(max_length=200, description="Part of the code or the destination.")

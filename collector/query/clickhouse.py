@@ -8,7 +8,7 @@ they give the buckets :mod:`collector.query.buckets` describes, which SQLite get
 ``{db}`` in a statement stands for the database, as in the ClickHouse store's own queries.
 
 Same names as :mod:`collector.query.sqlite`: :func:`where`, :func:`group_keys`, :func:`bucket`,
-:func:`count`.
+:func:`count`, :func:`aggregate`, :func:`page`.
 """
 
 from __future__ import annotations
@@ -16,15 +16,30 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from . import buckets
-from .fields import CLICKS, Field, Fields, Kind
-from .model import AnyOf, Contains, Filter, NoneOf, Query, Range
+from .fields import CLICKS, Field, Fields, Source
+from .model import (
+    AnyOf,
+    Condition,
+    Contains,
+    Count,
+    Filter,
+    HasValue,
+    Measure,
+    NoneOf,
+    Query,
+    Range,
+    Related,
+    Sum,
+)
 
-_TYPES: dict[Kind, str] = {
+_TYPES: dict[str, str] = {
     "text": "String",
     "int": "Int64",
     "bool": "Bool",
     "float": "Float64",
     "time": "Int64",
+    "list": "String",
+    "json": "String",
 }
 # The start of a row's bucket as a DateTime in the zone ({ref}, {tz}); weeks start on Monday.
 _BUCKETS = {
@@ -65,14 +80,18 @@ class _Params:
         return f"{{{name}:{type_}}}"
 
 
-def where(query: Query, fields: Fields = CLICKS, prefix: str = "q") -> Compiled:
-    """The query's filters and time range as conditions; parameters named ``{prefix}0``..."""
+def where(
+    query: Query, fields: Fields = CLICKS, prefix: str = "q", brand_id: int | None = None
+) -> Compiled:
+    """The query's filters and time range as conditions; parameters named ``{prefix}0``...
+    ``brand_id`` scopes the subqueries of :class:`Related` filters (which need it)."""
     fields.check(query)
     params = _Params(prefix)
-    parts = [_condition(f, fields[f.field], params) for f in query.filters]
+    parts = [_filter(f, fields, brand_id, params) for f in query.filters]
     time = query.time_range
     if time.start is not None or time.end is not None:
-        parts.append(_condition(Range(fields.time.name, time.start, time.end), fields.time, params))
+        field = fields.time_field()
+        parts.append(_condition(Range(field.name, time.start, time.end), field, params))
     return Compiled(parts, params.values)
 
 
@@ -85,7 +104,7 @@ def bucket(query: Query, fields: Fields = CLICKS, prefix: str = "b") -> Compiled
     buckets.check_range(query.time_range.start, query.time_range.end, query.bucket)
     params = _Params(prefix)
     start = _BUCKETS[query.bucket].format(
-        ref=_ref(fields.time), tz=params.bind(query.time_zone, "String")
+        ref=_ref(fields.time_field()), tz=params.bind(query.time_zone, "String")
     )
     return Compiled([f"toInt64(toUnixTimestamp({start})) * 1000"], params.values)
 
@@ -106,7 +125,7 @@ def count(
     ``bucket``, ``n``; ordered by bucket, then the largest count, then the keys (NULL first).
     One row (``n``) when the query neither groups nor buckets."""
     keys = group_keys(query, fields)
-    conditions = where(query, fields)
+    conditions = where(query, fields, brand_id=brand_id)
     names = [f"key{i}" for i in range(len(query.group_by))]
     names += ["bucket"] if query.bucket else []
     select = ", ".join([*keys.parts, "count() AS n"])
@@ -125,13 +144,137 @@ def count(
     return Statement(sql, params)
 
 
+def aggregate(
+    query: Query,
+    brand_id: int,
+    sources: list[Source],
+    order: int | None = None,
+    limit: int | None = None,
+) -> Statement:
+    """The measures of every source's rows matching the query, added up per group across the
+    sources: columns ``key0``..., ``bucket``, then ``m0``... (one per measure, 0 rather than
+    NULL). Ordered by bucket, then the largest ``m{order}``, then the keys (NULL first). One row
+    when the query neither groups nor buckets."""
+    names = [f"key{i}" for i in range(len(query.group_by))]
+    names += ["bucket"] if query.bucket else []
+    widths = {len(source.measures) for source in sources}
+    if len(widths) != 1:
+        raise ValueError("every source of an aggregate has the same measures")
+    params: dict[str, Any] = {}
+    selects = [
+        _source_select(query, brand_id, source, names, f"s{i}", params)
+        for i, source in enumerate(sources)
+    ]
+    totals = [f"toInt64(sum(v{i})) AS m{i}" for i in range(widths.pop())]
+    sql = f"SELECT {', '.join([*names, *totals])} FROM ({' UNION ALL '.join(selects)})"
+    if names:
+        ranked = ["bucket"] if query.bucket else []
+        ranked += [f"m{order} DESC"] if order is not None else []
+        ranked += [f"{name} NULLS FIRST" for name in names if name != "bucket"]
+        sql += f" GROUP BY {', '.join(names)} ORDER BY {', '.join(ranked)}"
+    if limit is not None:
+        sql += " LIMIT {limit:UInt64}"
+        params["limit"] = limit
+    return Statement(sql, params)
+
+
+def page(
+    query: Query, brand_id: int, fields: Fields, descending: bool, limit: int, offset: int
+) -> Statement:
+    """``(id, time in ms)`` of each row matching the query, newest first (or oldest), ties by
+    id, each id once."""
+    conditions = where(query, fields, brand_id=brand_id)
+    direction = "DESC" if descending else "ASC"
+    time = _ref(fields.time_field())
+    sql = (
+        f"SELECT id, toUnixTimestamp64Milli({time}) FROM {{db}}.{fields.table}"
+        f" WHERE brand_id = {{brand:UInt64}} AND {conditions.sql}"
+        f" ORDER BY {time} {direction}, id {direction} LIMIT 1 BY id"
+        " LIMIT {limit:UInt64} OFFSET {offset:UInt64}"
+    )
+    params = {**conditions.params, "brand": brand_id, "limit": limit, "offset": offset}
+    return Statement(sql, params)
+
+
+def _source_select(
+    query: Query,
+    brand_id: int,
+    source: Source,
+    names: list[str],
+    prefix: str,
+    params: dict[str, Any],
+) -> str:
+    """One source's rows grouped, its measures as ``v0``...; parameters added to ``params``."""
+    fields = source.fields
+    fields.check_measures(source.measures)
+    keys = group_keys(query, fields, f"{prefix}b")
+    bound = _Params(f"{prefix}m")
+    measures = [f"{_measure(m, fields, bound)} AS v{i}" for i, m in enumerate(source.measures)]
+    conditions = where(source.narrowed(query), fields, f"{prefix}q", brand_id)
+    brand = f"{prefix}brand"
+    params.update({**keys.params, **bound.values, **conditions.params, brand: brand_id})
+    sql = (
+        f"SELECT {', '.join([*keys.parts, *measures])} FROM {{db}}.{_table(fields)}"
+        f" WHERE brand_id = {{{brand}:UInt64}} AND {conditions.sql}"
+    )
+    return sql + (f" GROUP BY {', '.join(names)}" if names else "")
+
+
+def _measure(measure: Measure, fields: Fields, params: _Params) -> str:
+    if measure is None:
+        return "toInt64(0)"
+    when = None
+    if measure.when is not None:
+        when = _condition(measure.when, fields[measure.when.field], params)
+    if isinstance(measure, Count):
+        return "toInt64(count())" if when is None else f"toInt64(countIf({when}))"
+    assert isinstance(measure, Sum)
+    ref = _ref(fields[measure.field])
+    total = f"sum({ref})" if when is None else f"sumIf({ref}, {when})"
+    return f"toInt64(ifNull({total}, 0))"
+
+
+def _table(fields: Fields) -> str:
+    return f"{fields.table} FINAL" if fields.final else fields.table
+
+
 def _ref(field: Field) -> str:
+    if field.joined:
+        return "concat(" + ", '-', ".join(f"`{column}`" for column in field.joined) + ")"
     return f"`{field.column}`"
 
 
-def _condition(filter_: Filter, field: Field, params: _Params) -> str:
+def _filter(filter_: Filter, fields: Fields, brand_id: int | None, params: _Params) -> str:
+    if isinstance(filter_, Related):
+        return _related(filter_, fields, brand_id, params)
+    return _condition(filter_, fields[filter_.field], params)
+
+
+def _related(filter_: Related, fields: Fields, brand_id: int | None, params: _Params) -> str:
+    """``ref IN (SELECT key FROM the entity WHERE brand_id = ... AND ...)``."""
+    if brand_id is None:
+        raise ValueError("a related filter needs the brand")
+    target = fields.related[filter_.entity]
+    brand = params.bind(brand_id, "UInt64")
+    parts = [_condition(f, target[f.field], params) for f in filter_.filters]
+    return (
+        f"{_ref(fields[filter_.field])} IN (SELECT {_ref(target[filter_.key])}"
+        f" FROM {{db}}.{_table(target)} WHERE brand_id = {brand} AND {' AND '.join(parts)})"
+    )
+
+
+def _condition(filter_: Condition, field: Field, params: _Params) -> str:
     ref = _ref(field)
     type_ = _TYPES[field.kind]
+    if isinstance(filter_, HasValue):
+        key = params.bind(filter_.key, "String")
+        raw = params.bind(list(filter_.values), "Array(String)")
+        return f"JSONExtractRaw({ref}, {key}) IN {raw}"
+    if field.kind == "list":
+        assert isinstance(filter_, (AnyOf, NoneOf))
+        listed = params.bind(list(filter_.values), "Array(String)")
+        has = f"hasAny(JSONExtract({ref}, 'Array(String)'), {listed})"
+        return has if isinstance(filter_, AnyOf) else f"NOT {has}"
     if isinstance(filter_, Contains):
         # ASCII case-insensitive, as SQLite's LIKE
         return f"positionCaseInsensitive({ref}, {params.bind(filter_.text, 'String')}) > 0"

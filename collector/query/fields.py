@@ -12,7 +12,14 @@ int    AnyOf, NoneOf, Range            yes
 bool   AnyOf, NoneOf                   yes
 float  Range                           no
 time   Range (and the time range)      no (use a bucket)
+json   Contains, HasValue              no
+list   AnyOf, NoneOf (list membership) no
 =====  ==============================  =========
+
+A field is a column, or (``joined``) several text columns joined with ``-`` (an ISO 3166-2
+region code is the country and the subdivision: ``GB-ENG``); NULL when any of them is. A
+registry may name the registries a :class:`~collector.query.model.Related` filter may reach
+(``related``); ``final`` marks a ClickHouse table read with ``FINAL`` (a ReplacingMergeTree).
 
 :data:`CLICKS` is read from the columns :class:`~collector.storage.model.Click` declares
 (``storage/columns.py``), so a new click field is filterable as soon as it is declared.
@@ -27,40 +34,73 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from collector.storage.columns import Kind, columns
+from collector.storage.columns import columns
 from collector.storage.model import Click
 
 from . import buckets
-from .model import BUCKET_UNITS, AnyOf, Contains, Filter, NoneOf, Query, QueryError, Range
+from .model import (
+    BUCKET_UNITS,
+    AnyOf,
+    Contains,
+    Count,
+    Filter,
+    HasValue,
+    Measure,
+    NoneOf,
+    Query,
+    QueryError,
+    Range,
+    Related,
+    Sum,
+)
 
 MAX_VALUES = 100  # values of one AnyOf / NoneOf
 MAX_GROUP_BY = 4
 _INT64 = (-(2**63), 2**63 - 1)
-_FILTERS: dict[Kind, tuple[type, ...]] = {
+MAX_KEY = 64  # characters of a HasValue key
+_FILTERS: dict[str, tuple[type, ...]] = {
     "text": (AnyOf, NoneOf, Contains),
     "int": (AnyOf, NoneOf, Range),
     "bool": (AnyOf, NoneOf),
     "float": (Range,),
     "time": (Range,),
+    "json": (Contains, HasValue),
+    "list": (AnyOf, NoneOf),
 }
 _GROUPABLE = ("text", "int", "bool")
 
 
 class Field(NamedTuple):
     name: str  # as a query names it
-    column: str  # as the table names it
-    kind: Kind
+    column: str  # as the table names it ("" for a joined field)
+    kind: str  # a column kind (storage/columns.py), or "list"
     nullable: bool
+    joined: tuple[str, ...] = ()  # text columns joined with "-" instead of one column
 
 
 class Fields:
     """An entity's queryable fields: its table, the time column of its time range and buckets,
-    and every field by name."""
+    every field by name, and the registries a :class:`Related` filter may reach by name."""
 
-    def __init__(self, table: str, time: str, fields: list[Field]) -> None:
+    def __init__(
+        self,
+        table: str,
+        time: str | None,
+        fields: list[Field],
+        related: dict[str, Fields] | None = None,
+        final: bool = False,
+    ) -> None:
         self.table = table
         self.by_name = {field.name: field for field in fields}
-        self.time = self.by_name[time]
+        self.time = self.by_name[time] if time else None
+        self.related = related or {}
+        self.final = final
+
+    def time_field(self) -> Field:
+        """The field time ranges and buckets apply to; :class:`QueryError` without one."""
+        if self.time is None:
+            raise QueryError(f"{self.table} has no time to range over", param="start")
+        return self.time
 
     def __getitem__(self, name: str) -> Field:
         field = self.by_name.get(name) if isinstance(name, str) else None
@@ -75,6 +115,8 @@ class Fields:
         for filter_ in query.filters:
             self._check_filter(filter_)
         start, end = query.time_range.start, query.time_range.end
+        if start is not None or end is not None or query.bucket is not None:
+            self.time_field()
         for name, ms in (("start", start), ("end", end)):
             if ms is not None and not _is_int64(ms):
                 raise QueryError(f"`{name}` must be an integer of ms", param=name)
@@ -103,7 +145,19 @@ class Fields:
         self._check_filter(filter_)
         return filter_
 
+    def check_measures(self, measures: tuple[Measure, ...]) -> None:
+        """Raise :class:`QueryError` unless each measure counts, or sums an int field of these
+        fields, with a valid filter."""
+        for measure in measures:
+            if isinstance(measure, Sum) and self[measure.field].kind != "int":
+                raise QueryError(f"cannot add up {measure.field!r}", param=measure.field)
+            if isinstance(measure, (Count, Sum)) and measure.when is not None:
+                self._check_filter(measure.when)
+
     def _check_filter(self, filter_: Filter) -> None:
+        if isinstance(filter_, Related):
+            self._check_related(filter_)
+            return
         field = self[filter_.field]
         if type(filter_) not in _FILTERS[field.kind]:
             raise QueryError(
@@ -120,6 +174,8 @@ class Fields:
         elif isinstance(filter_, Contains):
             if not isinstance(filter_.text, str):
                 raise QueryError(f"{field.name!r}: the substring must be text", param=field.name)
+        elif isinstance(filter_, HasValue):
+            _check_has_value(filter_)
         else:
             ends = [v for v in (filter_.minimum, filter_.maximum) if v is not None]
             if not ends or not all(_fits(field.kind, v) for v in ends):
@@ -131,9 +187,42 @@ class Fields:
                     f"{field.name!r}: the minimum is above the maximum", param=field.name
                 )
 
+    def _check_related(self, filter_: Related) -> None:
+        target = self.related.get(filter_.entity) if isinstance(filter_.entity, str) else None
+        if target is None:
+            raise QueryError(
+                f"{self.table} has no related {str(filter_.entity)[:40]!r}", param=filter_.field
+            )
+        if self[filter_.field].kind != target[filter_.key].kind:
+            raise QueryError(
+                f"{filter_.field!r} and {filter_.entity}.{filter_.key} differ in kind",
+                param=filter_.field,
+            )
+        if not isinstance(filter_.filters, tuple) or not filter_.filters:
+            raise QueryError(
+                f"{filter_.field!r}: a related filter needs filters", param=filter_.field
+            )
+        for nested in filter_.filters:
+            if isinstance(nested, Related):
+                raise QueryError("related filters do not nest", param=filter_.field)
+            target._check_filter(nested)
+
+
+def _check_has_value(filter_: HasValue) -> None:
+    key, values = filter_.key, filter_.values
+    if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY or '"' in key or "\\" in key:
+        raise QueryError(
+            f"{filter_.field!r}: a key of 1 to {MAX_KEY} characters without quotes",
+            param=filter_.field,
+        )
+    if not isinstance(values, tuple) or not 1 <= len(values) <= MAX_VALUES:
+        raise QueryError(f"{filter_.field!r}: 1 to {MAX_VALUES} values", param=filter_.field)
+    if not all(isinstance(v, str) for v in values):
+        raise QueryError(f"{filter_.field!r}: values are JSON text", param=filter_.field)
+
 
 def _parse_value(field: Field, item: str) -> str | int | bool:
-    if field.kind == "text" and item:
+    if field.kind in ("text", "list") and item:
         return item
     if field.kind == "int" and item.isascii() and item.isdigit() and len(item) <= 19:
         return int(item)
@@ -146,9 +235,9 @@ def _is_int64(value: object) -> bool:
     return type(value) is int and _INT64[0] <= value <= _INT64[1]
 
 
-def _fits(kind: Kind, value: object) -> bool:
+def _fits(kind: str, value: object) -> bool:
     """Whether ``value`` is a value of a field of ``kind`` (bool is never a number here)."""
-    if kind == "text":
+    if kind in ("text", "list"):
         return isinstance(value, str)
     if kind == "bool":
         return type(value) is bool
@@ -159,7 +248,7 @@ def _fits(kind: Kind, value: object) -> bool:
 
 def _registry(struct: type[msgspec.Struct], hidden: tuple[str, ...]) -> list[Field]:
     """A :class:`Field` for each column ``struct`` declares (``storage/columns.py``) of a kind a
-    query can filter (not a map or JSON), but ``hidden``."""
+    query can filter (not a map), but ``hidden``."""
     return [
         Field(c.name, c.name, c.kind, c.nullable)
         for c in columns(struct)
@@ -169,3 +258,19 @@ def _registry(struct: type[msgspec.Struct], hidden: tuple[str, ...]) -> list[Fie
 
 # brand_id is the engine's scope, never a filter: each engine adds it itself.
 CLICKS = Fields("clicks", "created_at", _registry(Click, hidden=("brand_id",)))
+
+
+class Source(NamedTuple):
+    """Rows to aggregate: an entity's registry, what each measure is over its rows (one measure
+    per column of the answer, in the same order for every source of one aggregate), and filters
+    of this source alone, added to the query's."""
+
+    fields: Fields
+    measures: tuple[Measure, ...]
+    filters: tuple[Filter, ...] = ()
+
+    def narrowed(self, query: Query) -> Query:
+        """``query`` with this source's own filters too."""
+        if not self.filters:
+            return query
+        return msgspec.structs.replace(query, filters=(*query.filters, *self.filters))

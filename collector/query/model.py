@@ -13,6 +13,19 @@ Filters (all of a query's filters must hold):
 - :class:`Contains`: the text contains a substring, ASCII case-insensitively (as SQLite's
   ``LIKE``); ``%``, ``_`` and ``\\`` in it are plain characters.
 - :class:`Range`: the value is within ``[minimum, maximum]``; either end may be open.
+- :class:`HasValue`: a JSON object field's ``key`` holds one of the values (compared as JSON:
+  ``"pro"`` matches the string, ``5`` the number).
+- :class:`Related`: the field's value is the key of a row of another entity (its registry
+  named in :data:`~collector.query.fields.ENTITIES`) that matches the nested filters, in the
+  same brand: the events API's link attributes (a click's ``link_id`` is a link whose domain is
+  ...) and conversion facts of a click (its ``id`` is the ``click_id`` of a sale that ...).
+
+On a field of kind ``list`` (a JSON array of strings), :class:`AnyOf` means "the list holds one
+of the values" and :class:`NoneOf` "holds none of them".
+
+Measures (what :func:`~collector.query.sqlite.aggregate` adds up per group): :class:`Count`
+rows, optionally only those matching a filter, and :class:`Sum` of a field; ``None`` is a zero
+(a measure one source of rows does not have, such as sales among clicks).
 
 Times are integers of milliseconds since the Unix epoch, UTC.
 """
@@ -68,7 +81,46 @@ class Range(msgspec.Struct, frozen=True):
     maximum: Number | None = None
 
 
-Filter = AnyOf | NoneOf | Contains | Range
+class HasValue(msgspec.Struct, frozen=True):
+    """The JSON object ``field`` holds one of ``values`` (JSON text, e.g. ``'"pro"'``, ``'5'``)
+    at ``key``."""
+
+    field: str
+    key: str
+    values: tuple[str, ...]
+
+
+# A filter on a field of the entity itself.
+Condition = AnyOf | NoneOf | Contains | Range | HasValue
+
+
+class Related(msgspec.Struct, frozen=True):
+    """``field`` is the ``key`` field of a row of ``entity`` in the same brand matching every one
+    of ``filters``."""
+
+    field: str
+    entity: str
+    key: str
+    filters: tuple[Condition, ...]
+
+
+Filter = Condition | Related
+
+
+class Count(msgspec.Struct, frozen=True):
+    """The rows of a group, or only those matching ``when``."""
+
+    when: AnyOf | None = None
+
+
+class Sum(msgspec.Struct, frozen=True):
+    """The sum of an int ``field`` over a group's rows (those matching ``when``); 0 when none."""
+
+    field: str
+    when: AnyOf | None = None
+
+
+Measure = Count | Sum | None
 
 
 class TimeRange(msgspec.Struct, frozen=True):

@@ -6,7 +6,7 @@ from the field registry only. SQLite has no time-zone functions: a bucket is a b
 edge a parameter. Times are INTEGER ms, compared as they are.
 
 Same names as :mod:`collector.query.clickhouse`: :func:`where`, :func:`group_keys`,
-:func:`bucket`, :func:`count`.
+:func:`bucket`, :func:`count`, :func:`aggregate`, :func:`page`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,21 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from . import buckets
-from .fields import CLICKS, Field, Fields
-from .model import AnyOf, Contains, Filter, NoneOf, Query, Range
+from .fields import CLICKS, Field, Fields, Source
+from .model import (
+    AnyOf,
+    Condition,
+    Contains,
+    Count,
+    Filter,
+    HasValue,
+    Measure,
+    NoneOf,
+    Query,
+    Range,
+    Related,
+    Sum,
+)
 
 
 class Compiled(NamedTuple):
@@ -35,17 +48,20 @@ class Statement(NamedTuple):
     params: list[Any]
 
 
-def where(query: Query, fields: Fields = CLICKS, alias: str = "c") -> Compiled:
-    """The query's filters and time range as conditions on the table aliased ``alias``."""
+def where(
+    query: Query, fields: Fields = CLICKS, alias: str = "c", brand_id: int | None = None
+) -> Compiled:
+    """The query's filters and time range as conditions on the table aliased ``alias``.
+    ``brand_id`` scopes the subqueries of :class:`Related` filters (which need it)."""
     fields.check(query)
     params: list[Any] = []
-    parts = [
-        _condition(f, fields[f.field], _ref(fields[f.field], alias), params) for f in query.filters
-    ]
+    parts = [_filter(f, fields, alias, brand_id, params) for f in query.filters]
     time = query.time_range
     if time.start is not None or time.end is not None:
-        time_range = Range(fields.time.name, time.start, time.end)
-        parts.append(_condition(time_range, fields.time, _ref(fields.time, alias), params))
+        field = fields.time_field()
+        parts.append(
+            _condition(Range(field.name, time.start, time.end), field, _ref(field, alias), params)
+        )
     return Compiled(parts, params)
 
 
@@ -60,7 +76,7 @@ def bucket(query: Query, fields: Fields = CLICKS, alias: str = "c") -> Compiled:
     if not edges:  # an empty time range: no row has a bucket
         return Compiled(["NULL"], [])
     params: list[Any] = []
-    return Compiled([_search(_ref(fields.time, alias), edges, params)], params)
+    return Compiled([_search(_ref(fields.time_field(), alias), edges, params)], params)
 
 
 def group_keys(query: Query, fields: Fields = CLICKS, alias: str = "c") -> Compiled:
@@ -79,7 +95,7 @@ def count(
     ``bucket``, ``n``; ordered by bucket, then the largest count, then the keys (NULL first).
     One row (``n``) when the query neither groups nor buckets."""
     keys = group_keys(query, fields)
-    conditions = where(query, fields)
+    conditions = where(query, fields, brand_id=brand_id)
     names = [f"key{i}" for i in range(len(query.group_by))]
     names += ["bucket"] if query.bucket else []
     select = ", ".join([*keys.parts, "count(*) AS n"])
@@ -95,11 +111,130 @@ def count(
     return Statement(sql, params)
 
 
+def aggregate(
+    query: Query,
+    brand_id: int,
+    sources: list[Source],
+    order: int | None = None,
+    limit: int | None = None,
+) -> Statement:
+    """The measures of every source's rows matching the query, added up per group across the
+    sources: columns ``key0``..., ``bucket``, then ``m0``... (one per measure, 0 rather than
+    NULL). Ordered by bucket, then the largest ``m{order}``, then the keys (NULL first). One row
+    when the query neither groups nor buckets."""
+    names = [f"key{i}" for i in range(len(query.group_by))]
+    names += ["bucket"] if query.bucket else []
+    widths = {len(source.measures) for source in sources}
+    if len(widths) != 1:
+        raise ValueError("every source of an aggregate has the same measures")
+    params: list[Any] = []
+    selects = [_source_select(query, brand_id, source, names, params) for source in sources]
+    totals = [f"coalesce(sum(v{i}), 0) AS m{i}" for i in range(widths.pop())]
+    sql = f"SELECT {', '.join([*names, *totals])} FROM ({' UNION ALL '.join(selects)})"
+    if names:
+        ranked = ["bucket"] if query.bucket else []
+        ranked += [f"m{order} DESC"] if order is not None else []
+        ranked += [name for name in names if name != "bucket"]
+        sql += f" GROUP BY {', '.join(names)} ORDER BY {', '.join(ranked)}"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return Statement(sql, params)
+
+
+def page(
+    query: Query, brand_id: int, fields: Fields, descending: bool, limit: int, offset: int
+) -> Statement:
+    """The ``id`` of each row matching the query, newest first (or oldest), ties by id."""
+    conditions = where(query, fields, "c", brand_id)
+    direction = "DESC" if descending else "ASC"
+    time = _ref(fields.time_field(), "c")
+    sql = (
+        f"SELECT c.id FROM {fields.table} AS c WHERE c.brand_id = ? AND {conditions.sql}"
+        f" ORDER BY {time} {direction}, c.id {direction} LIMIT ? OFFSET ?"
+    )
+    return Statement(sql, [brand_id, *conditions.params, limit, offset])
+
+
+def _source_select(
+    query: Query, brand_id: int, source: Source, names: list[str], params: list[Any]
+) -> str:
+    """One source's rows grouped, its measures as ``v0``...; parameters appended in order."""
+    fields = source.fields
+    fields.check_measures(source.measures)
+    keys = group_keys(query, fields)
+    measure_params: list[Any] = []
+    measures = [
+        f"{_measure(m, fields, measure_params)} AS v{i}" for i, m in enumerate(source.measures)
+    ]
+    conditions = where(source.narrowed(query), fields, "c", brand_id)
+    params += [*keys.params, *measure_params, brand_id, *conditions.params]
+    sql = (
+        f"SELECT {', '.join([*keys.parts, *measures])} FROM {fields.table} AS c"
+        f" WHERE c.brand_id = ? AND {conditions.sql}"
+    )
+    return sql + (f" GROUP BY {', '.join(names)}" if names else "")
+
+
+def _measure(measure: Measure, fields: Fields, params: list[Any]) -> str:
+    if measure is None:
+        return "0"
+    when = None
+    if measure.when is not None:
+        field = fields[measure.when.field]
+        when = _condition(measure.when, field, _ref(field, "c"), params)
+    if isinstance(measure, Count):
+        return "count(*)" if when is None else f"sum(CASE WHEN {when} THEN 1 ELSE 0 END)"
+    assert isinstance(measure, Sum)
+    ref = _ref(fields[measure.field], "c")
+    return f"sum({ref})" if when is None else f"sum(CASE WHEN {when} THEN {ref} END)"
+
+
 def _ref(field: Field, alias: str) -> str:
-    return f'{alias}."{field.column}"' if alias else f'"{field.column}"'
+    prefix = f"{alias}." if alias else ""
+    if field.joined:
+        return "(" + " || '-' || ".join(f'{prefix}"{column}"' for column in field.joined) + ")"
+    return f'{prefix}"{field.column}"'
 
 
-def _condition(filter_: Filter, field: Field, ref: str, params: list[Any]) -> str:
+def _filter(
+    filter_: Filter, fields: Fields, alias: str, brand_id: int | None, params: list[Any]
+) -> str:
+    if isinstance(filter_, Related):
+        return _related(filter_, fields, alias, brand_id, params)
+    field = fields[filter_.field]
+    return _condition(filter_, field, _ref(field, alias), params)
+
+
+def _related(
+    filter_: Related, fields: Fields, alias: str, brand_id: int | None, params: list[Any]
+) -> str:
+    """``ref IN (SELECT key FROM the entity WHERE brand_id = ? AND ...)``."""
+    if brand_id is None:
+        raise ValueError("a related filter needs the brand")
+    target = fields.related[filter_.entity]
+    nested = where(Query(filters=filter_.filters), target, "r", brand_id)
+    params += [brand_id, *nested.params]
+    ref = _ref(fields[filter_.field], alias)
+    key = _ref(target[filter_.key], "r")
+    return f"{ref} IN (SELECT {key} FROM {target.table} AS r WHERE r.brand_id = ? AND {nested.sql})"
+
+
+def _condition(filter_: Condition, field: Field, ref: str, params: list[Any]) -> str:
+    if isinstance(filter_, HasValue):
+        params.append(f'$."{filter_.key}"')
+        marks = ", ".join("?" for _ in filter_.values)
+        params.extend(filter_.values)
+        return f"(CASE WHEN json_valid({ref}) THEN {ref} -> ? END) IN ({marks})"
+    if field.kind == "list":
+        assert isinstance(filter_, (AnyOf, NoneOf))
+        marks = ", ".join("?" for _ in filter_.values)
+        params.extend(filter_.values)
+        exists = (
+            f"EXISTS (SELECT 1 FROM json_each(CASE WHEN json_valid({ref}) THEN {ref} END)"
+            f" WHERE value IN ({marks}))"
+        )
+        return exists if isinstance(filter_, AnyOf) else f"NOT {exists}"
     if isinstance(filter_, Contains):
         params.append(_like_pattern(filter_.text))
         return f"{ref} LIKE ? ESCAPE '\\'"

@@ -10,7 +10,10 @@ too. SQL of any engine stays inside its own package.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
+
+from collector.query.fields import Source
+from collector.query.model import Query
 
 from .model import (
     SCOPE_RANK,
@@ -38,6 +41,7 @@ from .model import (
 __all__ = [
     "SCOPE_RANK",
     "SORT_COLUMNS",
+    "AnalyticsStore",
     "ApiKey",
     "Brand",
     "BrandSettings",
@@ -206,6 +210,38 @@ class ConversionStore(Protocol):
         """The session's leads and sales by created_at (each dedupe key once)."""
 
 
+class AnalyticsStore(Protocol):
+    """The events and analytics API (seed 02) on compiler queries of ``query/events.py``
+    (``analytics.py`` of each engine)."""
+
+    def aggregate(
+        self,
+        brand_id: int,
+        query: Query,
+        sources: list[Source],
+        order: int | None,
+        limit: int | None,
+    ) -> list[tuple[Any, ...]]:
+        """The compiler's ``aggregate`` rows: group keys, the bucket (ms) when the query has
+        one, then one int per measure; text keys decoded leniently."""
+
+    def page_clicks(
+        self, brand_id: int, query: Query, descending: bool, limit: int, offset: int
+    ) -> list[Click]:
+        """A page of the clicks matching a ``CLICK_EVENTS`` query, by time then id."""
+
+    def page_conversions(
+        self, brand_id: int, query: Query, descending: bool, limit: int, offset: int
+    ) -> list[Conversion]:
+        """A page of the leads and sales matching a ``CONVERSION_EVENTS`` query."""
+
+    def links_by_id(self, brand_id: int, link_ids: list[str]) -> dict[str, ShortLink]:
+        """The brand's links with these ids, deleted ones included (events outlive them)."""
+
+    def clicks_by_id(self, brand_id: int, click_ids: list[str]) -> dict[str, Click]:
+        """The brand's clicks with these ids (the clicks of a page of conversions)."""
+
+
 class ReplayStore(Protocol):
     """Replays: chunks, compacted segments, dictionaries, asset links (``replays.py`` of each
     engine). Chunks are written by :meth:`ClickStore.write_batch`."""
@@ -264,6 +300,7 @@ class Store(
     ClickStore,
     LinkStore,
     ConversionStore,
+    AnalyticsStore,
     ReplayStore,
     Protocol,
 ):

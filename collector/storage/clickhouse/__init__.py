@@ -9,6 +9,7 @@ the two dialects read side by side:
 - ``clicks.py``: clicks and events: write_batch, sessions, the clicks list (late materialisation)
 - ``links.py``: short links and the codes nobody answers
 - ``conversions.py``: leads and sales (written by write_batch)
+- ``analytics.py``: the events and analytics API, on compiler queries
 - ``replays.py``: replay chunks, compacted segment generations, dictionaries, asset links
 
 All tables live in one database, ``clicktrail`` unless the URL names another;
@@ -20,6 +21,7 @@ mixin.
 
 from __future__ import annotations
 
+from .analytics import AnalyticsMixin
 from .brands import BrandsMixin, domain_id
 from .clicks import ClicksMixin
 from .connection import DEFAULT_DATABASE, split_url
@@ -31,5 +33,7 @@ from .schema import SCHEMA_VERSION
 __all__ = ["DEFAULT_DATABASE", "SCHEMA_VERSION", "ClickHouseStore", "domain_id", "split_url"]
 
 
-class ClickHouseStore(BrandsMixin, ClicksMixin, LinksMixin, ConversionsMixin, ReplaysMixin):
+class ClickHouseStore(
+    BrandsMixin, ClicksMixin, LinksMixin, ConversionsMixin, AnalyticsMixin, ReplaysMixin
+):
     """The :class:`~collector.storage.base.Store` on a ClickHouse database."""

@@ -61,6 +61,37 @@ _CLICK_COLUMNS_SQL = ", ".join(f"`{name}`" for name in CLICK_ROWS.names)
 _EVENT_COLUMNS_SQL = ", ".join(f"`{name}`" for name in EVENT_ROWS.names)
 
 
+def rows_by_key(
+    store: ClickHouseBase, table: str, columns_sql: str, brand_id: int, keys: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Rows (``columns_sql``, the id first) of ``table`` for (id, created_at ms) pairs, in the
+    order of ``keys``, each id once: the late materialisation of a page whose keys were found
+    reading only the sort columns (10x faster than sorting whole rows)."""
+    if not keys:
+        return []
+    rows = store._text_rows(
+        f"SELECT {columns_sql} FROM {{db}}.{table}"
+        " WHERE brand_id = {brand:UInt64} AND id IN {ids:Array(String)}"
+        " AND created_at >= fromUnixTimestamp64Milli({first:Int64}, 'UTC')"
+        " AND created_at <= fromUnixTimestamp64Milli({last:Int64}, 'UTC')"
+        " LIMIT 1 BY id",
+        {
+            "brand": brand_id,
+            "ids": [k[0] for k in keys],
+            "first": min(k[1] for k in keys),
+            "last": max(k[1] for k in keys),
+        },
+    )
+    by_id = {text(row[0]): row for row in rows}
+    return [by_id[k[0]] for k in keys if k[0] in by_id]
+
+
+def clicks_by_key(store: ClickHouseBase, brand_id: int, keys: list[tuple[Any, ...]]) -> list[Click]:
+    """The clicks of (id, created_at ms) pairs, in the order of ``keys``."""
+    rows = rows_by_key(store, "clicks", _CLICK_COLUMNS_SQL, brand_id, keys)
+    return [CLICK_ROWS.read(row) for row in rows]
+
+
 class ClicksMixin(ClickHouseBase):
     """:class:`~collector.storage.base.ClickStore` on ClickHouse."""
 
@@ -169,7 +200,7 @@ class ClicksMixin(ClickHouseBase):
                 " LIMIT {limit:UInt64} OFFSET {offset:UInt64}",
                 params,
             )
-            return total_n, self._clicks_by_key(brand_id, keys)
+            return total_n, clicks_by_key(self, brand_id, keys)
 
         # One row per session: its first matching click. Two lookups (each with its own skip
         # index) rather than an OR, which no single skip index could serve.
@@ -193,26 +224,6 @@ class ClicksMixin(ClickHouseBase):
             params,
         )
         return total_n, [CLICK_ROWS.read(r) for r in rows]
-
-    def _clicks_by_key(self, brand_id: int, keys: list[tuple[Any, ...]]) -> list[Click]:
-        """The clicks of (id, created_at) pairs, in the order of ``keys``."""
-        if not keys:
-            return []
-        rows = self._text_rows(
-            f"SELECT {_CLICK_COLUMNS_SQL} FROM {{db}}.clicks"
-            " WHERE brand_id = {brand:UInt64} AND id IN {ids:Array(String)}"
-            " AND created_at >= fromUnixTimestamp64Milli({first:Int64}, 'UTC')"
-            " AND created_at <= fromUnixTimestamp64Milli({last:Int64}, 'UTC')"
-            " LIMIT 1 BY id",
-            {
-                "brand": brand_id,
-                "ids": [k[0] for k in keys],
-                "first": min(k[1] for k in keys),
-                "last": max(k[1] for k in keys),
-            },
-        )
-        by_id = {click.id: click for click in map(CLICK_ROWS.read, rows)}
-        return [by_id[k[0]] for k in keys if k[0] in by_id]
 
     def get_click(self, brand_id: int, click_id: str) -> Click | None:
         rows = self._text_rows(

@@ -45,7 +45,7 @@ def _list_filters(brand_id: int, query: LinkQuery) -> tuple[str, dict[str, Any]]
     """The WHERE of ``list_links`` (applied after FINAL) and its parameters."""
     where = ["brand_id = {brand:UInt64}", "NOT deleted"]
     params: dict[str, Any] = {"brand": brand_id}
-    for column in ("folder", "tenant_id", "external_id"):
+    for column in ("folder", "tenant_id", "external_id", "group_id", "partner_id"):
         value = getattr(query, column)
         if value is not None:
             where.append(f"{column} = {{{column}:String}}")

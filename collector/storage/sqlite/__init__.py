@@ -7,6 +7,7 @@ of the ClickHouse engine (``storage/clickhouse/``), so the two dialects read sid
 - ``clicks.py``: clicks and events: write_batch, sessions, the clicks list and its totals
 - ``links.py``: short links and the codes nobody answers
 - ``conversions.py``: leads and sales (written by write_batch)
+- ``analytics.py``: the events and analytics API, on compiler queries
 - ``replays.py``: replay chunks, summaries, compacted segments, dictionaries, asset links
 
 A new domain (links, conversions, an outbox) is a module here with a mixin on
@@ -16,6 +17,7 @@ A new domain (links, conversions, an outbox) is a module here with a mixin on
 
 from __future__ import annotations
 
+from .analytics import AnalyticsMixin
 from .brands import BrandsMixin
 from .clicks import ClicksMixin
 from .conversions import ConversionsMixin
@@ -26,5 +28,7 @@ from .schema import SCHEMA_VERSION
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
 
-class SQLiteStore(BrandsMixin, ClicksMixin, LinksMixin, ConversionsMixin, ReplaysMixin):
+class SQLiteStore(
+    BrandsMixin, ClicksMixin, LinksMixin, ConversionsMixin, AnalyticsMixin, ReplaysMixin
+):
     """The :class:`~collector.storage.base.Store` on one SQLite file."""

@@ -41,7 +41,7 @@ def read_link(row: Any) -> ShortLink:
 def _list_filters(brand_id: int, query: LinkQuery) -> tuple[str, list[Any]]:
     where = ["brand_id = ?", "deleted = 0"]
     args: list[Any] = [brand_id]
-    for column in ("folder", "tenant_id", "external_id"):
+    for column in ("folder", "tenant_id", "external_id", "group_id", "partner_id"):
         value = getattr(query, column)
         if value is not None:
             where.append(f"{column} = ?")

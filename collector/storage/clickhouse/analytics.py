@@ -1,0 +1,93 @@
+"""ClickHouse: the events and analytics API (seed 02).
+
+Every statement comes from the query compiler (``collector/query/clickhouse.py``) over the
+registries of ``collector/query/events.py``; this module runs them and reads the rows (text
+decoded leniently, as every row the API shows). ClickHouse scans a brand's columns fast enough
+to need no rollups: an analytics answer reads the columns its filters and group name, within the
+``(brand_id, created_at)`` key range. A page of events finds its keys reading only the sort
+columns, then reads those rows (``clicks.rows_by_key``).
+
+A lead or a sale stored twice by two collectors at the same instant (``conversions.py``) would
+count twice here; one collector never stores a twin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from collector.query import clickhouse as compile_clickhouse
+from collector.query.events import CLICK_EVENTS, CONVERSION_EVENTS
+from collector.query.fields import Source
+from collector.query.model import Query
+
+from ..model import Click, Conversion, ShortLink
+from ..rows import text
+from .clicks import CLICK_ROWS, clicks_by_key, rows_by_key
+from .connection import ClickHouseBase
+from .conversions import CONVERSION_ROWS
+from .conversions import _read as read_conversion
+from .links import LINK_ROWS, read_link
+
+_CLICK_COLUMNS = ", ".join(f"`{name}`" for name in CLICK_ROWS.names)
+_CONVERSION_COLUMNS = ", ".join(f"`{name}`" for name in CONVERSION_ROWS.names)
+_LINK_COLUMNS = ", ".join(f"`{name}`" for name in LINK_ROWS.names)
+
+
+def _value(value: Any) -> Any:
+    return text(value) if isinstance(value, bytes) else value
+
+
+class AnalyticsMixin(ClickHouseBase):
+    """:class:`~collector.storage.base.AnalyticsStore` on ClickHouse."""
+
+    def aggregate(
+        self,
+        brand_id: int,
+        query: Query,
+        sources: list[Source],
+        order: int | None,
+        limit: int | None,
+    ) -> list[tuple[Any, ...]]:
+        statement = compile_clickhouse.aggregate(query, brand_id, sources, order, limit)
+        rows = self._text_rows(statement.sql, statement.params)
+        return [tuple(map(_value, row)) for row in rows]
+
+    def page_clicks(
+        self, brand_id: int, query: Query, descending: bool, limit: int, offset: int
+    ) -> list[Click]:
+        page = compile_clickhouse.page(query, brand_id, CLICK_EVENTS, descending, limit, offset)
+        return clicks_by_key(self, brand_id, self._keys(page.sql, page.params))
+
+    def page_conversions(
+        self, brand_id: int, query: Query, descending: bool, limit: int, offset: int
+    ) -> list[Conversion]:
+        page = compile_clickhouse.page(
+            query, brand_id, CONVERSION_EVENTS, descending, limit, offset
+        )
+        keys = self._keys(page.sql, page.params)
+        rows = rows_by_key(self, "conversions", _CONVERSION_COLUMNS, brand_id, keys)
+        return [read_conversion(row) for row in rows]
+
+    def links_by_id(self, brand_id: int, link_ids: list[str]) -> dict[str, ShortLink]:
+        if not link_ids:
+            return {}
+        rows = self._text_rows(
+            f"SELECT {_LINK_COLUMNS} FROM {{db}}.links FINAL"
+            " WHERE brand_id = {brand:UInt64} AND id IN {ids:Array(String)}",
+            {"brand": brand_id, "ids": sorted(set(link_ids))},
+        )
+        return {link.id: link for link in map(read_link, rows)}
+
+    def clicks_by_id(self, brand_id: int, click_ids: list[str]) -> dict[str, Click]:
+        if not click_ids:
+            return {}
+        rows = self._text_rows(
+            f"SELECT {_CLICK_COLUMNS} FROM {{db}}.clicks"
+            " WHERE brand_id = {brand:UInt64} AND id IN {ids:Array(String)} LIMIT 1 BY id",
+            {"brand": brand_id, "ids": sorted(set(click_ids))},
+        )
+        return {click.id: click for click in map(CLICK_ROWS.read, rows)}
+
+    def _keys(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """(id, ms) of a page, ids decoded as every row the API shows."""
+        return [(text(row[0]), int(row[1])) for row in self._text_rows(sql, params)]
