@@ -20,6 +20,7 @@ from collector.storage.base import (
     Store,
 )
 from collector.storage.clickhouse import ClickHouseStore
+from collector.storage.clickhouse import clicks as clickhouse_clicks
 from collector.storage.clickhouse import connection as clickhouse_connection
 from collector.storage.clickhouse import conversions as clickhouse_conversions
 from collector.storage.clickhouse import links as clickhouse_links
@@ -27,6 +28,7 @@ from collector.storage.clickhouse import schema as clickhouse_schema
 from collector.storage.columns import columns
 from collector.storage.model import CLICK_FACTS
 from collector.storage.sqlite import SQLiteStore
+from collector.storage.sqlite import clicks as sqlite_clicks
 from collector.storage.sqlite import connection as sqlite_connection
 from collector.storage.sqlite import conversions as sqlite_conversions
 from collector.storage.sqlite import links as sqlite_links
@@ -596,7 +598,8 @@ def test_a_conversions_click_facts_are_declared_as_on_the_click_and_last():
 
 def _insert_as_schema_6(store: Any, table: str, row_of: Any, added: int, item: Any) -> None:
     """Store ``item`` as a schema-6 database would: without its last ``added`` columns."""
-    names, row = row_of.names[:-added], row_of.row(item)[:-added]
+    kept = len(row_of.names) - added
+    names, row = row_of.names[:kept], row_of.row(item)[:kept]
     if isinstance(store, SQLiteStore):
         with store._write() as conn:
             conn.execute(
@@ -616,11 +619,14 @@ def test_a_schema_6_database_upgrades_its_conversions_and_links(store_url, monke
     engine = sqlite_connection if lite else clickhouse_connection
     conversion_rows = (sqlite_conversions if lite else clickhouse_conversions).CONVERSION_ROWS
     link_rows = (sqlite_links if lite else clickhouse_links).LINK_ROWS
+    click_rows = (sqlite_clicks if lite else clickhouse_clicks).CLICK_ROWS
     monkeypatch.setattr(engine, "SCHEMA_VERSION", 6)
     try:
         old.migrate()
         a = old.create_brand("Old", "site-old", [], BrandSettings(), T0).id
-        old.write_batch([msgspec.structs.replace(link_click("c1", a, "l1"), **FACTS)], [])
+        # raw rows: today's write_batch also fills tables a schema-6 file does not have yet
+        click = msgspec.structs.replace(link_click("c1", a, "l1"), **FACTS)
+        _insert_as_schema_6(old, "clicks", click_rows, 0, click)
         stored = conversion("cv1", a, click_id="c1")
         orphan = conversion("cv2", a, "sale", click_id="gone")
         for item in (stored, orphan):

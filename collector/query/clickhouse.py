@@ -239,9 +239,10 @@ def _table(fields: Fields) -> str:
 
 
 def _ref(field: Field) -> str:
-    if field.joined:
-        return "concat(" + ", '-', ".join(f"`{column}`" for column in field.joined) + ")"
-    return f"`{field.column}`"
+    refs = [f"`{column}`" for column in field.joined or (field.column,)]
+    if field.empty_is_null:
+        refs = [f"nullIf({ref}, '')" for ref in refs]
+    return refs[0] if len(refs) == 1 else "concat(" + ", '-', ".join(refs) + ")"
 
 
 def _filter(filter_: Filter, fields: Fields, brand_id: int | None, params: _Params) -> str:

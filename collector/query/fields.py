@@ -76,6 +76,7 @@ class Field(NamedTuple):
     kind: str  # a column kind (storage/columns.py), or "list"
     nullable: bool
     joined: tuple[str, ...] = ()  # text columns joined with "-" instead of one column
+    empty_is_null: bool = False  # a table that stores NULL as '' (SQLite's rollups)
 
 
 class Fields:

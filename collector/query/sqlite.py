@@ -192,9 +192,10 @@ def _measure(measure: Measure, fields: Fields, params: list[Any]) -> str:
 
 def _ref(field: Field, alias: str) -> str:
     prefix = f"{alias}." if alias else ""
-    if field.joined:
-        return "(" + " || '-' || ".join(f'{prefix}"{column}"' for column in field.joined) + ")"
-    return f'{prefix}"{field.column}"'
+    refs = [f'{prefix}"{column}"' for column in field.joined or (field.column,)]
+    if field.empty_is_null:
+        refs = [f"NULLIF({ref}, '')" for ref in refs]
+    return refs[0] if len(refs) == 1 else "(" + " || '-' || ".join(refs) + ")"
 
 
 def _filter(

@@ -3,7 +3,8 @@
 Every statement comes from the query compiler (``collector/query/sqlite.py``) over the registries
 of ``collector/query/events.py``; this module runs them and reads the rows. A page of events is
 two reads: the page's ids (the compiler's ``page``, driven by the ``(brand_id, created_at)``
-index, newest first), then those rows by primary key.
+index, newest first), then those rows by primary key. An aggregate reads the hourly rollups
+where one holds every field it needs (``rollups.plan``), raw rows elsewhere.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from collector.query.model import Query
 
 from ..model import Click, Conversion, ShortLink
 from ..rows import json_text
+from . import rollups
 from .clicks import CLICK_ROWS
 from .connection import SQLiteBase
-from .conversions import CONVERSION_ROWS
-from .conversions import _read as read_conversion
+from .conversions import CONVERSION_ROWS, read_conversion
 from .links import LINK_ROWS, read_link
 
 _CLICK_COLUMNS = ", ".join(f'"{name}"' for name in CLICK_ROWS.names)
@@ -39,7 +40,9 @@ class AnalyticsMixin(SQLiteBase):
         order: int | None,
         limit: int | None,
     ) -> list[tuple[Any, ...]]:
-        statement = compile_sqlite.aggregate(query, brand_id, sources, order, limit)
+        # the whole hours from a rollup when one holds every field, the rest from raw rows
+        planned = rollups.plan(query, sources) or sources
+        statement = compile_sqlite.aggregate(query, brand_id, planned, order, limit)
         return [tuple(row) for row in self._all(statement.sql, statement.params)]
 
     def page_clicks(

@@ -34,6 +34,7 @@ from collector.utf8 import clean_json
 from ..columns import RowCodec
 from ..model import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, ReplayChunk
 from ..rows import EVENT_ROWS, event_data, json_text
+from . import rollups
 from .connection import SQLiteBase
 from .conversions import write_conversions
 from .replays import write_chunks
@@ -65,11 +66,6 @@ _EVENT_COLUMNS_SQL = ", ".join(f'"{name}"' for name in EVENT_ROWS.names)
 _INSERT_EVENTS = f"INSERT INTO events ({_EVENT_COLUMNS_SQL})"
 # Rows per INSERT statement: a batch goes in as few statements of these sizes as add up to it.
 _STATEMENT_ROWS = (128, 64, 32, 16, 8, 4, 2, 1)
-# Add n clicks (b of them bots) to a brand's day: ?1 brand, ?2 day, ?3 n, ?4 b.
-_ADD_DAY_SQL = (
-    "INSERT INTO click_days (brand_id, day, n, bots) VALUES (?1, ?2, ?3, ?4)"
-    " ON CONFLICT (brand_id, day) DO UPDATE SET n = n + excluded.n, bots = bots + excluded.bots"
-)
 
 
 @functools.cache
@@ -96,6 +92,23 @@ def insert_rows(conn: sqlite3.Connection, head: str, rows: list[tuple[Any, ...]]
         start += size
 
 
+def _fresh_clicks(conn: sqlite3.Connection, clicks: list[Click]) -> list[Click]:
+    """The clicks whose id is not stored yet (each id once). Inside the write transaction nobody
+    else can insert: these are exactly the rows INSERT OR IGNORE stores, so rollups stay exact."""
+    stored = {
+        row[0]
+        for row in conn.execute(
+            "SELECT id FROM clicks WHERE id IN (SELECT value FROM json_each(?))",
+            (json_text([c.id for c in clicks]),),
+        )
+    }
+    fresh: dict[str, Click] = {}
+    for click in clicks:
+        if click.id not in stored and click.id not in fresh:
+            fresh[click.id] = click
+    return list(fresh.values())
+
+
 class ClicksMixin(SQLiteBase):
     """:class:`~collector.storage.base.ClickStore` on SQLite."""
 
@@ -113,32 +126,11 @@ class ClicksMixin(SQLiteBase):
         with self._write() as conn:
             if chunks:
                 write_chunks(conn, chunks)
-            if conversions:
-                write_conversions(conn, conversions)
-            if clicks:
-                # Inside the write transaction nobody else can insert: the ids found here are
-                # exactly the ones INSERT OR IGNORE would skip, so the day counts stay exact.
-                stored = {
-                    row[0]
-                    for row in conn.execute(
-                        "SELECT id FROM clicks WHERE id IN (SELECT value FROM json_each(?))",
-                        (json_text([c.id for c in clicks]),),
-                    )
-                }
-                fresh: dict[str, Click] = {}
-                for c in clicks:
-                    if c.id not in stored and c.id not in fresh:
-                        fresh[c.id] = c
-                if fresh:
-                    insert_rows(conn, _INSERT_CLICKS, [CLICK_ROWS.row(c) for c in fresh.values()])
-                    days: dict[tuple[int, int], list[int]] = {}
-                    for c in fresh.values():
-                        counts = days.setdefault((c.brand_id, c.created_at // DAY_MS), [0, 0])
-                        counts[0] += 1
-                        counts[1] += c.is_bot
-                    conn.executemany(
-                        _ADD_DAY_SQL, [(b, d, n, bots) for (b, d), (n, bots) in days.items()]
-                    )
+            stored = write_conversions(conn, conversions) if conversions else []
+            fresh = _fresh_clicks(conn, clicks) if clicks else []
+            if fresh:
+                insert_rows(conn, _INSERT_CLICKS, [CLICK_ROWS.row(c) for c in fresh])
+            rollups.add(conn, (rollups.CLICK_DAYS, *rollups.ANALYTICS), fresh, stored)
             if event_rows:
                 insert_rows(conn, _INSERT_EVENTS, event_rows)
 

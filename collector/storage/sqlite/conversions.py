@@ -28,16 +28,18 @@ _INSERT = (
 )
 
 
-def _read(row: Any) -> Conversion:
+def read_conversion(row: Any) -> Conversion:
     conversion = CONVERSION_ROWS.read(row)
     if not isinstance(conversion.metadata, dict):
         conversion.metadata = {}
     return conversion
 
 
-def write_conversions(conn: sqlite3.Connection, conversions: list[Conversion]) -> None:
+def write_conversions(conn: sqlite3.Connection, conversions: list[Conversion]) -> list[Conversion]:
     """Store the conversions whose dedupe key is new, in order (inside write_batch's
-    transaction); a sale's type comes from the customer's sales stored before it."""
+    transaction); a sale's type comes from the customer's sales stored before it. Returns the
+    conversions stored (the rollups count them)."""
+    stored: list[Conversion] = []
     for conversion in conversions:
         if conversion.kind == "sale":
             earlier = conn.execute(
@@ -47,7 +49,9 @@ def write_conversions(conn: sqlite3.Connection, conversions: list[Conversion]) -
             ).fetchone()
             sale_type = "recurring" if earlier else "new"
             conversion = msgspec.structs.replace(conversion, sale_type=sale_type)
-        conn.execute(_INSERT, CONVERSION_ROWS.row(conversion))
+        if conn.execute(_INSERT, CONVERSION_ROWS.row(conversion)).rowcount:
+            stored.append(conversion)
+    return stored
 
 
 class ConversionsMixin(SQLiteBase):
@@ -55,7 +59,7 @@ class ConversionsMixin(SQLiteBase):
 
     def conversion_by_key(self, brand_id: int, dedupe_key: str) -> Conversion | None:
         row = self._one(f"{_SELECT} WHERE brand_id = ? AND dedupe_key = ?", (brand_id, dedupe_key))
-        return _read(row) if row else None
+        return read_conversion(row) if row else None
 
     def first_lead(self, brand_id: int, customer_external_id: str) -> Conversion | None:
         row = self._one(
@@ -63,11 +67,11 @@ class ConversionsMixin(SQLiteBase):
             " ORDER BY created_at, id LIMIT 1",
             (brand_id, customer_external_id),
         )
-        return _read(row) if row else None
+        return read_conversion(row) if row else None
 
     def session_conversions(self, brand_id: int, session_id: str) -> list[Conversion]:
         rows = self._all(
             f"{_SELECT} WHERE brand_id = ? AND session_id = ? ORDER BY created_at, id",
             (brand_id, session_id),
         )
-        return [_read(row) for row in rows]
+        return [read_conversion(row) for row in rows]

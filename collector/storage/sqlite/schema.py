@@ -23,8 +23,8 @@ import sqlite_utils
 from ..columns import Column, Kind, columns, without
 from ..model import CLICK_FACTS, Click, Conversion, Event, ShortLink
 from ..rows import json_text
-
-DAY_MS = 86_400_000
+from . import rollups
+from .rollups import DAY_MS
 
 SQL_TYPES: dict[Kind, str] = {
     "text": "TEXT",
@@ -333,6 +333,21 @@ _CONVERSIONS_BY_KIND = (
     "CREATE INDEX conversions_brand_kind ON conversions (brand_id, kind, created_at)"
 )
 
+
+def _migration_9(db: sqlite_utils.Database) -> None:
+    """The hourly analytics rollups (``rollups.py``): tables, the triggers that subtract deleted
+    clicks and conversions, and what is stored already."""
+    for rollup in rollups.ANALYTICS:
+        db.execute(rollup.create_sql())
+        for table, measures in (
+            ("clicks", rollups.CLICK_SQL),
+            ("conversions", rollups.CONVERSION_SQL),
+        ):
+            for trigger in rollups.delete_triggers(rollup, table, measures):
+                db.execute(trigger)
+            db.execute(rollups.backfill_sql(rollup, table, measures))
+
+
 # Each migration takes the database inside migrate()'s transaction (connection.py).
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -343,5 +358,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_6,
     AddColumns("conversions", CLICK_FACTS, then=(_BACKFILL_CLICK_FACTS, _CONVERSIONS_BY_KIND)),
     AddColumns("links", ("group_id", "partner_id")),
+    _migration_9,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
