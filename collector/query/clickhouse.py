@@ -240,8 +240,8 @@ def _table(fields: Fields) -> str:
 
 def _ref(field: Field) -> str:
     refs = [f"`{column}`" for column in field.joined or (field.column,)]
-    if field.empty_is_null:
-        refs = [f"nullIf({ref}, '')" for ref in refs]
+    if field.encoded_null:
+        refs = [f"multiIf({ref} = '', NULL, {ref} = char(31), '', {ref})" for ref in refs]
     return refs[0] if len(refs) == 1 else "concat(" + ", '-', ".join(refs) + ")"
 
 

@@ -76,7 +76,8 @@ class Field(NamedTuple):
     kind: str  # a column kind (storage/columns.py), or "list"
     nullable: bool
     joined: tuple[str, ...] = ()  # text columns joined with "-" instead of one column
-    empty_is_null: bool = False  # a table that stores NULL as '' (SQLite's rollups)
+    # text stored with NULL as '' and '' as U+001F (a key column cannot be NULL: the rollups)
+    encoded_null: bool = False
 
 
 class Fields:

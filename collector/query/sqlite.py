@@ -193,8 +193,10 @@ def _measure(measure: Measure, fields: Fields, params: list[Any]) -> str:
 def _ref(field: Field, alias: str) -> str:
     prefix = f"{alias}." if alias else ""
     refs = [f'{prefix}"{column}"' for column in field.joined or (field.column,)]
-    if field.empty_is_null:
-        refs = [f"NULLIF({ref}, '')" for ref in refs]
+    if field.encoded_null:
+        refs = [
+            f"(CASE {ref} WHEN '' THEN NULL WHEN char(31) THEN '' ELSE {ref} END)" for ref in refs
+        ]
     return refs[0] if len(refs) == 1 else "(" + " || '-' || ".join(refs) + ")"
 
 

@@ -12,8 +12,9 @@ smallest rollup holding every field the query filters or groups by, for the whol
 range, plus the raw rows of the partial hours at each end. A query a rollup cannot answer (a
 filter on a conversion's own facts, a field no rollup holds, buckets that do not fall on UTC
 hours, as in Asia/Kolkata) reads raw rows, through the same compiler. A dimension's NULL is
-stored as '' (a primary key column cannot be NULL); the rollup's registry reads '' back as
-NULL, so filters and group keys behave as on the raw rows.
+stored as '' (a ``WITHOUT ROWID`` key cannot be NULL, and NULLs would never conflict) and a
+stored '' as U+001F; the rollup's registry reads them back (``Field.encoded_null``), so filters
+and group keys behave as on the raw rows.
 """
 
 from __future__ import annotations
@@ -89,11 +90,22 @@ def _upsert_sql(rollup: Rollup) -> str:
     )
 
 
+EMPTY = "\x1f"  # a stored '' in a rollup's key, where '' stands for NULL
+
+
 def _key_value(item: Click | Conversion, dim: str) -> Any:
     value = getattr(item, dim)
     if dim == "is_bot":
         return int(value)
-    return "" if value is None else value
+    return "" if value is None else value or EMPTY
+
+
+def _key_sql(dim: str, row: str) -> str:
+    """A row's value as a rollup key in SQL (as ``_key_value``); ``row`` is "OLD." or ""."""
+    if dim == "is_bot":
+        return f"{row}is_bot"
+    ref = f'{row}"{dim}"'
+    return f"(CASE WHEN {ref} IS NULL THEN '' WHEN {ref} = '' THEN char(31) ELSE {ref} END)"
 
 
 def add(
@@ -133,28 +145,29 @@ def _count(
 
 
 def delete_triggers(rollup: Rollup, table: str, measures: tuple[str, ...]) -> list[str]:
-    """Triggers subtracting a deleted row of ``table`` (``clicks`` or ``conversions``) from the
-    rollup; ``measures`` are SQL expressions over ``OLD`` (one per measure)."""
+    """A trigger subtracting a deleted row of ``table`` (``clicks`` or ``conversions``) from the
+    rollup, and dropping a key whose counts are all 0 (a rollup holds no empty groups);
+    ``measures`` are SQL expressions over ``OLD`` (one per measure)."""
     time = "OLD.created_at - OLD.created_at % {g}" if rollup.time_ms else "OLD.created_at / {g}"
     match = [f"brand_id = OLD.brand_id AND {rollup.time} = {time.format(g=rollup.grain)}"]
-    match += [
-        f'"{d}" = OLD.is_bot' if d == "is_bot" else f'"{d}" = coalesce(OLD."{d}", \'\')'
-        for d in rollup.dims
-    ]
+    match += [f'"{d}" = {_key_sql(d, "OLD.")}' for d in rollup.dims]
     change = ", ".join(
         f"{m} = {m} - ({e.format(row='OLD.')})"
         for m, e in zip(rollup.measures, measures, strict=True)
     )
+    where = " AND ".join(match)
+    empty = " AND ".join(f"{m} = 0" for m in rollup.measures)
     return [
         f"CREATE TRIGGER {rollup.table}_{table}_delete AFTER DELETE ON {table} BEGIN"
-        f" UPDATE {rollup.table} SET {change} WHERE {' AND '.join(match)}; END"
+        f" UPDATE {rollup.table} SET {change} WHERE {where};"
+        f" DELETE FROM {rollup.table} WHERE {where} AND {empty}; END"
     ]
 
 
 def backfill_sql(rollup: Rollup, table: str, measures: tuple[str, ...]) -> str:
     """Add every stored row of ``table`` to the rollup (the migration that creates it)."""
     time = f"created_at - created_at % {rollup.grain}"
-    dims = ["is_bot" if d == "is_bot" else f"coalesce(\"{d}\", '')" for d in rollup.dims]
+    dims = [_key_sql(d, "") for d in rollup.dims]
     sums = [f"sum({e.format(row='')})" for e in measures]
     keys = ", ".join(str(i) for i in range(1, 3 + len(rollup.dims)))
     select = ", ".join(["brand_id", time, *dims, *sums])
@@ -227,7 +240,7 @@ def _registry(rollup: Rollup) -> Fields:
     for field in CLICK_EVENTS.by_name.values():
         columns = field.joined or (field.column,)
         if field.kind == "text" and all(c in rollup.dims for c in columns):
-            fields.append(field._replace(empty_is_null=True))
+            fields.append(field._replace(encoded_null=True))
     fields += [Field(m, m, "int", False) for m in rollup.measures]
     return Fields(rollup.table, "timestamp", fields, related={"links": LINKS})
 
