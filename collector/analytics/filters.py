@@ -2,8 +2,9 @@
 
 Advanced filtering (seed 02): ``a`` is, ``a,b`` any of, ``-a`` not, ``-a,b`` none of. A value
 that holds a comma is quoted (``"a,b"``; ``""`` inside quotes is one quote), or the parameter is
-given again: every included value of a parameter is one "any of", every excluded value one
-"none of", and both must hold. The filters then land in three places:
+given again; an empty parameter is no filter. Every included value of a parameter is one "any
+of", every excluded value one "none of", and both must hold. The filters then land in two
+places:
 
 - ``shared``: on a field clicks and conversions both have (a conversion copies its click's
   facts), or a :class:`~collector.query.model.Related` filter on the link's attributes;
@@ -102,6 +103,8 @@ def _values_of(params: QueryParams, name: str) -> tuple[list[str], list[str]]:
     included: list[str] = []
     excluded: list[str] = []
     for raw in params.getlist(name):
+        if raw == "":  # a blank form field: no filter
+            continue
         negated, values = split_values(raw, name)
         (excluded if negated else included).extend(values)
     if len(included) > MAX_VALUES or len(excluded) > MAX_VALUES:
@@ -156,8 +159,8 @@ def _link_conditions(params: QueryParams, query: FilterQuery, own_host: str) -> 
     found: list[Condition] = []
     for name in LINK_ATTRIBUTES:
         found += conditions(params, name)
-    if query.key is not None:
-        if query.domain is None:
+    if query.key:
+        if not query.domain:
             raise Invalid("`key` needs `domain`: a code is unique per short domain", param="key")
         found.append(AnyOf("key", (query.key,)))
     # Links made on the collector's own URL have no short domain: its host names them.
