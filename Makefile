@@ -66,6 +66,7 @@ wrk:
 bench: install-test build wrk chromium
 	$(PY) bench/ingest.py
 	$(PY) bench/query.py
+	$(PY) bench/analytics.py
 	$(PY) bench/replay.py
 	$(PY) bench/hostile.py
 	$(PY) bench/redirect.py
@@ -74,6 +75,7 @@ bench: install-test build wrk chromium
 bench-smoke: install-test build wrk chromium
 	$(PY) bench/ingest.py --smoke
 	$(PY) bench/query.py --clicks 20000 --runs 10
+	$(PY) bench/analytics.py --clicks 20000 --runs 5
 	$(PY) bench/replay.py --smoke
 	$(PY) bench/hostile.py --smoke
 	$(PY) bench/redirect.py --smoke

@@ -24,13 +24,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.seeding import open_bench_brand, percentile, timed  # noqa: E402
 from collector.app import create_app  # noqa: E402
-from collector.cli import create_brand  # noqa: E402
 from collector.config import Settings  # noqa: E402
-from collector.http.auth import mint_api_key  # noqa: E402
 from collector.ids import new_id  # noqa: E402
-from collector.storage import open_store  # noqa: E402
-from collector.storage.base import BrandSettings, Click, Event, Store  # noqa: E402
+from collector.storage.base import Click, Event, Store  # noqa: E402
 from tests.servers import serve_in_thread  # noqa: E402
 
 DAY = 86_400_000
@@ -100,27 +98,13 @@ def fill(store: Store, brand_id: int, clicks: int, batch: int = 20_000) -> list[
     return sessions
 
 
-def timed(http: httpx.Client, path: str, key: str, runs: int) -> list[float]:
-    timings = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        response = http.get(path, headers={"X-Api-Key": key})
-        timings.append((time.perf_counter() - start) * 1000)
-        if response.status_code != 200:
-            raise RuntimeError(f"{path}: {response.status_code} {response.text[:200]}")
-    return timings
-
-
 def bench_engine(url: str, clicks: int, runs: int) -> dict[str, tuple[float, float]]:
-    store = open_store(url)
-    brand = create_brand(store, "bench", [], BrandSettings())
-    key, record = mint_api_key(brand.id, "read", 0)
-    store.add_api_key(record)
+    store, brand_id, key = open_bench_brand(url)
     started = time.perf_counter()
-    sessions = fill(store, brand.id, clicks)
+    sessions = fill(store, brand_id, clicks)
     print(f"  filled in {time.perf_counter() - started:.0f} s")
     app = create_app(Settings(database=url), store=store)
-    base = f"/api/brands/{brand.id}"
+    base = f"/api/brands/{brand_id}"
     results = {}
     with serve_in_thread(app) as server, httpx.Client(base_url=server, timeout=60) as http:
         cases = {
@@ -138,14 +122,9 @@ def bench_engine(url: str, clicks: int, runs: int) -> dict[str, tuple[float, flo
             for path in paths[:2]:
                 timed(http, path, key, 1)  # warm the page cache and the server
             timings = [t for i in range(runs) for t in timed(http, paths[i % len(paths)], key, 1)]
-            results[name] = (statistics.median(timings), _p99(timings))
+            results[name] = (statistics.median(timings), percentile(timings, 0.99))
     store.close()
     return results
-
-
-def _p99(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 def main() -> None:
