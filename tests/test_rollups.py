@@ -1,11 +1,12 @@
-"""SQLite's rollups (``storage/sqlite/rollups.py``): an aggregate answered from a rollup (its whole
-hours) and raw rows (the partial hours) equals the same aggregate over raw rows alone, after
-writes, duplicate writes and deletes, and from the migration's backfill. Rollups are SQLite's
-alone (ClickHouse reads raw columns), so these run on SQLite; the answers of both engines are
-compared in ``test_query_events.py``."""
+"""SQLite's rollups (``storage/sqlite/rollups.py``): an aggregate answered from rollups (whole
+days and hours) and raw rows (the partial hours) equals the same aggregate over raw rows alone,
+after writes, duplicate writes and deletes, and from the migration's backfill. Rollups are
+SQLite's alone (ClickHouse reads raw columns), so these run on SQLite; the answers of both
+engines are compared in ``test_query_events.py``."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,6 +100,11 @@ QUERIES = [
         filters=(NoneOf("linkId", (None,)),),
     ),
     Query(time_range=TimeRange(T0, T0 + 47 * HOUR), group_by=("utm_source",)),
+    Query(  # link traffic alone: link_core
+        time_range=TimeRange(T0 - 5, T0 + 49 * HOUR),
+        group_by=("linkId",),
+        filters=(NoneOf("linkId", (None,)), AnyOf("device", ("mobile",)), AnyOf("bot", (True,))),
+    ),
     Query(time_range=TimeRange(T0, T0 + 47 * HOUR - 1), group_by=("url",), bucket="hour"),
 ]
 
@@ -149,13 +155,38 @@ def test_the_migration_fills_the_rollups_from_stored_rows(store: SQLiteStore) ->
         assert store.aggregate(BRAND, query, SOURCES, 0, None) == _raw(store, query)
 
 
+def test_a_query_about_links_reads_the_rollup_of_link_traffic() -> None:
+    links_only = QUERIES[-2]
+    planned = rollups.plan(links_only, SOURCES)
+    assert planned is not None
+    assert {s.fields.table for s in planned} >= {"rollup_link_core", "rollup_link_core_days"}
+
+
 def test_queries_no_rollup_can_answer_read_raw_rows() -> None:
     whole_range = TimeRange(T0, T0 + 47 * HOUR)
     kolkata = Query(time_range=whole_range, bucket="hour", time_zone="Asia/Kolkata")
     no_start = Query(time_range=TimeRange(None, T0))
     not_in_one = Query(time_range=whole_range, group_by=("refererUrl",))
+    # link and device together are held only by the rollup of link traffic: not for all rows
+    all_traffic = Query(time_range=whole_range, group_by=("linkId", "device"))
     sale_type = Related("id", "conversions", "clickId", (AnyOf("saleType", ("new",)),))
-    for query in (kolkata, no_start, not_in_one):
+    for query in (kolkata, no_start, not_in_one, all_traffic):
         assert rollups.plan(query, SOURCES) is None
     narrowed = [CLICK_SOURCE._replace(filters=(sale_type,)), CONVERSION_SOURCE]
     assert rollups.plan(Query(time_range=whole_range), narrowed) is None
+
+
+def test_a_range_is_covered_by_whole_days_then_whole_hours_then_raw_rows() -> None:
+    day = 24 * HOUR
+    start, end = T0 - 90 * 60_000 - 5, T0 + 2 * day + 3 * HOUR + 17
+    pieces = rollups.cover(start, end, rollups.GRAINS)
+    assert pieces == [
+        (None, start, T0 - HOUR - 1),
+        (HOUR, T0 - HOUR, T0 - 1),
+        (day, T0, T0 + 2 * day - 1),
+        (HOUR, T0 + 2 * day, T0 + 2 * day + 3 * HOUR - 1),
+        (None, T0 + 2 * day + 3 * HOUR, end),
+    ]
+    # contiguous, in order, nothing left out
+    assert all(a[2] + 1 == b[1] for a, b in itertools.pairwise(pieces))
+    assert rollups.cover(T0 + 5, T0 + 9, rollups.GRAINS) == [(None, T0 + 5, T0 + 9)]

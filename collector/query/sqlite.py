@@ -82,7 +82,9 @@ def bucket(query: Query, fields: Fields = CLICKS, alias: str = "c") -> Compiled:
 def group_keys(query: Query, fields: Fields = CLICKS, alias: str = "c") -> Compiled:
     """Select expressions of the group: ``key0``, ``key1``... for the group-by fields, then
     ``bucket`` when the query has one."""
-    keys = [f"{_ref(fields[name], alias)} AS key{i}" for i, name in enumerate(query.group_by)]
+    # "+": no index serves the grouping, so the time range's index drives the scan (SQLite
+    # would otherwise walk a brand's whole (brand_id, link_id, ...) index to group in order)
+    keys = [f"+{_ref(fields[name], alias)} AS key{i}" for i, name in enumerate(query.group_by)]
     time_bucket = bucket(query, fields, alias)
     keys += [f"{expression} AS bucket" for expression in time_bucket.parts]
     return Compiled(keys, time_bucket.params)

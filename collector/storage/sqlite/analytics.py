@@ -3,8 +3,10 @@
 Every statement comes from the query compiler (``collector/query/sqlite.py``) over the registries
 of ``collector/query/events.py``; this module runs them and reads the rows. A page of events is
 two reads: the page's ids (the compiler's ``page``, driven by the ``(brand_id, created_at)``
-index, newest first), then those rows by primary key. An aggregate reads the hourly rollups
-where one holds every field it needs (``rollups.plan``), raw rows elsewhere.
+index, newest first), then those rows by primary key. Reads by id say ``+brand_id`` (no index on
+it): otherwise SQLite walks the brand's rows through an index that starts with ``brand_id``
+(1.3 s at a million clicks) instead of looking each id up (1 ms). An aggregate reads the daily
+and hourly rollups where one holds every field it needs (``rollups.plan``), raw rows elsewhere.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class AnalyticsMixin(SQLiteBase):
         if not link_ids:
             return {}
         rows = self._all(
-            f"SELECT {_LINK_COLUMNS} FROM links WHERE brand_id = ?"
+            f"SELECT {_LINK_COLUMNS} FROM links WHERE +brand_id = ?"
             " AND id IN (SELECT value FROM json_each(?))",
             (brand_id, json_text(sorted(set(link_ids)))),
         )
@@ -74,7 +76,7 @@ class AnalyticsMixin(SQLiteBase):
         if not click_ids:
             return {}
         rows = self._all(
-            f"SELECT {_CLICK_COLUMNS} FROM clicks WHERE brand_id = ?"
+            f"SELECT {_CLICK_COLUMNS} FROM clicks WHERE +brand_id = ?"
             " AND id IN (SELECT value FROM json_each(?))",
             (brand_id, json_text(sorted(set(click_ids)))),
         )
@@ -94,7 +96,7 @@ class AnalyticsMixin(SQLiteBase):
         if not ids:
             return []
         rows = self._all(
-            f"SELECT {columns} FROM {fields.table} WHERE brand_id = ?"
+            f"SELECT {columns} FROM {fields.table} WHERE +brand_id = ?"
             " AND id IN (SELECT value FROM json_each(?))",
             (brand_id, json_text(ids)),
         )

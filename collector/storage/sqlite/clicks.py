@@ -130,7 +130,7 @@ class ClicksMixin(SQLiteBase):
             fresh = _fresh_clicks(conn, clicks) if clicks else []
             if fresh:
                 insert_rows(conn, _INSERT_CLICKS, [CLICK_ROWS.row(c) for c in fresh])
-            rollups.add(conn, (rollups.CLICK_DAYS, *rollups.ANALYTICS), fresh, stored)
+            rollups.add(conn, rollups.ALL, fresh, stored)
             if event_rows:
                 insert_rows(conn, _INSERT_EVENTS, event_rows)
 
