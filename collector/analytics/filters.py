@@ -155,7 +155,7 @@ def conditions(params: QueryParams, name: str, field: str | None = None) -> list
     return found
 
 
-def _link_conditions(params: QueryParams, query: FilterQuery, own_host: str) -> list[Condition]:
+def _link_conditions(params: QueryParams, query: FilterQuery) -> list[Condition]:
     found: list[Condition] = []
     for name in LINK_ATTRIBUTES:
         found += conditions(params, name)
@@ -163,25 +163,16 @@ def _link_conditions(params: QueryParams, query: FilterQuery, own_host: str) -> 
         if not query.domain:
             raise Invalid("`key` needs `domain`: a code is unique per short domain", param="key")
         found.append(AnyOf("key", (query.key,)))
-    # Links made on the collector's own URL have no short domain: its host names them.
-    return [_own_domain(c, own_host) if c.field == "domain" else c for c in found]
+    return found
 
 
-def _own_domain(condition: Condition, own_host: str) -> Condition:
-    assert isinstance(condition, (AnyOf, NoneOf))
-    if own_host in condition.values:
-        return type(condition)("domain", (*condition.values, ""))
-    return condition
-
-
-def selection(params: QueryParams, query: FilterQuery, own_host: str) -> Selection:
+def selection(params: QueryParams, query: FilterQuery) -> Selection:
     """Every filter the request asks for; :class:`Invalid` naming the parameter that is
-    wrong. ``own_host`` is the collector's public host (the domain of links without a short
-    domain)."""
+    wrong."""
     shared: list[Filter] = []
     for name in DIRECT:
         shared += conditions(params, name)
-    links = _link_conditions(params, query, own_host)
+    links = _link_conditions(params, query)
     if links:
         shared.append(Related("linkId", "links", "id", tuple(links)))
     if query.root is not None:

@@ -9,10 +9,12 @@ Grammar (terms separated by spaces; every term must match)::
     value  := word                 a JSON number, true, false or null as itself, and as text
             | '"' text '"'         text only
 
-``plan:pro`` matches ``{"plan": "pro"}``; ``seats:5`` matches ``{"seats": 5}`` and
-``{"seats": "5"}``; ``plan:"pro plus"`` matches ``{"plan": "pro plus"}``; ``annual`` matches a
-metadata object with "annual" (or "Annual") anywhere in its JSON. Inside quotes, ``\\"`` is a
-quote and ``\\\\`` a backslash.
+``plan:pro`` matches ``{"plan": "pro"}``; ``seats:5`` matches ``{"seats": 5}``,
+``{"seats": 5.0}`` and ``{"seats": "5"}`` (values compare by JSON type and value);
+``plan:"pro plus"`` matches ``{"plan": "pro plus"}``; ``annual`` matches a metadata object with
+"annual" (or "Annual") anywhere in its JSON. Inside quotes, ``\\"`` is a quote and ``\\\\`` a
+backslash. Metadata is stored decoded and re-encoded (``conversions/service.py``), so escapes
+in what a client sent (``\\u00fc``) do not hide a value from either search.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import re
 import msgspec
 
 from collector.errors import Invalid
-from collector.query.model import Condition, Contains, HasValue
+from collector.query.model import Condition, Contains, HasValue, JsonValue
 
 MAX_TERMS = 20
 _TERM = re.compile(
@@ -60,7 +62,7 @@ def _condition(match: re.Match[str]) -> Condition:
     key = match.group("key")
     if key is None:
         return Contains("metadata", value)
-    candidates = [msgspec.json.encode(value).decode()]
+    candidates: list[JsonValue] = [value]
     if quoted is None and _LITERAL.fullmatch(value):
-        candidates.append(value)
+        candidates.append(msgspec.json.decode(value))  # the number, true, false or null
     return HasValue("metadata", key, tuple(candidates))

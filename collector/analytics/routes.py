@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 import anyio
 from starlette.requests import Request
@@ -14,7 +13,7 @@ from collector.http.body import query_struct
 from collector.http.params import JSON
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.schema import BrandPath
-from collector.http.state import public_base, runtime
+from collector.http.state import runtime
 from collector.query.model import QueryError
 
 from . import examples, service, timerange
@@ -36,9 +35,8 @@ def _now() -> int:
 
 
 def _request_filters(request: Request, query: FilterQuery) -> tuple[Selection, timerange.Window]:
-    own_host = urlsplit(public_base(request)).netloc
     window = timerange.window(query, _now())
-    return selection(request.query_params, query, own_host), window
+    return selection(request.query_params, query), window
 
 
 def _page_links(request: Request, page: int, last: int) -> str:

@@ -61,7 +61,12 @@ class FilterQuery(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         | None
     ) = None
     end: (
-        Annotated[str, _text("ISO 8601 date or date-time; defaults to now. Not before `start`.")]
+        Annotated[
+            str,
+            _text(
+                "ISO 8601 date (its whole day) or date-time; defaults to now. Not before `start`."
+            ),
+        ]
         | None
     ) = None
     timezone: Annotated[
@@ -169,8 +174,13 @@ class EventsQuery(FilterQuery, kw_only=True, forbid_unknown_fields=True):
     limit: Annotated[
         int, msgspec.Meta(ge=1, le=MAX_LIMIT, description="Events a page (at most 1000).")
     ] = 100
-    sortBy: Literal["timestamp"] = "timestamp"
-    sortOrder: Literal["asc", "desc"] = "desc"
+    sortBy: Annotated[
+        Literal["timestamp"], msgspec.Meta(description="The order of the events: their time.")
+    ] = "timestamp"
+    sortOrder: Annotated[
+        Literal["asc", "desc"],
+        msgspec.Meta(description="Newest first (`desc`) or oldest first; ties by id."),
+    ] = "desc"
 
 
 GroupBy = Literal[

@@ -1,8 +1,9 @@
 """The time parameters: ``interval``, ``start``, ``end`` and ``timezone`` as a range of ms.
 
 - ``start`` / ``end`` (ISO 8601) take precedence over ``interval``; a date, or a date-time
-  without an offset, is a wall time in ``timezone``. ``end`` defaults to now; an ``end`` alone
-  ends the interval there (``all`` and ``ytd`` keep their own start).
+  without an offset, is a wall time in ``timezone``; an ``end`` date includes its whole day.
+  ``end`` defaults to now; an ``end`` alone ends the interval there (``all`` and ``ytd`` keep
+  their own start).
 - ``interval``: ``1h``... ``90d`` end now; ``ytd`` starts at 1 January 00:00 in ``timezone``,
   ``1y`` a calendar year ago; ``all`` and ``all_unfiltered`` have no start (the same range:
   Clicktrail has no plan limit to lift).
@@ -55,10 +56,13 @@ def zone_of(name: str) -> ZoneInfo:
         ) from None
 
 
-def parse_time(text: str, zone: ZoneInfo, param: str) -> int:
-    """ISO 8601 ``text`` as ms; a wall time without an offset is in ``zone``."""
+def parse_time(text: str, zone: ZoneInfo, param: str, end_of_day: bool = False) -> int:
+    """ISO 8601 ``text`` as ms; a wall time without an offset is in ``zone``. A date alone is
+    its first instant, or with ``end_of_day`` its last (an ``end`` date includes that day, as
+    ``GET clicks``'s does)."""
+    text = text.strip()
     try:
-        moment = dt.datetime.fromisoformat(text.strip())
+        moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise Invalid(
             f"`{param}` {text[:40]!r} is not an ISO 8601 date or date-time "
@@ -67,6 +71,10 @@ def parse_time(text: str, zone: ZoneInfo, param: str) -> int:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
+    if end_of_day and len(text) == len("2026-03-08"):
+        following = moment.date() + dt.timedelta(days=1)
+        moment = dt.datetime(following.year, following.month, following.day, tzinfo=zone)
+        moment -= dt.timedelta(milliseconds=1)
     ms = _ms(moment)
     if not _FIRST_MS <= ms <= _LAST_MS:
         raise Invalid(f"`{param}` must be within 1970-2099", param=param)
@@ -81,7 +89,7 @@ def _ms(moment: dt.datetime) -> int:
 def window(query: FilterQuery, now_ms: int) -> Window:
     """The request's range, or :class:`Invalid` naming the parameter at fault."""
     zone = zone_of(query.timezone)
-    end = parse_time(query.end, zone, "end") if query.end else now_ms
+    end = parse_time(query.end, zone, "end", end_of_day=True) if query.end else now_ms
     if query.start:
         start: int | None = parse_time(query.start, zone, "start")
     else:

@@ -32,9 +32,11 @@ from collector.storage.rows import json_text
 MAX_METADATA_DEPTH = 32
 
 
-def check_metadata(raw: msgspec.Raw) -> msgspec.Raw | dict[str, Any]:
+def check_metadata(raw: msgspec.Raw) -> dict[str, Any]:
     """The metadata as stored (``{}`` when absent or null); :class:`Invalid` naming
-    ``metadata`` unless it is a JSON object within the bounds."""
+    ``metadata`` unless it is a JSON object within the bounds. It is decoded, so that it is
+    stored in one canonical form (``\\u00fc`` as ``ü``, ``5.0`` and ``1e2`` as numbers) that
+    the events API's metadata search reads the same on both engines."""
     if not has_data(raw):
         return {}
     if not is_json_object(raw):
@@ -48,7 +50,8 @@ def check_metadata(raw: msgspec.Raw) -> msgspec.Raw | dict[str, Any]:
     problem = json_problem(raw, MAX_METADATA_DEPTH)
     if problem is not None:
         raise Invalid(f"`metadata` {problem}", param="metadata")
-    return raw
+    decoded: dict[str, Any] = msgspec.json.decode(raw)
+    return decoded
 
 
 def lead_key(customer: str, event_name: str) -> str:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
+import zoneinfo
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -44,6 +46,11 @@ def zone(name: str) -> ZoneInfo:
         raise QueryError(
             f"`time_zone` {str(name)[:70]!r} is not an IANA time zone", param="time_zone"
         )
+    if name not in _zone_names():  # not right/..., posix/... or a stray file of the tz database
+        raise QueryError(
+            f"`time_zone` {name!r} is not an IANA time zone (e.g. Europe/Berlin)",
+            param="time_zone",
+        )
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
@@ -51,6 +58,11 @@ def zone(name: str) -> ZoneInfo:
             f"`time_zone` {name!r} is not an IANA time zone (e.g. Europe/Berlin)",
             param="time_zone",
         ) from None
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
 
 
 def check_range(start: int | None, end: int | None, unit: BucketUnit) -> tuple[int, int]:
@@ -87,6 +99,26 @@ def edges(start: int, end: int, unit: BucketUnit, tz: ZoneInfo) -> list[int]:
     starts = sorted(set(_period_starts(first, last, unit, tz)))
     begin = max(0, bisect.bisect_right(starts, start) - 1)
     return starts[begin : bisect.bisect_right(starts, end)]
+
+
+SLOT_MS = 900_000  # every UTC offset since 1972 is a multiple of 15 minutes
+
+
+def slot_buckets(start: int, end: int, unit: BucketUnit, tz: ZoneInfo) -> tuple[int, list[int]]:
+    """(first slot's start, the bucket start of each 15-minute UTC slot from there to ``end``):
+    a lookup table for an engine whose own time-zone functions disagree with :func:`edges`
+    (ClickHouse's hours on Lord Howe's half-hour DST days). Empty when a bucket edge falls
+    inside a slot (offsets of the 1970s such as Monrovia's -0:44:30)."""
+    found = edges(start, end, unit, tz)
+    first = start - start % SLOT_MS
+    if not found or any(edge % SLOT_MS for edge in found[1:]):
+        return first, []
+    table, index = [], 0
+    for slot in range(first, end + 1, SLOT_MS):
+        while index + 1 < len(found) and found[index + 1] <= slot:
+            index += 1
+        table.append(found[index])
+    return first, table
 
 
 def _period_starts(first: dt.date, last: dt.date, unit: BucketUnit, tz: ZoneInfo) -> Iterator[int]:

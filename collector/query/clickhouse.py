@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from . import buckets
-from .fields import CLICKS, Field, Fields, Source
+from .fields import CLICKS, Field, Fields, Source, json_values
 from .model import (
     AnyOf,
     Condition,
@@ -101,8 +101,20 @@ def bucket(query: Query, fields: Fields = CLICKS, prefix: str = "b") -> Compiled
     fields.check(query)
     if query.bucket is None:
         return Compiled([], {})
-    buckets.check_range(query.time_range.start, query.time_range.end, query.bucket)
+    start_ms, end_ms = buckets.check_range(
+        query.time_range.start, query.time_range.end, query.bucket
+    )
     params = _Params(prefix)
+    if query.bucket == "hour":
+        # hours from the same table as SQLite's edges: toStartOfHour misplaces the hours after
+        # a half-hour DST change (Australia/Lord_Howe)
+        tz = buckets.zone(query.time_zone)
+        first, table = buckets.slot_buckets(start_ms, end_ms, "hour", tz)
+        if table:
+            slot = f"intDiv(toUnixTimestamp64Milli({_ref(fields.time_field())})"
+            slot += f" - {params.bind(first, 'Int64')}, {buckets.SLOT_MS})"
+            lookup = params.bind(table, "Array(Int64)")
+            return Compiled([f"arrayElement({lookup}, toUInt64({slot}) + 1)"], params.values)
     start = _BUCKETS[query.bucket].format(
         ref=_ref(fields.time_field()), tz=params.bind(query.time_zone, "String")
     )
@@ -242,6 +254,9 @@ def _ref(field: Field) -> str:
     refs = [f"`{column}`" for column in field.joined or (field.column,)]
     if field.encoded_null:
         refs = [f"multiIf({ref} = '', NULL, {ref} = char(31), '', {ref})" for ref in refs]
+    if field.host_of:
+        url = f"`{field.host_of}`"
+        return f"if({refs[0]} = '', substring({url}, position({url}, '://') + 3), {refs[0]})"
     return refs[0] if len(refs) == 1 else "concat(" + ", '-', ".join(refs) + ")"
 
 
@@ -268,9 +283,7 @@ def _condition(filter_: Condition, field: Field, params: _Params) -> str:
     ref = _ref(field)
     type_ = _TYPES[field.kind]
     if isinstance(filter_, HasValue):
-        key = params.bind(filter_.key, "String")
-        raw = params.bind(list(filter_.values), "Array(String)")
-        return f"JSONExtractRaw({ref}, {key}) IN {raw}"
+        return _has_value(filter_, ref, params)
     if field.kind == "list":
         assert isinstance(filter_, (AnyOf, NoneOf))
         listed = params.bind(list(filter_.values), "Array(String)")
@@ -297,6 +310,33 @@ def _condition(filter_: Condition, field: Field, params: _Params) -> str:
     if has_null:
         return _joined([f"{ref} IS NOT NULL", *parts], " AND ")
     return _joined([f"{ref} IS NULL", *parts], " OR ") if field.nullable else parts[0]
+
+
+# JSONType of a JSON literal, by the name json_values gives it
+_LITERAL_TYPES = {"null": "Null", "true": "Bool", "false": "Bool"}
+
+
+def _has_value(filter_: HasValue, ref: str, params: _Params) -> str:
+    """The key's JSON type and value, one condition per kind of value asked for."""
+    key = params.bind(filter_.key, "String")
+    kind = f"JSONType({ref}, {key})"
+    texts, numbers, literals = json_values(filter_.values)
+    parts = []
+    if texts:
+        listed = params.bind(texts, "Array(String)")
+        parts.append(f"({kind} = 'String' AND JSONExtractString({ref}, {key}) IN {listed})")
+    if numbers:
+        listed = params.bind([float(n) for n in numbers], "Array(Float64)")
+        parts.append(
+            f"({kind} IN ('Int64', 'UInt64', 'Double')"
+            f" AND JSONExtractFloat({ref}, {key}) IN {listed})"
+        )
+    for name in literals:  # a missing key's JSONType is Null too: JSONHas tells them apart
+        value = (
+            "" if name == "null" else f" AND JSONExtractBool({ref}, {key}) = {int(name == 'true')}"
+        )
+        parts.append(f"(JSONHas({ref}, {key}) AND {kind} = '{_LITERAL_TYPES[name]}'{value})")
+    return _joined(parts, " OR ")
 
 
 def _membership(

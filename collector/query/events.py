@@ -25,7 +25,8 @@ LINKS = Fields(
     None,
     [
         _text("id", nullable=False),
-        _text("domain", nullable=False),
+        # the short domain, or for a link made on the collector's own URL, that URL's host
+        Field("domain", "domain", "text", False, host_of="base_url"),
         _text("key", "code", nullable=False),
         _text("tenantId", "tenant_id"),
         Field("tagId", "tags", "list", False),

@@ -29,7 +29,7 @@ Column names in SQL only ever come from a registry.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -78,6 +78,8 @@ class Field(NamedTuple):
     joined: tuple[str, ...] = ()  # text columns joined with "-" instead of one column
     # text stored with NULL as '' and '' as U+001F (a key column cannot be NULL: the rollups)
     encoded_null: bool = False
+    # where the column is '', the host of this column's URL instead (a link's shown domain)
+    host_of: str = ""
 
 
 class Fields:
@@ -221,6 +223,16 @@ def _check_has_value(filter_: HasValue) -> None:
         raise QueryError(f"{filter_.field!r}: 1 to {MAX_VALUES} values", param=filter_.field)
     if not all(isinstance(v, str) for v in values):
         raise QueryError(f"{filter_.field!r}: values are JSON text", param=filter_.field)
+
+
+def json_values(values: tuple[Any, ...]) -> tuple[list[str], list[int | float], list[str]]:
+    """A HasValue's values by JSON kind: strings, numbers, and the literals' names (``null``,
+    ``true``, ``false``)."""
+    texts = [v for v in values if isinstance(v, str)]
+    numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    names = {None: "null", True: "true", False: "false"}
+    literals = sorted({names[v] for v in values if v is None or isinstance(v, bool)})
+    return texts, numbers, literals
 
 
 def _parse_value(field: Field, item: str) -> str | int | bool:

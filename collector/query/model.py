@@ -13,8 +13,8 @@ Filters (all of a query's filters must hold):
 - :class:`Contains`: the text contains a substring, ASCII case-insensitively (as SQLite's
   ``LIKE``); ``%``, ``_`` and ``\\`` in it are plain characters.
 - :class:`Range`: the value is within ``[minimum, maximum]``; either end may be open.
-- :class:`HasValue`: a JSON object field's ``key`` holds one of the values (compared as JSON:
-  ``"pro"`` matches the string, ``5`` the number).
+- :class:`HasValue`: a JSON object field's top-level ``key`` holds one of the values, compared
+  by JSON type and value (the string "5" is not the number 5, which is 5.0).
 - :class:`Related`: the field's value is the key of a row of another entity (its registry
   named in :data:`~collector.query.fields.ENTITIES`) that matches the nested filters, in the
   same brand: the events API's link attributes (a click's ``link_id`` is a link whose domain is
@@ -81,13 +81,17 @@ class Range(msgspec.Struct, frozen=True):
     maximum: Number | None = None
 
 
+JsonValue = str | int | float | bool | None
+
+
 class HasValue(msgspec.Struct, frozen=True):
-    """The JSON object ``field`` holds one of ``values`` (JSON text, e.g. ``'"pro"'``, ``'5'``)
-    at ``key``."""
+    """The JSON object ``field`` holds one of ``values`` at its top-level ``key``: a str is a
+    JSON string, an int or float a JSON number of that value (5 matches 5.0), a bool a JSON
+    boolean, None a JSON null (a missing key matches nothing)."""
 
     field: str
     key: str
-    values: tuple[str, ...]
+    values: tuple[JsonValue, ...]
 
 
 # A filter on a field of the entity itself.

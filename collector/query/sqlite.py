@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from . import buckets
-from .fields import CLICKS, Field, Fields, Source
+from .fields import CLICKS, Field, Fields, Source, json_values
 from .model import (
     AnyOf,
     Condition,
@@ -199,6 +199,10 @@ def _ref(field: Field, alias: str) -> str:
         refs = [
             f"(CASE {ref} WHEN '' THEN NULL WHEN char(31) THEN '' ELSE {ref} END)" for ref in refs
         ]
+    if field.host_of:
+        url = f'{prefix}"{field.host_of}"'
+        host = f"substr({url}, instr({url}, '://') + 3)"
+        return f"(CASE WHEN {refs[0]} = '' THEN {host} ELSE {refs[0]} END)"
     return refs[0] if len(refs) == 1 else "(" + " || '-' || ".join(refs) + ")"
 
 
@@ -227,10 +231,7 @@ def _related(
 
 def _condition(filter_: Condition, field: Field, ref: str, params: list[Any]) -> str:
     if isinstance(filter_, HasValue):
-        params.append(f'$."{filter_.key}"')
-        marks = ", ".join("?" for _ in filter_.values)
-        params.extend(filter_.values)
-        return f"(CASE WHEN json_valid({ref}) THEN {ref} -> ? END) IN ({marks})"
+        return _has_value(filter_, ref, params)
     if field.kind == "list":
         assert isinstance(filter_, (AnyOf, NoneOf))
         marks = ", ".join("?" for _ in filter_.values)
@@ -258,6 +259,24 @@ def _condition(filter_: Condition, field: Field, ref: str, params: list[Any]) ->
     if has_null:
         return _joined([f"{ref} IS NOT NULL", *parts], " AND ")
     return _joined([f"{ref} IS NULL", *parts], " OR ") if field.nullable else parts[0]
+
+
+def _has_value(filter_: HasValue, ref: str, params: list[Any]) -> str:
+    """The key's JSON type and value, one condition per kind of value asked for."""
+    path = f'$."{filter_.key}"'
+    kind = f"(CASE WHEN json_valid({ref}) THEN json_type({ref}, ?) END)"
+    value = f"(CASE WHEN json_valid({ref}) THEN json_extract({ref}, ?) END)"
+    texts, numbers, literals = json_values(filter_.values)
+    parts = []
+    for types, wanted in (("'text'", texts), ("'integer', 'real'", numbers)):
+        if wanted:
+            params += [path, path, *wanted]
+            marks = ", ".join("?" for _ in wanted)
+            parts.append(f"({kind} IN ({types}) AND {value} IN ({marks}))")
+    if literals:  # json_type names them: 'null', 'true', 'false'
+        params.append(path)
+        parts.append(f"{kind} IN ({', '.join(repr(name) for name in literals)})")
+    return _joined(parts, " OR ")
 
 
 def _membership(ref: str, values: list[Any], params: list[Any], negate: bool) -> list[str]:

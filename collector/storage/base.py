@@ -10,10 +10,7 @@ too. SQL of any engine stays inside its own package.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from collector.query.fields import Source
-from collector.query.model import Query
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .model import (
     SCOPE_RANK,
@@ -37,6 +34,10 @@ from .model import (
     ShortLink,
     SortColumn,
 )
+
+if TYPE_CHECKING:  # the compiler's types, for annotations only (the compiler imports storage)
+    from collector.query.fields import Source
+    from collector.query.model import Query
 
 __all__ = [
     "SCOPE_RANK",
