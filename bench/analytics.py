@@ -5,8 +5,8 @@ realistic traffic (`bench/seeding.py`).
 
 The baseline, measured in the same run on the same server, is `GET /healthz`: each case's p50
 is also given as a multiple of its p50. Every answer must be a 200 with the right JSON shape,
-and `groupBy=count` over 90 days must count exactly the human clicks seeded (by default and with
-`bots=exclude`; every click with `bots=include`), the leads, the sales and their amount; the
+and `groupBy=count` over 90 days must count exactly the clicks seeded (by default and with
+`bots=include`; the human ones with `bots=exclude`), the leads, the sales and their amount; the
 run fails otherwise, once every case has run.
 
     python bench/analytics.py                               # 1,000,000 clicks, both engines
@@ -131,8 +131,12 @@ def check_totals(http: httpx.Client, brand_id: int, key: str, seeded: Seeded) ->
     humans = len(seeded.human_times) - bisect.bisect_left(seeded.human_times, window_start)
     seeded_totals = [seeded.leads, seeded.sales, seeded.sale_amount]
     problems = []
-    # the default must leave bots out (issue 11), as bots=exclude does
-    for bots, clicks in (("", humans), ("&bots=exclude", humans), ("&bots=include", seeded.clicks)):
+    # bots are counted by default, as bots=include does (docs/DECISIONS.md, issue 11)
+    for bots, clicks in (
+        ("", seeded.clicks),
+        ("&bots=exclude", humans),
+        ("&bots=include", seeded.clicks),
+    ):
         path = f"/api/brands/{brand_id}/analytics?groupBy=count&interval=90d{bots}"
         body = fetch_timed(http, path, key)[1].json()
         expected = dict(zip(TOTALS, [clicks, *seeded_totals], strict=True))
