@@ -74,12 +74,14 @@ class Selection(msgspec.Struct, frozen=True):
     shared: tuple[Filter, ...]
     conversion: tuple[Condition, ...]
 
-    def for_clicks(self) -> tuple[Filter, ...]:
-        """Filters of clicks: the shared ones, and the conversion facts through a click's
-        conversions."""
+    def clicks_only(self) -> tuple[Filter, ...]:
+        """The conversion facts as a filter of clicks: through a click's conversions."""
         if not self.conversion:
-            return self.shared
-        return (*self.shared, Related("id", "conversions", "clickId", self.conversion))
+            return ()
+        return (Related("id", "conversions", "clickId", self.conversion),)
+
+    def for_clicks(self) -> tuple[Filter, ...]:
+        return (*self.shared, *self.clicks_only())
 
     def for_conversions(self) -> tuple[Filter, ...]:
         return (*self.shared, *self.conversion)

@@ -77,9 +77,8 @@ def _query(filters: tuple[Filter, ...], window: Window, **parts: Any) -> Query:
 
 def _sources(selection: Selection) -> list[Source]:
     """Clicks and conversions, each narrowed by the filters only it takes."""
-    clicks = selection.for_clicks()[len(selection.shared) :]
     return [
-        CLICK_SOURCE._replace(filters=clicks),
+        CLICK_SOURCE._replace(filters=selection.clicks_only()),
         CONVERSION_SOURCE._replace(filters=selection.conversion),
     ]
 
