@@ -430,9 +430,10 @@ def _conversions(world: World) -> None:
     world.lead("p2", "cus_C", {"plan": "free", "seats": 1})
     world.lead("r3", "cus_D", {"plan": "pro", "seats": 12, "city": "Zürich"})
     world.lead("l8", "cus,E", {})
-    world.lead("p5", "cus_G", {"plan": "free"})  # a bot's page view
+    world.lead("p5", "cus_G", {"plan": "free", "trial": True, "coupon": None})  # a bot's view
     world.sale("cus_A", 4900, {"plan": "pro", "seats": 5})
-    world.sale("cus_A", 4900, {"plan": "pro", "seats": 5, "cycle": "monthly"})  # recurring
+    # recurring; seats 5.0 (a float) is the number 5 to `query=seats:5`
+    world.sale("cus_A", 4900, {"plan": "pro", "seats": 5.0, "cycle": "monthly"})
     world.sale("cus_B", 19900, {"plan": "pro plus"})
     world.sale("cus_D", 1500, {"plan": "pro"})
     world.sale("cus_F", 2500, {"plan": "starter"}, click="p3")  # no lead: its click
