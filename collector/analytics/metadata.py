@@ -64,5 +64,17 @@ def _condition(match: re.Match[str]) -> Condition:
         return Contains("metadata", value)
     candidates: list[JsonValue] = [value]
     if quoted is None and _LITERAL.fullmatch(value):
-        candidates.append(msgspec.json.decode(value))  # the number, true, false or null
+        candidates += _literal(value)
     return HasValue("metadata", key, tuple(candidates))
+
+
+def _literal(word: str) -> list[JsonValue]:
+    """The number, true, false or null a word spells, when it is one a search can compare:
+    a finite number, an integer within int64 (else the word is text only)."""
+    try:
+        value = msgspec.json.decode(word)
+    except msgspec.DecodeError:  # a number out of range, such as 1e400
+        return []
+    if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+        return []
+    return [value]

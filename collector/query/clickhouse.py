@@ -325,11 +325,14 @@ def _has_value(filter_: HasValue, ref: str, params: _Params) -> str:
     if texts:
         listed = params.bind(texts, "Array(String)")
         parts.append(f"({kind} = 'String' AND JSONExtractString({ref}, {key}) IN {listed})")
-    if numbers:
-        listed = params.bind([float(n) for n in numbers], "Array(Float64)")
+    if numbers:  # integers exactly, as SQLite compares them; -0.0 = 0 by comparison, not hash
+        whole = [int(n) for n in numbers if float(n).is_integer() and -(2**63) <= n < 2**63]
+        as_ints = params.bind(whole, "Array(Int64)")
+        as_floats = params.bind([float(n) for n in numbers], "Array(Float64)")
         parts.append(
-            f"({kind} IN ('Int64', 'UInt64', 'Double')"
-            f" AND JSONExtractFloat({ref}, {key}) IN {listed})"
+            f"(({kind} = 'Int64' AND JSONExtractInt({ref}, {key}) IN {as_ints})"
+            f" OR ({kind} = 'Double'"
+            f" AND arrayExists(x -> x = JSONExtractFloat({ref}, {key}), {as_floats})))"
         )
     for name in literals:  # a missing key's JSONType is Null too: JSONHas tells them apart
         value = (

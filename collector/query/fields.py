@@ -221,8 +221,13 @@ def _check_has_value(filter_: HasValue) -> None:
         )
     if not isinstance(values, tuple) or not 1 <= len(values) <= MAX_VALUES:
         raise QueryError(f"{filter_.field!r}: 1 to {MAX_VALUES} values", param=filter_.field)
-    if not all(isinstance(v, str) for v in values):
-        raise QueryError(f"{filter_.field!r}: values are JSON text", param=filter_.field)
+    for value in values:
+        if not (value is None or isinstance(value, (str, bool)) or _is_number(value)):
+            raise QueryError(
+                f"{filter_.field!r}: values are JSON scalars (text, finite numbers within "
+                "int64, true, false, null)",
+                param=filter_.field,
+            )
 
 
 def json_values(values: tuple[Any, ...]) -> tuple[list[str], list[int | float], list[str]]:
@@ -243,6 +248,10 @@ def _parse_value(field: Field, item: str) -> str | int | bool:
     if field.kind == "bool" and item in ("true", "false"):
         return item == "true"
     raise QueryError(f"{field.name!r}: {item[:40]!r} is not a {field.kind} value", param=field.name)
+
+
+def _is_number(value: object) -> bool:
+    return (type(value) is float and math.isfinite(value)) or _is_int64(value)
 
 
 def _is_int64(value: object) -> bool:
