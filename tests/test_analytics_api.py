@@ -52,13 +52,6 @@ from tests.querykit import same_json
 from tests.storage_fixtures import ENGINES, chdb_available, chdb_test_url, drop_database
 
 Params = list[tuple[str, str]]
-TYPED_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG (collector/query/fields.py, _check_has_value): `query=seats:5` compiles to "
-    "HasValue(..., ('5', 5)) but the compiler's check still takes str values only: a 422 "
-    "\"'metadata': values are JSON text\" for any number, true, false or null",
-)
 
 
 @dataclass
@@ -311,9 +304,9 @@ CASES = [
     case("saleType=recurring", conversion=is_("saleType", "recurring")),
     # metadata
     case("query=plan:pro", conversion=holds("plan", "pro")),
-    case("query=seats:5", conversion=holds("seats", "5", 5), marks=TYPED_BUG),
-    case("query=seats:5.0", conversion=holds("seats", "5.0", 5.0), marks=TYPED_BUG),
-    case("query=seats:1e0", conversion=holds("seats", "1e0", 1), marks=TYPED_BUG),
+    case("query=seats:5", conversion=holds("seats", "5", 5)),
+    case("query=seats:5.0", conversion=holds("seats", "5.0", 5.0)),
+    case("query=seats:1e0", conversion=holds("seats", "1e0", 1)),
     case('query=seats:"5"', conversion=holds("seats", "5")),
     case('query=plan:"pro plus"', conversion=holds("plan", "pro plus")),
     case("query=annual", conversion=meta(lambda m: "note" in m)),
@@ -322,11 +315,10 @@ CASES = [
     case(
         "query=plan:pro seats:5",
         conversion=all_(holds("plan", "pro"), holds("seats", "5", 5)),
-        marks=TYPED_BUG,
     ),
     case("query=city:Zürich", conversion=holds("city", "Zürich")),
-    case("query=trial:true", conversion=holds("trial", "true", True), marks=TYPED_BUG),
-    case("query=coupon:null", conversion=holds("coupon", "null", None), marks=TYPED_BUG),
+    case("query=trial:true", conversion=holds("trial", "true", True)),
+    case("query=coupon:null", conversion=holds("coupon", "null", None)),
     # time
     case("interval=1h", is_("old", False)),
     case("interval=all"),
@@ -369,7 +361,7 @@ def test_each_filter_keeps_exactly_the_seeded_events(world: World, spec: Case) -
         ({"root": "true"}, (8, 2, 1, 2500)),
         ({"tagId": "spring"}, (8, 3, 3, 11300)),
         ({"bots": "only"}, (3, 1, 0, 0)),
-        pytest.param({"query": "seats:5"}, (2, 2, 2, 9800), marks=TYPED_BUG),
+        pytest.param({"query": "seats:5"}, (2, 2, 2, 9800)),
         ({"customerId": "cus_A"}, (1, 1, 2, 9800)),
     ],
 )
@@ -987,7 +979,6 @@ def test_metadata_keys_match_escaped_strings(escaped: Escaped) -> None:
     assert escaped.leads("\\u00fc") == escaped.leads("\\/") == 0  # stored without escapes
 
 
-@TYPED_BUG
 def test_metadata_numbers_match_by_value(escaped: Escaped) -> None:
     assert [escaped.leads(q) for q in ("seats:5", "seats:5.0", "size:100", "size:1e2")] == [1] * 4
 
@@ -1002,8 +993,7 @@ def test_a_word_is_found_in_escaped_metadata(escaped: Escaped) -> None:
 
 
 def test_an_integer_beyond_64_bits_is_no_internal_error(world: World) -> None:
-    """Today a 422 (TYPED_BUG); once numbers pass the compiler's check, SQLite must not answer
-    a 500 (an OverflowError binding the int)."""
+    """The word is text only (an integer beyond int64): never a 500 from binding it."""
     headers = {"EF-Access-Key": world.kit.read_key}
     path = f"/api/brands/{world.kit.brand.id}/events"
     params = {"query": "n:99999999999999999999999", "event": "leads"}
@@ -1012,13 +1002,6 @@ def test_an_integer_beyond_64_bits_is_no_internal_error(world: World) -> None:
     assert answer.status_code in (200, 422), answer.text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=msgspec.DecodeError,
-    reason="BUG (collector/analytics/metadata.py, _condition): a word shaped like a JSON number "
-    "beyond a float (1e400) goes to msgspec.json.decode, whose DecodeError ('Number out of "
-    "range') is a 500 for `GET events?query=n:1e400` on both engines",
-)
 def test_a_number_beyond_a_float_is_text_or_refused() -> None:
     # Called directly: through HTTP the 500 would be recorded for the spec audit.
     try:

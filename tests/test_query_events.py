@@ -5,8 +5,7 @@ SQLite and to ClickHouse (embedded chDB) through ``write_batch`` and ``add_link`
 must answer what the Python evaluation of ``tests/querykit.py`` answers. A differential test
 then runs a few hundred generated queries over generated rows (``tests/querygen.py``) on both
 engines at once: SQLite and ClickHouse must give the same rows, and the Python ones. The last
-section keeps the disagreements it found as minimal cases. A known bug is marked
-``xfail(strict=True)``: the test passes (and must lose its mark) once ``collector/`` is fixed.
+section keeps the disagreements it found (all fixed) as minimal cases.
 
 ``HasValue`` takes typed JSON scalars: a str is a JSON string, an int or float a JSON number
 of that value (5 matches 5.0), a bool a JSON boolean, None a JSON null held at the key.
@@ -69,13 +68,6 @@ DAY = 86_400_000
 T0 = 1_772_755_200_000  # 2026-03-06T00:00:00Z, two days before New York springs forward
 STEP = 97 * MINUTE  # two clicks at each step: ties of time, broken by id
 BOTH = [CLICK_SOURCE, CONVERSION_SOURCE]
-TYPED_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=QueryError,
-    reason="BUG (collector/query/fields.py, _check_has_value): the compiler's check still takes "
-    "str values only ('metadata': values are JSON text), so a HasValue of a number, a bool or "
-    "None is a QueryError on both engines",
-)
 
 
 # --- the fixed rows ---------------------------------------------------------------------------
@@ -364,9 +356,7 @@ CONVERTED_CASES = [
     pytest.param((AnyOf("saleType", (None,)),), id="leads-have-no-sale-type"),
     pytest.param((NoneOf("saleType", ("new",)),), id="sale-type-none-of"),
     pytest.param((HasValue("metadata", "plan", ("pro",)),), id="metadata"),
-    pytest.param(
-        (HasValue("metadata", "seats", ("5", 5)),), id="metadata-number-or-text", marks=TYPED_BUG
-    ),
+    pytest.param((HasValue("metadata", "seats", ("5", 5)),), id="metadata-number-or-text"),
     pytest.param((Contains("metadata", "pro"),), id="metadata-text"),
     pytest.param(
         (AnyOf("kind", ("sale",)), AnyOf("customerId", ("cust2", "cust4"))), id="two-conditions"
@@ -404,9 +394,8 @@ def metadata_indexes(ids: list[str]) -> set[int]:
 
 
 def typed(condition: HasValue, expected: set[int], label: str) -> Any:
-    """A case with a value that is not a str: a QueryError until the compiler's check takes
-    typed values (TYPED_BUG)."""
-    return pytest.param(condition, expected, id=label, marks=TYPED_BUG)
+    """A case with a value that is not a str."""
+    return pytest.param(condition, expected, id=label)
 
 
 METADATA_CASES = [
@@ -658,8 +647,6 @@ def typed_values_in(filters: tuple[Filter, ...]) -> bool:
 def test_engines_agree_on_generated_queries(opened, generated, number, request):
     world, cases = generated
     case = cases[number]
-    if any(typed_values_in(f) for f in (case.page_query.filters, case.sources[1].filters)):
-        request.applymarker(TYPED_BUG)
     aggregate = (case.query, case.sources, case.order, case.limit)
     page = (case.page_query, case.page_fields, *case.page)
     found = {
@@ -720,10 +707,10 @@ def test_metadata_strings_match_whatever_their_escapes(opened, condition):
 @pytest.mark.parametrize(
     "values",
     [
-        pytest.param(("5", 5), id="seats:5", marks=TYPED_BUG),
-        pytest.param(("5.0", 5.0), id="seats:5.0", marks=TYPED_BUG),
-        pytest.param((5,), id="int", marks=TYPED_BUG),
-        pytest.param((5.0,), id="float", marks=TYPED_BUG),
+        pytest.param(("5", 5), id="seats:5"),
+        pytest.param(("5.0", 5.0), id="seats:5.0"),
+        pytest.param((5,), id="int"),
+        pytest.param((5.0,), id="float"),
     ],
 )
 def test_metadata_numbers_match_by_value(opened, values):
@@ -738,20 +725,12 @@ def test_a_number_is_not_its_text(opened, text):
     assert answers(opened, query) == {key: [] for key in ENGINES}
 
 
-FLOAT64_BUG = pytest.mark.xfail(
-    strict=True,
-    reason="BUG (collector/query/clickhouse.py, _has_value): numbers compare as Float64 with "
-    "IN: 2**53 + 1 matches 2**53, and -0.0 is not 0 (SQLite and Python compare exactly, "
-    "-0.0 == 0); for now also a QueryError (TYPED_BUG)",
-)
-
-
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        pytest.param(9007199254740993, ["bigger"], id="2**53+1", marks=FLOAT64_BUG),
-        pytest.param(9007199254740992, ["big"], id="2**53", marks=FLOAT64_BUG),
-        pytest.param(0, ["negative-zero"], id="zero", marks=FLOAT64_BUG),
+        pytest.param(9007199254740993, ["bigger"], id="2**53+1"),
+        pytest.param(9007199254740992, ["big"], id="2**53"),
+        pytest.param(0, ["negative-zero"], id="zero"),
     ],
 )
 def test_metadata_numbers_compare_exactly(opened, value, expected):
@@ -768,8 +747,8 @@ def outcome(store: Store, query: Query) -> list[str] | str:
 
 @pytest.mark.parametrize("value", [2**64 - 1, 2**64 + 7])
 def test_an_integer_beyond_64_bits_matches_or_is_refused_alike(opened, value):
-    """The same answer on both engines, or a QueryError on both; never another exception (as
-    SQLite's OverflowError once the compiler's check takes numbers: see TYPED_BUG)."""
+    """A QueryError on both engines: the compiler's check refuses an int beyond int64 (SQLite
+    could not bind it)."""
     query = Query(filters=(HasValue("metadata", "n", (value,)),))
     found = {name: outcome(opened(name), query) for name in ENGINES}
     assert found["sqlite"] in (["huge"] if value == 2**64 - 1 else [], "QueryError")
