@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from . import buckets
-from .fields import CLICKS, Field, Fields, Source, json_values
+from .fields import CLICKS, Field, Fields, Source, group_names, json_values, measure_width
 from .model import (
     AnyOf,
     Condition,
@@ -138,8 +138,7 @@ def count(
     One row (``n``) when the query neither groups nor buckets."""
     keys = group_keys(query, fields)
     conditions = where(query, fields, brand_id=brand_id)
-    names = [f"key{i}" for i in range(len(query.group_by))]
-    names += ["bucket"] if query.bucket else []
+    names = group_names(query)
     select = ", ".join([*keys.parts, "count() AS n"])
     sql = (
         f"SELECT {select} FROM {{db}}.{fields.table}"
@@ -167,17 +166,14 @@ def aggregate(
     sources: columns ``key0``..., ``bucket``, then ``m0``... (one per measure, 0 rather than
     NULL). Ordered by bucket, then the largest ``m{order}``, then the keys (NULL first). One row
     when the query neither groups nor buckets."""
-    names = [f"key{i}" for i in range(len(query.group_by))]
-    names += ["bucket"] if query.bucket else []
-    widths = {len(source.measures) for source in sources}
-    if len(widths) != 1:
-        raise ValueError("every source of an aggregate has the same measures")
+    names = group_names(query)
+    width = measure_width(sources)
     params: dict[str, Any] = {}
     selects = [
         _source_select(query, brand_id, source, names, f"s{i}", params)
         for i, source in enumerate(sources)
     ]
-    totals = [f"toInt64(sum(v{i})) AS m{i}" for i in range(widths.pop())]
+    totals = [f"toInt64(sum(v{i})) AS m{i}" for i in range(width)]
     sql = f"SELECT {', '.join([*names, *totals])} FROM ({' UNION ALL '.join(selects)})"
     if names:
         ranked = ["bucket"] if query.bucket else []

@@ -297,3 +297,18 @@ class Source(NamedTuple):
         if not self.filters:
             return query
         return msgspec.structs.replace(query, filters=(*query.filters, *self.filters))
+
+
+def group_names(query: Query) -> list[str]:
+    """The columns a grouped statement groups by: ``key0``... for the group-by fields, then
+    ``bucket`` when the query has one (the same names in both dialects)."""
+    names = [f"key{i}" for i in range(len(query.group_by))]
+    return [*names, "bucket"] if query.bucket else names
+
+
+def measure_width(sources: list[Source]) -> int:
+    """How many measures every source of an aggregate has (they must agree)."""
+    widths = {len(source.measures) for source in sources}
+    if len(widths) != 1:
+        raise ValueError("every source of an aggregate has the same measures")
+    return widths.pop()
