@@ -14,7 +14,7 @@ import msgspec
 
 from collector.errors import Invalid
 from collector.http.params import iso
-from collector.links.service import link_url
+from collector.links.service import link_url, shown_domain
 from collector.query import buckets
 from collector.query.events import CLICK_SOURCE, CONVERSION_SOURCE, MEASURES
 from collector.query.fields import Source
@@ -131,7 +131,7 @@ def link_json(link: ShortLink | None) -> LinkJson | None:
         return None
     return LinkJson(
         id=link.id,
-        domain=link.domain or link.base_url.split("://", 1)[-1],
+        domain=shown_domain(link),
         key=link.code,
         url=link.destination_url,
         shortLink=link_url(link),
@@ -216,8 +216,7 @@ def conversion_event(
 def totals(store: Store, brand_id: int, selection: Selection, window: Window) -> Totals:
     query = _query(selection.shared, window)
     rows = store.aggregate(brand_id, query, _sources(selection), None, None)
-    values = [int(v) for v in rows[0]] if rows else [0, 0, 0, 0]
-    return Totals(**dict(zip(MEASURES, values, strict=True)))
+    return Totals(**_measures(rows[0] if rows else (0, 0, 0, 0)))
 
 
 def breakdown(

@@ -94,6 +94,12 @@ def link_url(link: ShortLink) -> str:
     return f"{link.base_url}{REDIRECT_PATH}{link.code}"
 
 
+def shown_domain(link: ShortLink) -> str:
+    """The domain a link shows: its short domain, else the host of the URL it was made on (the
+    events API's ``domain`` filter reads the same, ``query/events.py``)."""
+    return link.domain or link.base_url.split("://", 1)[-1]
+
+
 def qr_url(link: ShortLink) -> str:
     return f"{link.base_url}{QR_PATH}{link.code}"
 

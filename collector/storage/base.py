@@ -151,6 +151,9 @@ class ClickStore(Protocol):
 
     def get_click(self, brand_id: int, click_id: str) -> Click | None: ...
 
+    def clicks_by_id(self, brand_id: int, click_ids: list[str]) -> dict[str, Click]:
+        """The brand's clicks with these ids (the clicks of a page of conversions)."""
+
     def identified_clicks(self, brand_id: int, identify_data: str, limit: int) -> list[str]:
         """Ids of the newest clicks (at most ``limit``) identified as an external id: stored
         with it (``external_id``), or given it later by an ``identify`` event whose ``data`` is
@@ -186,6 +189,9 @@ class LinkStore(Protocol):
     def save_link(self, link: ShortLink) -> None:
         """Replace a stored link (same id) by this version: an update, or a delete (with
         ``deleted`` set)."""
+
+    def links_by_id(self, brand_id: int, link_ids: list[str]) -> dict[str, ShortLink]:
+        """The brand's links with these ids, deleted ones included (events outlive them)."""
 
     def link_clicks(self, brand_id: int, link_ids: list[str]) -> dict[str, tuple[int, int]]:
         """link id -> (clicks, of which QR scans) made through the link itself."""
@@ -235,12 +241,6 @@ class AnalyticsStore(Protocol):
         self, brand_id: int, query: Query, descending: bool, limit: int, offset: int
     ) -> list[Conversion]:
         """A page of the leads and sales matching a ``CONVERSION_EVENTS`` query."""
-
-    def links_by_id(self, brand_id: int, link_ids: list[str]) -> dict[str, ShortLink]:
-        """The brand's links with these ids, deleted ones included (events outlive them)."""
-
-    def clicks_by_id(self, brand_id: int, click_ids: list[str]) -> dict[str, Click]:
-        """The brand's clicks with these ids (the clicks of a page of conversions)."""
 
 
 class ReplayStore(Protocol):

@@ -20,17 +20,13 @@ from collector.query.events import CLICK_EVENTS, CONVERSION_EVENTS
 from collector.query.fields import Source
 from collector.query.model import Query
 
-from ..model import Click, Conversion, ShortLink
+from ..model import Click, Conversion
 from ..rows import text
-from .clicks import CLICK_ROWS, clicks_by_key, rows_by_key
+from .clicks import clicks_by_key, rows_by_key
 from .connection import ClickHouseBase
-from .conversions import CONVERSION_ROWS
-from .conversions import _read as read_conversion
-from .links import LINK_ROWS, read_link
+from .conversions import CONVERSION_ROWS, read_conversion
 
-_CLICK_COLUMNS = ", ".join(f"`{name}`" for name in CLICK_ROWS.names)
 _CONVERSION_COLUMNS = ", ".join(f"`{name}`" for name in CONVERSION_ROWS.names)
-_LINK_COLUMNS = ", ".join(f"`{name}`" for name in LINK_ROWS.names)
 
 
 def _value(value: Any) -> Any:
@@ -67,26 +63,6 @@ class AnalyticsMixin(ClickHouseBase):
         keys = self._keys(page.sql, page.params)
         rows = rows_by_key(self, "conversions", _CONVERSION_COLUMNS, brand_id, keys)
         return [read_conversion(row) for row in rows]
-
-    def links_by_id(self, brand_id: int, link_ids: list[str]) -> dict[str, ShortLink]:
-        if not link_ids:
-            return {}
-        rows = self._text_rows(
-            f"SELECT {_LINK_COLUMNS} FROM {{db}}.links FINAL"
-            " WHERE brand_id = {brand:UInt64} AND id IN {ids:Array(String)}",
-            {"brand": brand_id, "ids": sorted(set(link_ids))},
-        )
-        return {link.id: link for link in map(read_link, rows)}
-
-    def clicks_by_id(self, brand_id: int, click_ids: list[str]) -> dict[str, Click]:
-        if not click_ids:
-            return {}
-        rows = self._text_rows(
-            f"SELECT {_CLICK_COLUMNS} FROM {{db}}.clicks"
-            " WHERE brand_id = {brand:UInt64} AND id IN {ids:Array(String)} LIMIT 1 BY id",
-            {"brand": brand_id, "ids": sorted(set(click_ids))},
-        )
-        return {click.id: click for click in map(CLICK_ROWS.read, rows)}
 
     def _keys(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """(id, ms) of a page, ids decoded as every row the API shows."""

@@ -233,6 +233,16 @@ class ClicksMixin(ClickHouseBase):
         )
         return CLICK_ROWS.read(rows[0]) if rows else None
 
+    def clicks_by_id(self, brand_id: int, click_ids: list[str]) -> dict[str, Click]:
+        if not click_ids:
+            return {}
+        rows = self._text_rows(
+            f"SELECT {_CLICK_COLUMNS_SQL} FROM {{db}}.clicks"
+            " WHERE brand_id = {brand:UInt64} AND id IN {ids:Array(String)} LIMIT 1 BY id",
+            {"brand": brand_id, "ids": sorted(set(click_ids))},
+        )
+        return {click.id: click for click in map(CLICK_ROWS.read, rows)}
+
     def identified_clicks(self, brand_id: int, identify_data: str, limit: int) -> list[str]:
         rows = self._rows(
             "SELECT id FROM {db}.clicks WHERE brand_id = {brand:UInt64} AND ("

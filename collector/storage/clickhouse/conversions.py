@@ -35,7 +35,7 @@ _SELECT = f"SELECT {_COLUMNS} FROM {{db}}.conversions"
 _EARLIEST = "ORDER BY created_at, id"
 
 
-def _read(row: Any) -> Conversion:
+def read_conversion(row: Any) -> Conversion:
     conversion = CONVERSION_ROWS.read(row)
     if not isinstance(conversion.metadata, dict):
         conversion.metadata = {}
@@ -101,7 +101,7 @@ class ConversionsMixin(ClickHouseBase):
             f" {_EARLIEST} LIMIT 1",
             {"brand": brand_id, "key": dedupe_key},
         )
-        return _read(rows[0]) if rows else None
+        return read_conversion(rows[0]) if rows else None
 
     def first_lead(self, brand_id: int, customer_external_id: str) -> Conversion | None:
         # The earliest lead of all: a twin of it (see above) is the same lead.
@@ -111,7 +111,7 @@ class ConversionsMixin(ClickHouseBase):
             f" {_EARLIEST} LIMIT 1",
             {"brand": brand_id, "customer": customer_external_id},
         )
-        return _read(rows[0]) if rows else None
+        return read_conversion(rows[0]) if rows else None
 
     def session_conversions(self, brand_id: int, session_id: str) -> list[Conversion]:
         # The earliest row of each of the session's keys, wherever it is; then only those of
@@ -123,5 +123,5 @@ class ConversionsMixin(ClickHouseBase):
             f" {_EARLIEST} LIMIT 1 BY dedupe_key",
             {"brand": brand_id, "session": session_id},
         )
-        found = [_read(row) for row in rows]
+        found = [read_conversion(row) for row in rows]
         return [c for c in found if c.session_id == session_id]

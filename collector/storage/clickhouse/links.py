@@ -123,6 +123,15 @@ class LinksMixin(ClickHouseBase):
         )
         return {link_id: (int(n), int(qr)) for link_id, n, qr in rows}
 
+    def links_by_id(self, brand_id: int, link_ids: list[str]) -> dict[str, ShortLink]:
+        if not link_ids:
+            return {}
+        rows = self._text_rows(
+            f"{_SELECT} WHERE brand_id = {{brand:UInt64}} AND id IN {{ids:Array(String)}}",
+            {"brand": brand_id, "ids": sorted(set(link_ids))},
+        )
+        return {link.id: link for link in map(read_link, rows)}
+
     def count_link_misses(self, misses: dict[tuple[int, str], int], now: int) -> None:
         if not misses:
             return

@@ -18,17 +18,14 @@ from collector.query.events import CLICK_EVENTS, CONVERSION_EVENTS
 from collector.query.fields import Fields, Source
 from collector.query.model import Query
 
-from ..model import Click, Conversion, ShortLink
+from ..model import Click, Conversion
 from ..rows import json_text
 from . import rollups
-from .clicks import CLICK_ROWS
+from .clicks import clicks_by_id
 from .connection import SQLiteBase
 from .conversions import CONVERSION_ROWS, read_conversion
-from .links import LINK_ROWS, read_link
 
-_CLICK_COLUMNS = ", ".join(f'"{name}"' for name in CLICK_ROWS.names)
 _CONVERSION_COLUMNS = ", ".join(f'"{name}"' for name in CONVERSION_ROWS.names)
-_LINK_COLUMNS = ", ".join(f'"{name}"' for name in LINK_ROWS.names)
 
 
 class AnalyticsMixin(SQLiteBase):
@@ -50,55 +47,27 @@ class AnalyticsMixin(SQLiteBase):
     def page_clicks(
         self, brand_id: int, query: Query, descending: bool, limit: int, offset: int
     ) -> list[Click]:
-        rows = self._page(
-            brand_id, query, CLICK_EVENTS, _CLICK_COLUMNS, (descending, limit, offset)
-        )
-        return [CLICK_ROWS.read(row) for row in rows]
+        ids = self._page_ids(brand_id, query, CLICK_EVENTS, (descending, limit, offset))
+        found = clicks_by_id(self, brand_id, ids)
+        return [found[click_id] for click_id in ids if click_id in found]
 
     def page_conversions(
         self, brand_id: int, query: Query, descending: bool, limit: int, offset: int
     ) -> list[Conversion]:
-        window = (descending, limit, offset)
-        rows = self._page(brand_id, query, CONVERSION_EVENTS, _CONVERSION_COLUMNS, window)
-        return [read_conversion(row) for row in rows]
-
-    def links_by_id(self, brand_id: int, link_ids: list[str]) -> dict[str, ShortLink]:
-        if not link_ids:
-            return {}
-        rows = self._all(
-            f"SELECT {_LINK_COLUMNS} FROM links WHERE +brand_id = ?"
-            " AND id IN (SELECT value FROM json_each(?))",
-            (brand_id, json_text(sorted(set(link_ids)))),
-        )
-        return {link.id: link for link in map(read_link, rows)}
-
-    def clicks_by_id(self, brand_id: int, click_ids: list[str]) -> dict[str, Click]:
-        if not click_ids:
-            return {}
-        rows = self._all(
-            f"SELECT {_CLICK_COLUMNS} FROM clicks WHERE +brand_id = ?"
-            " AND id IN (SELECT value FROM json_each(?))",
-            (brand_id, json_text(sorted(set(click_ids)))),
-        )
-        return {click.id: click for click in map(CLICK_ROWS.read, rows)}
-
-    def _page(
-        self,
-        brand_id: int,
-        query: Query,
-        fields: Fields,
-        columns: str,
-        window: tuple[bool, int, int],
-    ) -> list[Any]:
-        """Rows (``columns``, the id first) of one page: (descending, limit, offset)."""
-        page = compile_sqlite.page(query, brand_id, fields, *window)
-        ids = [row[0] for row in self._all(page.sql, page.params)]
+        ids = self._page_ids(brand_id, query, CONVERSION_EVENTS, (descending, limit, offset))
         if not ids:
             return []
         rows = self._all(
-            f"SELECT {columns} FROM {fields.table} WHERE +brand_id = ?"
+            f"SELECT {_CONVERSION_COLUMNS} FROM conversions WHERE +brand_id = ?"
             " AND id IN (SELECT value FROM json_each(?))",
             (brand_id, json_text(ids)),
         )
-        position = {row_id: i for i, row_id in enumerate(ids)}
-        return sorted(rows, key=lambda row: position[row[0]])
+        found = {conversion.id: conversion for conversion in map(read_conversion, rows)}
+        return [found[conversion_id] for conversion_id in ids if conversion_id in found]
+
+    def _page_ids(
+        self, brand_id: int, query: Query, fields: Fields, window: tuple[bool, int, int]
+    ) -> list[str]:
+        """The ids of one page: (descending, limit, offset)."""
+        page = compile_sqlite.page(query, brand_id, fields, *window)
+        return [row[0] for row in self._all(page.sql, page.params)]

@@ -106,6 +106,15 @@ class LinksMixin(SQLiteBase):
         )
         return {link_id: (int(n), int(qr or 0)) for link_id, n, qr in rows}
 
+    def links_by_id(self, brand_id: int, link_ids: list[str]) -> dict[str, ShortLink]:
+        if not link_ids:
+            return {}
+        rows = self._all(  # +brand_id: look each id up, not the brand's links in order
+            f"{_SELECT} WHERE +brand_id = ? AND id IN (SELECT value FROM json_each(?))",
+            (brand_id, json_text(sorted(set(link_ids)))),
+        )
+        return {link.id: link for link in map(read_link, rows)}
+
     def count_link_misses(self, misses: dict[tuple[int, str], int], now: int) -> None:
         if not misses:
             return

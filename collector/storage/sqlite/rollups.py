@@ -55,9 +55,6 @@ class Rollup(NamedTuple):
     of_conversion: ConversionValues
     only: str | None = None
 
-    def upsert_sql(self) -> str:
-        return _upsert_sql(self)
-
     def create_sql(self) -> str:
         dims = "".join(f' "{d}" TEXT NOT NULL,' for d in self.dims if d != "is_bot")
         bot = ' "is_bot" INTEGER NOT NULL,' if "is_bot" in self.dims else ""
@@ -69,18 +66,23 @@ class Rollup(NamedTuple):
         )
 
 
+def _adding(rollup: Rollup, rows: str) -> str:
+    """``INSERT INTO`` the rollup ``rows`` (VALUES or a SELECT) whose counts add to the counts
+    already under their key."""
+    keys = ["brand_id", rollup.time, *(f'"{d}"' for d in rollup.dims)]
+    names = ", ".join([*keys, *rollup.measures])
+    added = ", ".join(f"{m} = {m} + excluded.{m}" for m in rollup.measures)
+    return (
+        f"INSERT INTO {rollup.table} ({names}) {rows}"
+        f" ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {added}"
+    )
+
+
 @functools.cache
 def _upsert_sql(rollup: Rollup) -> str:
     """Add a row of counts to the rollup's key (one statement, bound per key)."""
-    columns = ["brand_id", rollup.time, *rollup.dims, *rollup.measures]
-    keys = ", ".join(["brand_id", rollup.time, *(f'"{d}"' for d in rollup.dims)])
-    added = ", ".join(f"{m} = {m} + excluded.{m}" for m in rollup.measures)
-    marks = ", ".join("?" for _ in columns)
-    names = ", ".join(f'"{c}"' for c in columns)
-    return (
-        f"INSERT INTO {rollup.table} ({names}) VALUES ({marks})"
-        f" ON CONFLICT ({keys}) DO UPDATE SET {added}"
-    )
+    width = 2 + len(rollup.dims) + len(rollup.measures)
+    return _adding(rollup, f"VALUES ({', '.join('?' * width)})")
 
 
 EMPTY = "\x1f"  # a stored '' in a rollup's key, where '' stands for NULL
@@ -174,15 +176,10 @@ def backfill_sql(rollup: Rollup, table: str, measures: tuple[str, ...]) -> str:
     dims = [_key_sql(d, "") for d in rollup.dims]
     sums = [f"sum({e.format(row='')})" for e in measures]
     keys = ", ".join(str(i) for i in range(1, 3 + len(rollup.dims)))
-    select = ", ".join(["brand_id", time, *dims, *sums])
-    names = ", ".join(["brand_id", rollup.time, *(f'"{d}"' for d in rollup.dims), *rollup.measures])
-    added = ", ".join(f"{m} = {m} + excluded.{m}" for m in rollup.measures)
-    conflict = ", ".join(["brand_id", rollup.time, *(f'"{d}"' for d in rollup.dims)])
     kept = f'"{rollup.only}" IS NOT NULL' if rollup.only else "1"
-    return (
-        f"INSERT INTO {rollup.table} ({names}) SELECT {select} FROM {table} WHERE {kept}"
-        f" GROUP BY {keys} ON CONFLICT ({conflict}) DO UPDATE SET {added}"
-    )
+    select = ", ".join(["brand_id", time, *dims, *sums])
+    # WHERE ... GROUP BY: SQLite reads an upsert's SELECT without ambiguity only with a WHERE
+    return _adding(rollup, f"SELECT {select} FROM {table} WHERE {kept} GROUP BY {keys}")
 
 
 # the rollups -------------------------------------------------------------------------------
