@@ -1,4 +1,5 @@
-"""``clicktrail`` command line: serve, demo, brands create, keys create, replays import/compact."""
+"""``clicktrail`` command line: serve, demo, brands create, keys create, replays import/compact,
+users create/list."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from collector.cli import brands, replays, serve
+from collector.cli import brands, replays, serve, users
 from collector.config import SETTINGS, SettingsError, load_settings
 
 
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(commands)
     brands.register(commands)
     replays.register(commands)
+    users.register(commands)
     return parser
 
 

@@ -25,19 +25,24 @@ from .model import (
     Event,
     ExternalAssets,
     IpMode,
+    KeyInfo,
     LinkQuery,
+    LoginSession,
     Replay,
     ReplayChunk,
     ReplayPart,
     ReplaySegment,
+    Role,
     Scope,
     ShortLink,
     SortColumn,
+    User,
 )
 
 if TYPE_CHECKING:  # the compiler's types, for annotations only (the compiler imports storage)
     from collector.query.fields import Source
     from collector.query.model import Query
+    from collector.query.sessions import Edge, SessionExtras, SessionQuery, SortKey
 
 __all__ = [
     "SCOPE_RANK",
@@ -56,19 +61,25 @@ __all__ = [
     "Event",
     "ExternalAssets",
     "IpMode",
+    "KeyInfo",
     "Lifecycle",
     "LinkQuery",
     "LinkStore",
+    "LoginSession",
     "Replay",
     "ReplayChunk",
     "ReplayPart",
     "ReplaySegment",
     "ReplayStore",
+    "Role",
     "Scope",
     "SecretStore",
+    "SessionStore",
     "ShortLink",
     "SortColumn",
     "Store",
+    "User",
+    "UserStore",
 ]
 
 
@@ -294,6 +305,74 @@ class ReplayStore(Protocol):
         """url -> sha256 of every asset linked to the replay."""
 
 
+class SessionStore(Protocol):
+    """Sessions made of page views, on compiler queries of ``query/sessions.py``
+    (``sessions.py`` of each engine). Rows are the compiler's columns, text decoded leniently."""
+
+    def session_summary(self, brand_id: int, query: SessionQuery) -> tuple[Any, ...]:
+        """(sessions, visitors, page views, bounces, mean duration in ms or None)."""
+
+    def session_series(self, brand_id: int, query: SessionQuery) -> list[tuple[Any, ...]]:
+        """(bucket ms, visitors, sessions, page views) of each bucket that has page views."""
+
+    def session_pages(
+        self, brand_id: int, query: SessionQuery, edge: Edge, limit: int
+    ) -> list[tuple[Any, ...]]:
+        """(url, sessions, visitors) of the entry or exit pages, the most sessions first."""
+
+    def session_breakdown(
+        self, brand_id: int, query: SessionQuery, keys: tuple[str, ...], limit: int
+    ) -> list[tuple[Any, ...]]:
+        """(key..., visitors, sessions, page views), the most visitors first."""
+
+    def session_list(
+        self, brand_id: int, query: SessionQuery, sort: SortKey, page: tuple[bool, int, int]
+    ) -> tuple[int, list[tuple[Any, ...]]]:
+        """(sessions matching, one page of them: session id, visitor id, pages, started ms,
+        ended ms, first and last page view's click id); ``page`` is (descending, limit,
+        offset)."""
+
+    def session_extras(self, brand_id: int, session_ids: list[str]) -> dict[str, SessionExtras]:
+        """Conversions, click interactions and replays of each session."""
+
+
+class UserStore(Protocol):
+    """Dashboard users, their sign-in sessions, and API keys as their admins manage them
+    (``users.py`` of each engine)."""
+
+    def create_user(
+        self, email: str, password_hash: str, role: Role, brands: list[int], now: int
+    ) -> User:
+        """A new user; ValueError when the email is taken (compared case-insensitively)."""
+
+    def user_by_email(self, email: str) -> User | None:
+        """The user of ``email``, compared case-insensitively."""
+
+    def get_user(self, user_id: int) -> User | None: ...
+
+    def list_users(self) -> list[User]:
+        """Every user, by id."""
+
+    def add_login_session(self, session: LoginSession) -> None: ...
+
+    def login_session(self, token_hash: str) -> LoginSession | None:
+        """The session of a token's hash, expired or not (the caller checks ``expires_at``)."""
+
+    def delete_login_session(self, token_hash: str) -> None:
+        """Sign-out: the session no longer exists (nothing happens for an unknown hash)."""
+
+    def delete_expired_login_sessions(self, now: int) -> None: ...
+
+    def api_keys_of_brand(self, brand_id: int) -> list[KeyInfo]:
+        """The brand's keys (revoked ones are gone), oldest first, with their last use."""
+
+    def revoke_api_key(self, brand_id: int, key_id: str) -> bool:
+        """Delete the brand's key (False when the brand has no such key)."""
+
+    def touch_api_key(self, key_id: str, now: int) -> None:
+        """Record that the key was used at ``now`` (ms)."""
+
+
 class Store(
     Lifecycle,
     BrandStore,
@@ -303,6 +382,8 @@ class Store(
     ConversionStore,
     AnalyticsStore,
     ReplayStore,
+    SessionStore,
+    UserStore,
     Protocol,
 ):
     """What every storage engine provides. Methods are synchronous; the app calls them from a

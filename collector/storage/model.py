@@ -355,3 +355,43 @@ CLICK_FACTS: tuple[str, ...] = (
     "utm_content",
     "is_bot",
 )
+
+
+# Dashboard users (issue 12) -----------------------------------------------------------------
+Role = Literal["viewer", "admin"]
+# The API scope a dashboard user's role gives, on the brands the user was given.
+ROLE_SCOPE: dict[str, Scope] = {"viewer": "read", "admin": "admin"}
+
+
+class User(msgspec.Struct, kw_only=True):
+    """A person who signs in to the dashboard. ``email`` is kept as given and unique
+    case-insensitively; ``password_hash`` is the self-describing scrypt string of
+    ``collector/users/passwords.py``; ``brands`` are the ids of the brands the user sees."""
+
+    id: int
+    email: str
+    password_hash: str
+    role: Role
+    brands: list[int]
+    created_at: int = 0
+
+
+class LoginSession(msgspec.Struct, kw_only=True):
+    """A signed-in browser: only the sha256 of its cookie's token is stored, with the CSRF
+    token its pages send back on every change."""
+
+    token_hash: str
+    user_id: int
+    csrf_token: str
+    created_at: int
+    expires_at: int
+
+
+class KeyInfo(msgspec.Struct, kw_only=True):
+    """An API key as its brand's admins see it: never the secret or its hash."""
+
+    id: str
+    brand_id: int
+    scope: Scope
+    created_at: int
+    last_used_at: int | None = None

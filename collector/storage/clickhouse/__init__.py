@@ -10,6 +10,8 @@ the two dialects read side by side:
 - ``links.py``: short links and the codes nobody answers
 - ``conversions.py``: leads and sales (written by write_batch)
 - ``analytics.py``: the events and analytics API, on compiler queries
+- ``users.py``: dashboard users, their sign-in sessions, API keys' last use and revocation
+- ``sessions.py``: sessions made of page views, on compiler queries
 - ``replays.py``: replay chunks, compacted segment generations, dictionaries, asset links
 
 All tables live in one database, ``clicktrail`` unless the URL names another;
@@ -29,11 +31,20 @@ from .conversions import ConversionsMixin
 from .links import LinksMixin
 from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
+from .sessions import SessionsMixin
+from .users import UsersMixin
 
 __all__ = ["DEFAULT_DATABASE", "SCHEMA_VERSION", "ClickHouseStore", "domain_id", "split_url"]
 
 
 class ClickHouseStore(
-    BrandsMixin, ClicksMixin, LinksMixin, ConversionsMixin, AnalyticsMixin, ReplaysMixin
+    BrandsMixin,
+    ClicksMixin,
+    LinksMixin,
+    ConversionsMixin,
+    AnalyticsMixin,
+    ReplaysMixin,
+    SessionsMixin,
+    UsersMixin,
 ):
     """The :class:`~collector.storage.base.Store` on a ClickHouse database."""

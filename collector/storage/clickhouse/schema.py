@@ -257,6 +257,26 @@ def _migration_9() -> list[str]:
     return []
 
 
+def _migration_10() -> list[str]:
+    """Dashboard users (issue 12): users (one row per saved version, FINAL keeps the last; the
+    email's uniqueness is checked under the store's lock by ``email_key``), sign-in sessions by
+    the sha256 of their token (deleted on sign-out), and API keys' last use (the latest row per
+    key wins, so recording a use never rewrites the key itself). A revoked key is deleted."""
+    return [
+        "CREATE TABLE IF NOT EXISTS {db}.users ("
+        " id UInt64, email String, email_key String, password_hash String,"
+        f" role LowCardinality(String), brands Array(UInt64), created_at {TIME}"
+        ") ENGINE = ReplacingMergeTree ORDER BY id",
+        "CREATE TABLE IF NOT EXISTS {db}.login_sessions ("
+        f" token_hash String, user_id UInt64, csrf_token String, created_at {TIME},"
+        f" expires_at {TIME}"
+        ") ENGINE = MergeTree ORDER BY token_hash",
+        "CREATE TABLE IF NOT EXISTS {db}.api_key_uses ("
+        f" key_id String, last_used_at {TIME}"
+        ") ENGINE = ReplacingMergeTree(last_used_at) ORDER BY key_id",
+    ]
+
+
 MIGRATIONS: list[Callable[[], list[str]]] = [
     _migration_1,
     _migration_2,
@@ -268,5 +288,6 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     AddColumns("conversions", CLICK_FACTS),
     AddColumns("links", ("group_id", "partner_id")),
     _migration_9,
+    _migration_10,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

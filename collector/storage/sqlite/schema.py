@@ -348,6 +348,32 @@ def _migration_9(db: sqlite_utils.Database) -> None:
             db.execute(rollups.backfill_sql(rollup, table, measures))
 
 
+def _migration_10(db: sqlite_utils.Database) -> None:
+    """Dashboard users (issue 12): users (unique by ``email_key``, the lower-cased email; their
+    brands a JSON list of ids), sign-in sessions by the sha256 of their token, and when each API
+    key was last used. A revoked key is deleted."""
+    db.execute(
+        "CREATE TABLE users ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " email TEXT NOT NULL,"
+        " email_key TEXT NOT NULL UNIQUE,"
+        " password_hash TEXT NOT NULL,"
+        " role TEXT NOT NULL,"
+        " brands TEXT NOT NULL DEFAULT '[]',"
+        " created_at INTEGER NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE login_sessions ("
+        " token_hash TEXT PRIMARY KEY,"
+        " user_id INTEGER NOT NULL,"
+        " csrf_token TEXT NOT NULL,"
+        " created_at INTEGER NOT NULL,"
+        " expires_at INTEGER NOT NULL) WITHOUT ROWID"
+    )
+    db.execute("CREATE INDEX login_sessions_expiry ON login_sessions (expires_at)")
+    db.execute("ALTER TABLE api_keys ADD COLUMN last_used_at INTEGER")
+
+
 # Each migration takes the database inside migrate()'s transaction (connection.py).
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -359,5 +385,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     AddColumns("conversions", CLICK_FACTS, then=(_BACKFILL_CLICK_FACTS, _CONVERSIONS_BY_KIND)),
     AddColumns("links", ("group_id", "partner_id")),
     _migration_9,
+    _migration_10,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
