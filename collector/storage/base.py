@@ -41,6 +41,7 @@ from .model import (
 
 if TYPE_CHECKING:  # the compiler's types, for annotations only (the compiler imports storage)
     from collector.query.fields import Source
+    from collector.query.funnel import Funnel
     from collector.query.model import Query
     from collector.query.sessions import Edge, SessionExtras, SessionQuery, SortKey
 
@@ -252,6 +253,9 @@ class AnalyticsStore(Protocol):
         self, brand_id: int, query: Query, descending: bool, limit: int, offset: int
     ) -> list[Conversion]:
         """A page of the leads and sales matching a ``CONVERSION_EVENTS`` query."""
+
+    def funnel(self, brand_id: int, funnel: Funnel) -> list[int]:
+        """The visitors reaching each step of ``funnel``, in order (``query/funnel.py``)."""
 
 
 class ReplayStore(Protocol):

@@ -16,8 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from collector.query import clickhouse as compile_clickhouse
+from collector.query import funnel_clickhouse
 from collector.query.events import CLICK_EVENTS, CONVERSION_EVENTS
 from collector.query.fields import Source
+from collector.query.funnel import Funnel
 from collector.query.model import Query
 
 from ..model import Click, Conversion
@@ -63,6 +65,10 @@ class AnalyticsMixin(ClickHouseBase):
         keys = self._keys(page.sql, page.params)
         rows = rows_by_key(self, "conversions", _CONVERSION_COLUMNS, brand_id, keys)
         return [read_conversion(row) for row in rows]
+
+    def funnel(self, brand_id: int, funnel: Funnel) -> list[int]:
+        statement = funnel_clickhouse.funnel(funnel, brand_id)
+        return [int(n) for n in self._text_rows(statement.sql, statement.params)[0]]
 
     def _keys(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """(id, ms) of a page, ids decoded as every row the API shows."""

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from collector.query import funnel_sqlite
 from collector.query import sqlite as compile_sqlite
 from collector.query.events import CLICK_EVENTS, CONVERSION_EVENTS
 from collector.query.fields import Fields, Source
+from collector.query.funnel import Funnel
 from collector.query.model import Query
 
 from ..model import Click, Conversion
@@ -64,6 +66,10 @@ class AnalyticsMixin(SQLiteBase):
         )
         found = {conversion.id: conversion for conversion in map(read_conversion, rows)}
         return [found[conversion_id] for conversion_id in ids if conversion_id in found]
+
+    def funnel(self, brand_id: int, funnel: Funnel) -> list[int]:
+        statement = funnel_sqlite.funnel(funnel, brand_id)
+        return [int(n) for n in self._one(statement.sql, statement.params)]
 
     def _page_ids(
         self, brand_id: int, query: Query, fields: Fields, window: tuple[bool, int, int]
