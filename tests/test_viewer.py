@@ -72,8 +72,9 @@ def test_viewer_page_csp_is_strict(client: TestClient) -> None:
     assert csp["script-src"] == ["'self'"]  # no inline script, no eval, nothing remote
     assert csp["connect-src"] == ["'self'"]
     assert csp["frame-src"] == ["'self'"]
-    for name in ("base-uri", "form-action", "frame-ancestors", "object-src"):
+    for name in ("base-uri", "form-action", "object-src"):
         assert csp[name] == ["'none'"], name
+    assert csp["frame-ancestors"] == ["'self'"]  # the dashboard's session page, nobody else
     # rrweb's inline styles; everything a replay loads comes from the collector (stored copies
     # and the replay proxy), so no other origin is allowed at all.
     assert csp["style-src"] == ["'self'", "'unsafe-inline'"]

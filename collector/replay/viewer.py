@@ -49,7 +49,7 @@ CSP = "; ".join(
         "frame-src 'self'",
         "base-uri 'none'",
         "form-action 'none'",
-        "frame-ancestors 'none'",
+        "frame-ancestors 'self'",  # the dashboard's session page embeds it (issue 12)
         "object-src 'none'",
     ]
 )
@@ -58,7 +58,7 @@ PAGE_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
+    "X-Frame-Options": "SAMEORIGIN",
     "Cache-Control": "no-cache",
 }
 
