@@ -22,6 +22,7 @@ from collector.replay import proxy_routes as replay_proxy
 from collector.replay import routes as api_replays
 from collector.replay import viewer
 from collector.runtime import Runtime
+from collector.sessions import routes as api_sessions
 from collector.site import routes as site
 from collector.site.routes import DemoPage
 from collector.storage.base import Store
@@ -73,6 +74,7 @@ def create_app(
             *api_links.routes,
             *api_conversions.routes,
             *api_analytics.routes,
+            *api_sessions.routes,
             *api_replays.routes,
             *replay_proxy.routes,
             *viewer.routes,

@@ -26,7 +26,7 @@ from collector.query.fields import MAX_VALUES
 from collector.query.model import AnyOf, Condition, Filter, NoneOf, Related
 
 from . import metadata
-from .schema import FilterQuery
+from .schema import Filters
 
 MAX_VALUE = 2048  # characters of one filter value
 CONTINENTS = frozenset({"AF", "AN", "AS", "EU", "NA", "OC", "SA"})
@@ -157,7 +157,7 @@ def conditions(params: QueryParams, name: str, field: str | None = None) -> list
     return found
 
 
-def _link_conditions(params: QueryParams, query: FilterQuery) -> list[Condition]:
+def _link_conditions(params: QueryParams, query: Filters) -> list[Condition]:
     found: list[Condition] = []
     for name in LINK_ATTRIBUTES:
         found += conditions(params, name)
@@ -168,7 +168,7 @@ def _link_conditions(params: QueryParams, query: FilterQuery) -> list[Condition]
     return found
 
 
-def selection(params: QueryParams, query: FilterQuery) -> Selection:
+def selection(params: QueryParams, query: Filters) -> Selection:
     """Every filter the request asks for; :class:`Invalid` naming the parameter that is
     wrong."""
     shared: list[Filter] = []

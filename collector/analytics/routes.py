@@ -23,7 +23,7 @@ from .schema import (
     AnalyticsRow,
     ClickEvent,
     EventsQuery,
-    FilterQuery,
+    Filters,
     LeadEvent,
     SaleEvent,
     Totals,
@@ -34,12 +34,12 @@ def _now() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _request_filters(request: Request, query: FilterQuery) -> tuple[Selection, timerange.Window]:
+def request_filters(request: Request, query: Filters) -> tuple[Selection, timerange.Window]:
     window = timerange.window(query, _now())
     return selection(request.query_params, query), window
 
 
-def _page_links(request: Request, page: int, last: int) -> str:
+def page_links(request: Request, page: int, last: int) -> str:
     """The ``Link`` header: first, prev, next and last pages, as RFC 8288 says."""
     pages = [("first", 1), ("prev", page - 1), ("next", page + 1), ("last", last)]
     return ", ".join(
@@ -52,7 +52,7 @@ def _page_links(request: Request, page: int, last: int) -> str:
 async def list_events(request: Request) -> JSON:
     brand = authorize(request)
     query = query_struct(request, EventsQuery)
-    chosen, window = _request_filters(request, query)
+    chosen, window = request_filters(request, query)
     page = (query.sortOrder == "desc", query.limit, (query.page - 1) * query.limit)
     store = runtime(request).store
     try:
@@ -62,12 +62,12 @@ async def list_events(request: Request) -> JSON:
     except QueryError as error:
         raise service.api_error(error) from None
     last = max(1, -(-total // query.limit))
-    headers = {"X-Total-Count": str(total), "Link": _page_links(request, query.page, last)}
+    headers = {"X-Total-Count": str(total), "Link": page_links(request, query.page, last)}
     return JSON(rows, headers=headers)
 
 
 def _analytics(request: Request, brand: int, query: AnalyticsQuery) -> Any:
-    chosen, window = _request_filters(request, query)
+    chosen, window = request_filters(request, query)
     store = runtime(request).store
     if query.groupBy == "count":
         return service.totals(store, brand, chosen, window)

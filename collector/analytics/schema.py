@@ -36,12 +36,9 @@ def _text(description: str, max_length: int = 64) -> msgspec.Meta:
     return msgspec.Meta(max_length=max_length, description=description)
 
 
-class FilterQuery(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """Time and filters, shared by ``events`` and ``analytics``."""
+class Filters(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Time and filters, shared by ``events``, ``analytics`` and the sessions API."""
 
-    event: Annotated[
-        EventKind, msgspec.Meta(description="The events to list or count: clicks, leads, sales.")
-    ] = "clicks"
     interval: Annotated[
         Interval,
         msgspec.Meta(
@@ -167,6 +164,14 @@ class FilterQuery(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         ]
         | None
     ) = None
+
+
+class FilterQuery(Filters, kw_only=True, forbid_unknown_fields=True):
+    """Time and filters, and the kind of event: ``events`` and ``analytics``."""
+
+    event: Annotated[
+        EventKind, msgspec.Meta(description="The events to list or count: clicks, leads, sales.")
+    ] = "clicks"
 
 
 class EventsQuery(FilterQuery, kw_only=True, forbid_unknown_fields=True):

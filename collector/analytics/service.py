@@ -279,7 +279,7 @@ def timeseries(
     start = (
         window.start
         if window.start is not None
-        else _first_event(store, brand_id, selection, window)
+        else first_event(store, brand_id, selection, window)
     )
     if start is None:
         return []
@@ -297,7 +297,7 @@ def timeseries(
     return [TimeseriesRow(start=iso(edge), **_measures(found.get(edge, zero))) for edge in edges]
 
 
-def _first_event(store: Store, brand_id: int, selection: Selection, window: Window) -> int | None:
+def first_event(store: Store, brand_id: int, selection: Selection, window: Window) -> int | None:
     """The time of the earliest matching click or conversion (the start of ``all``)."""
     query = _query(selection.for_clicks(), window)
     firsts = [c.created_at for c in store.page_clicks(brand_id, query, False, 1, 0)]

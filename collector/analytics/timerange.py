@@ -22,7 +22,7 @@ from collector.errors import Invalid
 from collector.query import buckets
 from collector.query.model import QueryError
 
-from .schema import FilterQuery
+from .schema import Filters
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -86,7 +86,7 @@ def _ms(moment: dt.datetime) -> int:
     return int(whole.timestamp()) * 1000 + moment.microsecond // 1000
 
 
-def window(query: FilterQuery, now_ms: int) -> Window:
+def window(query: Filters, now_ms: int) -> Window:
     """The request's range, or :class:`Invalid` naming the parameter at fault."""
     zone = zone_of(query.timezone)
     end = parse_time(query.end, zone, "end", end_of_day=True) if query.end else now_ms

@@ -17,6 +17,7 @@ from collector.links import routes as links
 from collector.replay import proxy_routes as replay_proxy
 from collector.replay import routes as replays
 from collector.replay import viewer
+from collector.sessions import routes as sessions
 from collector.site import routes as site
 from collector.tracker import routes as tracker
 
@@ -30,6 +31,8 @@ AREAS = {
     "each stored once.",
     "Events and analytics": "Clicks, leads and sales listed and counted with the same filters "
     "(seed 02): totals, time series in any time zone, and breakdowns by every dimension.",
+    "Sessions": "Visits made of page views: listed with their source, conversions and "
+    "replays, and counted as visitors, sessions, bounce rate and visit duration.",
     "Replays": "Session recordings, one replay per recorded page; share links to watch one "
     "session without a key.",
     "Brand": "The brand's name, allowed domains and settings.",
@@ -44,6 +47,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *links.endpoints,
     *conversions.endpoints,
     *analytics.endpoints,
+    *sessions.endpoints,
     *replays.endpoints,
     *brands.endpoints,
     *tracker.endpoints,

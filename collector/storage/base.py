@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the compiler's types, for annotations only (the compiler im
     from collector.query.fields import Source
     from collector.query.funnel import Funnel
     from collector.query.model import Query
+    from collector.query.sessions import Edge, SessionExtras, SessionQuery, SortKey
 
 __all__ = [
     "SCOPE_RANK",
@@ -74,6 +75,7 @@ __all__ = [
     "Role",
     "Scope",
     "SecretStore",
+    "SessionStore",
     "ShortLink",
     "SortColumn",
     "Store",
@@ -307,6 +309,37 @@ class ReplayStore(Protocol):
         """url -> sha256 of every asset linked to the replay."""
 
 
+class SessionStore(Protocol):
+    """Sessions made of page views, on compiler queries of ``query/sessions.py``
+    (``sessions.py`` of each engine). Rows are the compiler's columns, text decoded leniently."""
+
+    def session_summary(self, brand_id: int, query: SessionQuery) -> tuple[Any, ...]:
+        """(sessions, visitors, page views, bounces, mean duration in ms or None)."""
+
+    def session_series(self, brand_id: int, query: SessionQuery) -> list[tuple[Any, ...]]:
+        """(bucket ms, visitors, sessions, page views) of each bucket that has page views."""
+
+    def session_pages(
+        self, brand_id: int, query: SessionQuery, edge: Edge, limit: int
+    ) -> list[tuple[Any, ...]]:
+        """(url, sessions, visitors) of the entry or exit pages, the most sessions first."""
+
+    def session_breakdown(
+        self, brand_id: int, query: SessionQuery, keys: tuple[str, ...], limit: int
+    ) -> list[tuple[Any, ...]]:
+        """(key..., visitors, sessions, page views), the most visitors first."""
+
+    def session_list(
+        self, brand_id: int, query: SessionQuery, sort: SortKey, page: tuple[bool, int, int]
+    ) -> tuple[int, list[tuple[Any, ...]]]:
+        """(sessions matching, one page of them: session id, visitor id, pages, started ms,
+        ended ms, first and last page view's click id); ``page`` is (descending, limit,
+        offset)."""
+
+    def session_extras(self, brand_id: int, session_ids: list[str]) -> dict[str, SessionExtras]:
+        """Conversions, click interactions and replays of each session."""
+
+
 class UserStore(Protocol):
     """Dashboard users, their sign-in sessions, and API keys as their admins manage them
     (``users.py`` of each engine)."""
@@ -353,6 +386,7 @@ class Store(
     ConversionStore,
     AnalyticsStore,
     ReplayStore,
+    SessionStore,
     UserStore,
     Protocol,
 ):

@@ -11,6 +11,7 @@ the two dialects read side by side:
 - ``conversions.py``: leads and sales (written by write_batch)
 - ``analytics.py``: the events and analytics API, on compiler queries
 - ``users.py``: dashboard users, their sign-in sessions, API keys' last use and revocation
+- ``sessions.py``: sessions made of page views, on compiler queries
 - ``replays.py``: replay chunks, compacted segment generations, dictionaries, asset links
 
 All tables live in one database, ``clicktrail`` unless the URL names another;
@@ -30,6 +31,7 @@ from .conversions import ConversionsMixin
 from .links import LinksMixin
 from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
+from .sessions import SessionsMixin
 from .users import UsersMixin
 
 __all__ = ["DEFAULT_DATABASE", "SCHEMA_VERSION", "ClickHouseStore", "domain_id", "split_url"]
@@ -42,6 +44,7 @@ class ClickHouseStore(
     ConversionsMixin,
     AnalyticsMixin,
     ReplaysMixin,
+    SessionsMixin,
     UsersMixin,
 ):
     """The :class:`~collector.storage.base.Store` on a ClickHouse database."""

@@ -9,6 +9,7 @@ of the ClickHouse engine (``storage/clickhouse/``), so the two dialects read sid
 - ``conversions.py``: leads and sales (written by write_batch)
 - ``analytics.py``: the events and analytics API, on compiler queries
 - ``users.py``: dashboard users, their sign-in sessions, API keys' last use and revocation
+- ``sessions.py``: sessions made of page views, on compiler queries
 - ``replays.py``: replay chunks, summaries, compacted segments, dictionaries, asset links
 
 A new domain (links, conversions, an outbox) is a module here with a mixin on
@@ -25,6 +26,7 @@ from .conversions import ConversionsMixin
 from .links import LinksMixin
 from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
+from .sessions import SessionsMixin
 from .users import UsersMixin
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
@@ -37,6 +39,7 @@ class SQLiteStore(
     ConversionsMixin,
     AnalyticsMixin,
     ReplaysMixin,
+    SessionsMixin,
     UsersMixin,
 ):
     """The :class:`~collector.storage.base.Store` on one SQLite file."""

@@ -1,0 +1,91 @@
+"""Sessions as a query: a brand's page views grouped by ``session_id``, then filtered, counted
+or listed as sessions.
+
+A session here is made of its **page views** (clicks with trigger ``pageview``) that match the
+query's filters and time range: its pages are how many there are, it starts at the first and ends
+at the last (a one-page session lasts 0 s, as Plausible counts a visit's duration), its entry page
+is the first one's URL and its exit page the last one's. Short-link redirects are clicks of the
+session too, but not page views: the events API counts those.
+
+Besides the click filters, a :class:`SessionQuery` holds conditions on the session as a whole:
+whether it has a replay or a conversion, and ranges of its duration, page count and number of
+click interactions (``click`` events of its pages). The dialect modules
+(:mod:`collector.query.sessions_sqlite`, :mod:`collector.query.sessions_clickhouse`) compile it
+with the same function names: :func:`summary`, :func:`series`, :func:`pages`, :func:`breakdown`,
+:func:`listing`, :func:`total`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+from .events import CLICK_EVENTS
+from .fields import Field
+from .model import AnyOf, Query, QueryError
+
+SortKey = Literal["startedAt", "duration", "pageviews"]
+Edge = Literal["entry", "exit"]
+# What a session breakdown may group page views by (the session analytics' groupBy).
+BREAKDOWNS: dict[str, tuple[str, ...]] = {
+    "referers": ("referer", "refererType"),
+    "referer_types": ("refererType",),
+}
+REFERER_TYPE = Field("refererType", "referrer_type", "text", False)
+PAGE_VIEW = AnyOf("trigger", ("pageview",))
+
+
+class Between(msgspec.Struct, frozen=True):
+    """An inclusive range; ``None`` leaves that end open."""
+
+    minimum: int | None = None
+    maximum: int | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.minimum is None and self.maximum is None
+
+
+class SessionQuery(msgspec.Struct, frozen=True, kw_only=True):
+    """Which sessions: ``clicks`` filters the page views (its ``trigger`` filter is the compiler's
+    to add), the rest are conditions on each session as a whole."""
+
+    clicks: Query
+    has_replay: bool | None = None
+    has_conversion: bool | None = None
+    duration_ms: Between = Between()
+    pages: Between = Between()
+    interactions: Between = Between()  # ``click`` events of the session
+
+    def page_views(self) -> Query:
+        """The click query of the session's page views."""
+        return msgspec.structs.replace(self.clicks, filters=(*self.clicks.filters, PAGE_VIEW))
+
+    @property
+    def grouped(self) -> bool:
+        """Whether a condition needs the session's own aggregates (duration, pages)."""
+        return not (self.duration_ms.open and self.pages.open)
+
+
+def check_breakdown(group: str) -> tuple[str, ...]:
+    keys = BREAKDOWNS.get(group)
+    if keys is None:
+        raise QueryError(f"unknown session breakdown {group[:40]!r}", param="groupBy")
+    return keys
+
+
+def field(name: str) -> Field:
+    """A click field by its API name, or the referrer's class (clicks only)."""
+    return REFERER_TYPE if name == REFERER_TYPE.name else CLICK_EVENTS[name]
+
+
+class SessionExtras(msgspec.Struct, kw_only=True):
+    """What a listed session has beyond its page views: conversions, click interactions and
+    replays (ids by start)."""
+
+    leads: int = 0
+    sales: int = 0
+    sale_amount: int = 0
+    interactions: int = 0
+    replay_ids: list[str] = []
