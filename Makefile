@@ -4,6 +4,7 @@ PY      := $(VENV)/bin/python
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 TRACKER := collector/static/t.js
 VIEWER  := collector/static/replay-viewer/viewer.js
+DASHBOARD := collector/static/dashboard/app.js
 
 .PHONY: run test install install-test build chromium wrk lint bench bench-smoke fuzz clean
 
@@ -13,6 +14,7 @@ run: install build
 test: install-test build chromium
 	cd tracker-js && npm test
 	cd replay-viewer && npm test
+	cd dashboard && npm test
 	$(PY) -m pytest
 
 install: $(VENV)/.installed
@@ -28,7 +30,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[test]'
 	touch $@
 
-build: $(TRACKER) $(VIEWER)
+build: $(TRACKER) $(VIEWER) $(DASHBOARD)
 
 # npm run build in tracker-js/ writes t.js and t/replay.js (the lazily loaded recorder).
 $(TRACKER): tracker-js/node_modules/.installed $(shell find tracker-js/src tracker-js/scripts -type f 2>/dev/null) tracker-js/package.json
@@ -45,6 +47,15 @@ replay-viewer/node_modules/.installed: replay-viewer/package.json replay-viewer/
 	cd replay-viewer && npm ci --no-audit --no-fund
 	touch $@
 
+# npm run build in dashboard/ writes app.js, app.css and the shell index.html; it fails when
+# app.js is over its gzip budget.
+$(DASHBOARD): dashboard/node_modules/.installed $(shell find dashboard/src dashboard/scripts -type f 2>/dev/null) dashboard/package.json
+	cd dashboard && npm run build
+
+dashboard/node_modules/.installed: dashboard/package.json dashboard/package-lock.json
+	cd dashboard && npm ci --no-audit --no-fund
+	touch $@
+
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
@@ -52,13 +63,14 @@ chromium:
 fuzz: install-test
 	CLICKTRAIL_FUZZ_EXAMPLES=200 $(PY) -m pytest tests/test_api_fuzz.py -q -s -p no:cacheprovider
 
-# ruff on Python; biome on the tracker's and the viewer's JavaScript (npm run lint in each).
-lint: install-test tracker-js/node_modules/.installed replay-viewer/node_modules/.installed
+# ruff on Python; biome on the JavaScript of the tracker, the viewer and the dashboard.
+lint: install-test tracker-js/node_modules/.installed replay-viewer/node_modules/.installed dashboard/node_modules/.installed
 	$(VENV)/bin/ruff check collector tests e2e bench
 	$(VENV)/bin/ruff format --check collector tests e2e bench
 	$(PY) -m mypy collector
 	cd tracker-js && npm run lint
 	cd replay-viewer && npm run lint
+	cd dashboard && npm run lint
 
 wrk:
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; }
@@ -81,4 +93,4 @@ bench-smoke: install-test build wrk chromium
 	$(PY) bench/redirect.py --smoke
 
 clean:
-	rm -rf $(VENV) tracker-js/node_modules replay-viewer/node_modules $(TRACKER) collector/static/t collector/static/replay-viewer data
+	rm -rf $(VENV) tracker-js/node_modules replay-viewer/node_modules dashboard/node_modules $(TRACKER) collector/static/t collector/static/replay-viewer collector/static/dashboard data
