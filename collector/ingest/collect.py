@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import anyio
@@ -100,6 +100,11 @@ def check_page_origin(brand: Brand, page_host: str | None, origin: str | None) -
         raise Forbidden(f"the domain {origin_host or page_host!r} is not allowed for this site")
 
 
+def wall_clock_ms() -> int:
+    """The current time in ms since the epoch: the ingest path's clock."""
+    return time.time_ns() // 1_000_000
+
+
 def _raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
     """``headers`` as ASGI sends them: lower-case names, latin-1 bytes."""
     return [
@@ -126,7 +131,11 @@ async def _send_error(send: Send, error: ApiError) -> None:
 
 
 class Ingestor:
-    """Everything ``/collect`` needs, built once by the :class:`~collector.runtime.Runtime`."""
+    """Everything ``/collect`` needs, built once by the :class:`~collector.runtime.Runtime`.
+
+    ``clock`` gives the time a hit is stored at (ms): the wall clock, except for the demo's
+    sample data (:mod:`collector.demo`), which replays 30 days of traffic through this path.
+    The short-link redirector and the replay collector built on an ingestor read it too."""
 
     def __init__(
         self,
@@ -136,6 +145,7 @@ class Ingestor:
         geo: GeoResolver,
         trusted_proxies: tuple[IPNetwork, ...],
         max_body_bytes: int,
+        clock: Callable[[], int] = wall_clock_ms,
     ) -> None:
         self.store = store
         self.writer = writer
@@ -143,11 +153,14 @@ class Ingestor:
         self.geo = geo
         self.trusted_proxies = trusted_proxies
         self.max_body_bytes = max_body_bytes
+        self.clock = clock
         # A local engine (SQLite) has one writing process, this one, and answers a keyed read in
         # microseconds: cheaper inline than a thread hop.
         self._inline_reads = bool(getattr(store, "local_reads", False))
-        self.sessions = SessionAssigner(store.last_session, sole_writer=self._inline_reads)
-        self.cookieless = CookielessVisitors()
+        self.sessions = SessionAssigner(
+            store.last_session, sole_writer=self._inline_reads, now_ms=clock()
+        )
+        self.cookieless = CookielessVisitors(lambda: clock() / 1000)
         self.identities = LateIdentities()
         # Short-link clicks of this process, for the landing pages that follow them.
         self.link_clicks = RecentLinkClicks()
@@ -250,7 +263,7 @@ class Ingestor:
         ):
             return
 
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = self.clock()
         peer = scope.get("client")
         ip = client_ip(
             peer[0] if peer else None, headers.get(b"x-forwarded-for"), self.trusted_proxies

@@ -179,7 +179,7 @@ class Redirector:
         code = path[3:]
         headers = raw_headers(scope, _WANTED)
         host = headers.get(b"host", "").rsplit(":", 1)[0].lower() or None
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = self.ingestor.clock()
         link = None
         if CODE.match(code):
             link = choose_link(await self.links_for(code), host)

@@ -12,7 +12,6 @@ Stylesheets and fonts the page used are fetched afterwards, in the background
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -96,7 +95,7 @@ class ReplayIngestor:
             return await self._ingest(request, body)
 
     async def _ingest(self, request: Request, body: bytes) -> Response:
-        now_ms = time.time_ns() // 1_000_000
+        now_ms = self.ingestor.clock()
         chunk = await anyio.to_thread.run_sync(prepare, body, self.max_chunk_bytes, now_ms)
         brand = await self.ingestor.brand_for(chunk.envelope.k)
         page_host = page_url_parts(chunk.envelope.u)[0]
