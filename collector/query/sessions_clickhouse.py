@@ -92,12 +92,14 @@ def listing(
     query: SessionQuery, brand_id: int, sort: SortKey, descending: bool, limit: int, offset: int
 ) -> Statement:
     """One page of sessions: session id, visitor id, pages, start, end (ms), the ids of the
-    session's first and last page views (of the whole session, not only the matching ones)."""
+    session's first and last page views (of the whole session, not only the matching ones),
+    and the number of sessions matching (in every row: one pass counts and pages)."""
     params = _Params("w")
     rows = _sessions(query, brand_id, params, "s")
     direction = "DESC" if descending else "ASC"
     page = (
-        f"SELECT session_id, visitor_id, pages, started, ended FROM ({rows})"
+        f"SELECT session_id, visitor_id, pages, started, ended, count() OVER () AS total"
+        f" FROM ({rows})"
         f" ORDER BY {_ORDER[sort]} {direction}, session_id {direction}"
         f" LIMIT {params.bind(limit, 'UInt64')} OFFSET {params.bind(offset, 'UInt64')}"
     )
@@ -110,7 +112,7 @@ def listing(
     )
     sql = (
         f"WITH page AS ({page}) SELECT p.session_id, p.visitor_id, p.pages, p.started,"
-        f" p.ended, e.first_id, e.last_id FROM page AS p LEFT JOIN ({edges}) AS e"
+        f" p.ended, e.first_id, e.last_id, p.total FROM page AS p LEFT JOIN ({edges}) AS e"
         f" ON e.session_id = p.session_id"
         f" ORDER BY {_JOINED_ORDER[sort]} {direction}, p.session_id {direction}"
     )

@@ -90,7 +90,8 @@ def listing(
     query: SessionQuery, brand_id: int, sort: SortKey, descending: bool, limit: int, offset: int
 ) -> Statement:
     """One page of sessions: session id, visitor id, pages, start, end (ms), the ids of the
-    session's first and last page views (of the whole session, not only the matching ones)."""
+    session's first and last page views (of the whole session, not only the matching ones),
+    and the number of sessions matching (in every row: one pass counts and pages)."""
     params: list[Any] = []
     rows = _sessions(query, brand_id, params)
     direction = "DESC" if descending else "ASC"
@@ -98,10 +99,12 @@ def listing(
         "(SELECT x.id FROM clicks AS x WHERE x.brand_id = ? AND x.session_id = s.session_id"
         " AND x.trigger = 'pageview' ORDER BY x.created_at {0}, x.id {0} LIMIT 1)"
     )
+    order = f"ORDER BY {_ORDER[sort]} {direction}, s.session_id {direction}"
+    # the page first, then its edges: the correlated lookups run for the page's rows only
+    page = f"SELECT *, count(*) OVER () AS total FROM ({rows}) AS s {order} LIMIT ? OFFSET ?"
     sql = (
         f"SELECT s.session_id, s.visitor_id, s.pages, s.started, s.ended,"
-        f" {edge.format('ASC')}, {edge.format('DESC')} FROM ({rows}) AS s"
-        f" ORDER BY {_ORDER[sort]} {direction}, s.session_id {direction} LIMIT ? OFFSET ?"
+        f" {edge.format('ASC')}, {edge.format('DESC')}, s.total FROM ({page}) AS s {order}"
     )
     return Statement(sql, [brand_id, brand_id, *params, limit, offset])
 

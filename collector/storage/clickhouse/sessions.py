@@ -53,10 +53,12 @@ class SessionsMixin(ClickHouseBase):
         sort: SortKey,
         page: tuple[bool, int, int],
     ) -> tuple[int, list[tuple[Any, ...]]]:
-        count = int(self._compiled(compile_sessions.total(query, brand_id))[0][0])
-        if count == 0:
+        rows = self._compiled(compile_sessions.listing(query, brand_id, sort, *page))
+        if rows:
+            return int(rows[0][-1]), [row[:-1] for row in rows]
+        if page[2] == 0:  # the first page is empty: nothing matches
             return 0, []
-        return count, self._compiled(compile_sessions.listing(query, brand_id, sort, *page))
+        return int(self._compiled(compile_sessions.total(query, brand_id))[0][0]), []
 
     def session_extras(self, brand_id: int, session_ids: list[str]) -> dict[str, SessionExtras]:
         found = {session_id: SessionExtras() for session_id in session_ids}

@@ -49,12 +49,14 @@ class SessionsMixin(SQLiteBase):
         sort: SortKey,
         page: tuple[bool, int, int],
     ) -> tuple[int, list[tuple[Any, ...]]]:
-        total = compile_sessions.total(query, brand_id)
-        count = int(self._all(total.sql, total.params)[0][0])
-        if count == 0:
-            return 0, []
         listing = compile_sessions.listing(query, brand_id, sort, *page)
-        return count, [tuple(row) for row in self._all(listing.sql, listing.params)]
+        rows = [tuple(row) for row in self._all(listing.sql, listing.params)]
+        if rows:
+            return int(rows[0][-1]), [row[:-1] for row in rows]
+        if page[2] == 0:  # the first page is empty: nothing matches
+            return 0, []
+        total = compile_sessions.total(query, brand_id)
+        return int(self._all(total.sql, total.params)[0][0]), []
 
     def session_extras(self, brand_id: int, session_ids: list[str]) -> dict[str, SessionExtras]:
         found = {session_id: SessionExtras() for session_id in session_ids}
