@@ -1,13 +1,24 @@
-"""API keys: minting, hashing at rest, and checking a request's key and scope.
+"""API keys: minting, hashing at rest, and checking a request's key and scope; and the
+dashboard's session cookie in their place.
 
 A key reads ``ct_<id>_<secret>``. Only sha256(secret) is stored; the id finds the row, and the
 hashes are compared in constant time. Secrets carry 192 random bits, so a fast hash is enough.
+A key's last use is recorded at most once a minute per key and process, in a worker thread.
+
+A request without a key may carry the dashboard's ``ct_session`` cookie instead
+(``collector/users/sessions.py``): the user's role gives the scope (viewer: read, admin:
+admin) on the brands the user was given only; any other brand is a 404, as for a key of
+another brand. A change (any method but GET, HEAD and OPTIONS) made with the cookie must send
+the session's CSRF token as ``X-CSRF-Token`` and must not come from another site
+(``collector/users/origin.py``), else 403.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
+import logging
 import secrets
 import time
 
@@ -19,9 +30,18 @@ from collector.http.params import parse_int
 from collector.http.state import runtime
 from collector.replay.share import ShareSigner, looks_like_share_token
 from collector.storage.base import SCOPE_RANK, ApiKey, Scope, Store
+from collector.storage.model import ROLE_SCOPE
+from collector.users.limits import LoginLimiter
+from collector.users.origin import cross_site_problem, tokens_match
+from collector.users.sessions import SESSION_COOKIE, LoginSessions, SignedIn, now_ms
+
+log = logging.getLogger("clicktrail")
 
 _PREFIX = "ct_"
 _CACHE_SECONDS = 30.0
+_USE_EVERY_SECONDS = 60.0
+_SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+CSRF_HEADER = "X-CSRF-Token"
 
 
 def hash_secret(secret: str) -> str:
@@ -70,7 +90,14 @@ class KeyChecker:
     def __init__(self, store: Store, share: ShareSigner | None = None) -> None:
         self._store = store
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+        self._used: dict[str, float] = {}
         self.share = share
+        self.sessions = LoginSessions(store)
+        self.logins = LoginLimiter()
+
+    def forget(self, key_id: str) -> None:
+        """Drop a key from the cache (it was revoked: it fails at once in this process)."""
+        self._cache.pop(key_id, None)
 
     def _record(self, key_id: str) -> ApiKey | None:
         now = time.monotonic()
@@ -93,7 +120,29 @@ class KeyChecker:
         record = self._record(key_id)
         if record is None or not hmac.compare_digest(record.key_hash, hash_secret(secret)):
             raise ApiError(401, "the API key is not valid")
+        self._note_use(record.id)
         return record
+
+    def _note_use(self, key_id: str) -> None:
+        """Record the key's use, at most once a minute, off the request's path."""
+        now = time.monotonic()
+        if now - self._used.get(key_id, -_USE_EVERY_SECONDS) < _USE_EVERY_SECONDS:
+            return
+        if len(self._used) > 10_000:
+            self._used.clear()
+        self._used[key_id] = now
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self._touch(key_id, now_ms())
+            return
+        loop.run_in_executor(None, self._touch, key_id, now_ms())
+
+    def _touch(self, key_id: str, at_ms: int) -> None:
+        try:
+            self._store.touch_api_key(key_id, at_ms)
+        except Exception:  # a closed store at shutdown, a busy database: only a statistic
+            log.warning("could not record the use of API key %s", key_id, exc_info=True)
 
     def authorize(
         self, request: Request, brand_id: int, scope: Scope, *, shared: bool = False
@@ -103,6 +152,8 @@ class KeyChecker:
         only where ``shared`` is set and ``scope`` is read; the caller then checks the session
         with :meth:`Access.check_session`."""
         credential = key_from_headers(request)
+        if credential is None and SESSION_COOKIE in request.cookies:
+            return self._signed_in(request, brand_id, scope)
         if credential and looks_like_share_token(credential):
             return self._shared(credential, brand_id, scope, shared)
         record = self.verify(credential)
@@ -110,6 +161,20 @@ class KeyChecker:
             raise ApiError(404, f"no brand {brand_id}")
         if SCOPE_RANK[record.scope] < SCOPE_RANK[scope]:
             raise ApiError(403, f"this needs a key with the {scope!r} scope")
+        return Access(brand_id)
+
+    def _signed_in(self, request: Request, brand_id: int, scope: Scope) -> Access:
+        """Access by the dashboard's session cookie (see the module's docstring)."""
+        signed_in = self.sessions.find(request.cookies.get(SESSION_COOKIE))
+        if signed_in is None:
+            raise ApiError(401, "the session has ended: sign in again at /login")
+        user = signed_in.user
+        if brand_id not in user.brands:
+            raise ApiError(404, f"no brand {brand_id}")
+        if SCOPE_RANK[ROLE_SCOPE[user.role]] < SCOPE_RANK[scope]:
+            raise ApiError(403, f"this needs the admin role (signed in as a {user.role})")
+        if request.method not in _SAFE_METHODS:
+            check_change(request, signed_in)
         return Access(brand_id)
 
     def _shared(self, token: str, brand_id: int, scope: Scope, shared: bool) -> Access:
@@ -121,6 +186,20 @@ class KeyChecker:
         if not shared or scope != "read":
             raise ApiError(403, "a share link only reads the session it was made for")
         return Access(brand_id, grant.s)
+
+
+def check_change(request: Request, signed_in: SignedIn) -> None:
+    """403 unless a change made with the session cookie comes from the dashboard's own pages
+    and sends the session's CSRF token."""
+    problem = cross_site_problem(request, runtime(request).settings)
+    if problem is not None:
+        raise ApiError(403, problem)
+    if not tokens_match(request.headers.get(CSRF_HEADER), signed_in.session.csrf_token):
+        raise ApiError(
+            403,
+            f"a change made with the dashboard's session cookie needs the {CSRF_HEADER} header "
+            "(the page's csrf-token)",
+        )
 
 
 def path_brand(request: Request) -> int:
