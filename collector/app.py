@@ -14,6 +14,7 @@ from collector.brands import routes as api_brands
 from collector.clicks import routes as api_clicks
 from collector.config import Settings
 from collector.conversions import routes as api_conversions
+from collector.dashboard import routes as dashboard
 from collector.enrich.netaddr import parse_trusted_proxies
 from collector.http import audit, openapi
 from collector.http.errors import EXCEPTION_HANDLERS
@@ -27,6 +28,7 @@ from collector.site import routes as site
 from collector.site.routes import DemoPage
 from collector.storage.base import Store
 from collector.tracker import routes as tracker
+from collector.users import routes as api_users
 
 _REDIRECTS = ("/g/", "/q/")
 
@@ -70,6 +72,7 @@ def create_app(
             *tracker.routes,
             *site.routes,
             *api_brands.routes,
+            *api_users.routes,
             *api_clicks.routes,
             *api_links.routes,
             *api_conversions.routes,
@@ -78,6 +81,7 @@ def create_app(
             *api_replays.routes,
             *replay_proxy.routes,
             *viewer.routes,
+            *dashboard.routes,
             *openapi.routes,
         ],
         exception_handlers=EXCEPTION_HANDLERS,

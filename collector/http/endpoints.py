@@ -12,6 +12,7 @@ from collector.analytics import routes as analytics
 from collector.brands import routes as brands
 from collector.clicks import routes as clicks
 from collector.conversions import routes as conversions
+from collector.dashboard import routes as dashboard
 from collector.http.routing import Endpoint
 from collector.links import routes as links
 from collector.replay import proxy_routes as replay_proxy
@@ -20,6 +21,7 @@ from collector.replay import viewer
 from collector.sessions import routes as sessions
 from collector.site import routes as site
 from collector.tracker import routes as tracker
+from collector.users import routes as users
 
 # area -> what it holds, in the order of the documentation
 AREAS = {
@@ -40,6 +42,8 @@ AREAS = {
     "and the brand's allowed domains decide which pages may send.",
     "Replay viewer": "The replay viewer page and what a replay loads through the collector.",
     "Service": "Health, this documentation, and the demo.",
+    "Dashboard": "The dashboard's pages for people: signing in and out (a session cookie that "
+    "the brand API takes in place of a key), and the pages and files of the app.",
 }
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -50,8 +54,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *sessions.endpoints,
     *replays.endpoints,
     *brands.endpoints,
+    *users.endpoints,
     *tracker.endpoints,
     *viewer.endpoints,
     *replay_proxy.endpoints,
     *site.endpoints,
+    *dashboard.endpoints,
 )
