@@ -6,9 +6,9 @@ TRACKER := collector/static/t.js
 VIEWER  := collector/static/replay-viewer/viewer.js
 DASHBOARD := collector/static/dashboard/app.js
 
-.PHONY: run test install install-test build chromium wrk lint bench bench-smoke fuzz clean
+.PHONY: run test install install-test build geo chromium wrk lint bench bench-smoke fuzz clean
 
-run: install build
+run: install build geo
 	$(VENV)/bin/clicktrail demo
 
 test: install-test build chromium
@@ -56,6 +56,14 @@ dashboard/node_modules/.installed: dashboard/package.json dashboard/package-lock
 	cd dashboard && npm ci --no-audit --no-fund
 	touch $@
 
+# DB-IP's free IP to City Lite database (CC BY 4.0, attribution in the dashboard's footer), the
+# collector's default location database; `make run` only (not CI). No network: run without geo.
+geo: geo/node_modules/.installed
+
+geo/node_modules/.installed: geo/package.json geo/package-lock.json
+	@cd geo && npm ci --no-audit --no-fund && touch node_modules/.installed \
+		|| echo "geo: DB-IP's database could not be installed; the collector runs without geolocation"
+
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
 
@@ -93,4 +101,4 @@ bench-smoke: install-test build wrk chromium
 	$(PY) bench/redirect.py --smoke
 
 clean:
-	rm -rf $(VENV) tracker-js/node_modules replay-viewer/node_modules dashboard/node_modules $(TRACKER) collector/static/t collector/static/replay-viewer collector/static/dashboard data
+	rm -rf $(VENV) tracker-js/node_modules replay-viewer/node_modules dashboard/node_modules geo/node_modules $(TRACKER) collector/static/t collector/static/replay-viewer collector/static/dashboard data

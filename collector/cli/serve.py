@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 
 from collector.cli.brands import create_brand
 from collector.cli.common import add_settings, now_ms
-from collector.config import SETTINGS, Settings
+from collector.config import SETTINGS, Settings, with_default_geoip_db
+from collector.demo.sample import VISITS, SampleData
+from collector.demo.signin import ensure_demo_user
 from collector.http.auth import mint_api_key
 from collector.storage import open_store
 from collector.storage.base import Brand, BrandSettings, Store
@@ -23,9 +25,17 @@ def register(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="run the collector")
     add_settings(serve, every_setting)
     serve.set_defaults(run=lambda args, settings: run_server(settings))
-    demo = commands.add_parser("demo", help="run the collector with a demo brand and page")
+    demo = commands.add_parser(
+        "demo", help="run the collector with a demo brand, its page, sample data and user"
+    )
     add_settings(demo, every_setting)
-    demo.set_defaults(run=lambda args, settings: run_demo(settings))
+    demo.add_argument(
+        "--sample-visits",
+        type=int,
+        default=VISITS,
+        help=f"visits of sample data (30 days) added once to the demo brand; 0: none ({VISITS})",
+    )
+    demo.set_defaults(run=lambda args, settings: run_demo(settings, args.sample_visits))
 
 
 def run_server(settings: Settings, demo: DemoPage | None = None) -> None:
@@ -34,7 +44,7 @@ def run_server(settings: Settings, demo: DemoPage | None = None) -> None:
 
     from collector.app import create_app
 
-    app = create_app(settings, demo=demo)
+    app = create_app(with_default_geoip_db(settings), demo=demo)
     # proxy_headers=False: only --trusted-proxies decides whom X-Forwarded-For is taken from.
     uvicorn.run(
         app,
@@ -66,9 +76,10 @@ def _demo_short_link(store: Store, brand: Brand, base: str) -> str:
         return f"{base}/g/{DEMO_LINK_KEY}"
 
 
-def run_demo(settings: Settings) -> None:
-    """The demo brand (made on first use) with a new admin key, printed, and the collector
-    serving its landing page at ``/demo``."""
+def run_demo(settings: Settings, sample_visits: int = VISITS) -> None:
+    """The demo brand (made on first use) with a new admin key and the demo user, printed, and
+    the collector serving the dashboard and the brand's landing page at ``/demo``, filling
+    ``sample_visits`` visits of sample data in the background (once per database)."""
     store = open_store(settings.database)
     try:
         brand = next((b for b in store.list_brands() if b.name == DEMO_BRAND), None)
@@ -80,11 +91,15 @@ def run_demo(settings: Settings) -> None:
         store.add_api_key(read_record)
         base = settings.public_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
         short_link = _demo_short_link(store, brand, base)
+        sign_in = ensure_demo_user(store, brand.id)
     finally:
         store.close()
+    password = sign_in.password or "(changed since it was made; `clicktrail users create` another)"
     print(
         f"\n  Clicktrail demo\n"
-        f"  landing page   {base}/demo\n"
+        f"  dashboard      {base}/\n"
+        f"  sign in        {sign_in.email}   password {password}\n"
+        f"  landing page   {base}/demo   (click around, then see your visit in the dashboard)\n"
         f"  short link     {short_link}   (QR code: /api/brands/{brand.id}/short-links/demo/qr)\n"
         f"  API docs       {base}/docs\n"
         f"  brand          {brand.id} (site key {brand.site_key})\n"
@@ -94,4 +109,12 @@ def run_demo(settings: Settings) -> None:
     )
     from collector.site.routes import DemoPage
 
-    run_server(settings, demo=DemoPage(brand.id, brand.site_key, read_key))
+    sample = None
+    if sample_visits > 0:
+        print(
+            f"  sample data: {sample_visits:,} visits over 30 days, added once in the "
+            f"background (progress: {base}/demo/status)",
+            flush=True,
+        )
+        sample = SampleData(brand.id, base, visits=sample_visits)
+    run_server(settings, demo=DemoPage(brand.id, brand.site_key, read_key, sample))

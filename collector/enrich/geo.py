@@ -1,4 +1,5 @@
-"""IP geolocation from MaxMind databases (GeoIP2/GeoLite2 City or Country, ASN or ISP).
+"""IP geolocation from MaxMind databases (GeoIP2/GeoLite2 City or Country, ASN or ISP), or
+an ip-location-db City database such as DB-IP's City Lite (:mod:`collector.enrich.flatgeo`).
 
 The databases are opened once (memory-mapped, through the C extension when it is installed)
 and lookups are cached per address. A lookup never raises: an address that is missing, not
@@ -16,6 +17,8 @@ import geoip2.errors
 import geoip2.models
 import maxminddb
 import msgspec
+
+from collector.enrich.flatgeo import FlatCityDb, is_flat_city_db
 
 CACHE_SIZE = 50_000
 
@@ -75,7 +78,8 @@ def _open(path: str, kinds: tuple[str, ...], role: str) -> tuple[geoip2.database
 class GeoResolver:
     """Looks IP addresses up in an optional location DB and an optional ASN/ISP DB.
 
-    ``city_db``: a GeoIP2/GeoLite2 City (or Country, or Enterprise) ``.mmdb`` path.
+    ``city_db``: a GeoIP2/GeoLite2 City (or Country, or Enterprise) ``.mmdb`` path, or an
+    ip-location-db City one (DB-IP's City Lite: :attr:`geo_attribution` is then true).
     ``asn_db``: a GeoLite2-ASN or GeoIP2-ISP ``.mmdb`` path. Either may be ``None``.
     Raises ``ValueError`` (or ``OSError``) at construction for a missing or wrong-type file.
     Thread-safe.
@@ -86,8 +90,12 @@ class GeoResolver:
     ) -> None:
         self._city: geoip2.database.Reader | None = None
         self._asn: geoip2.database.Reader | None = None
+        self._flat: FlatCityDb | None = None
         self._city_type = self._asn_type = ""
-        if city_db:
+        if city_db and is_flat_city_db(city_db):
+            self._flat = FlatCityDb(city_db)
+            self._city_type = self._flat.database_type
+        elif city_db:
             self._city, self._city_type = _open(city_db, ("City", "Country", "Enterprise"), "city")
         if asn_db:
             try:
@@ -103,10 +111,16 @@ class GeoResolver:
         """The ``database_type`` of the location and ASN databases ("" when not configured)."""
         return self._city_type, self._asn_type
 
+    @property
+    def geo_attribution(self) -> bool:
+        """Whether the location database is DB-IP's, whose licence (CC BY 4.0) asks pages that
+        show its results for a link back to DB-IP.com (the dashboard's footer)."""
+        return self._flat is not None and self._flat.is_dbip
+
     def lookup(self, ip: str | None) -> GeoInfo:
         """Geo and network data for ``ip``; empty for ``None``, junk, non-public or unknown
         addresses. Never raises."""
-        if ip is None or (self._city is None and self._asn is None):
+        if ip is None or (self._city is None and self._asn is None and self._flat is None):
             return EMPTY
         return self._by_text(ip)
 
@@ -122,6 +136,8 @@ class GeoResolver:
 
     def _location(self, addr: str) -> dict[str, Any]:
         """Country, region, city, postal code, coordinates, time zone and continent."""
+        if self._flat is not None:
+            return self._flat.location(addr)
         reader = self._city
         if reader is None:
             return {}
@@ -177,6 +193,9 @@ class GeoResolver:
             if reader is not None:
                 reader.close()
         self._city = self._asn = None
+        if self._flat is not None:
+            self._flat.close()
+            self._flat = None
         if hasattr(self, "_cached"):
             self._cached.cache_clear()
 

@@ -1,10 +1,13 @@
 """Service routes: ``/healthz``, ``/favicon.ico`` and the demo page (``/demo``, ``/demo/...``:
-the same page, served only when ``create_app`` is given a :class:`DemoPage`)."""
+the same page, served only when ``create_app`` is given a :class:`DemoPage`), with the progress
+of its sample data at ``/demo/status``."""
 
 from __future__ import annotations
 
+import contextlib
+from contextlib import AbstractAsyncContextManager
 from importlib import resources
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 from starlette.requests import Request
@@ -13,6 +16,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from collector.http.errors import ApiError
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.state import runtime
+
+if TYPE_CHECKING:
+    from collector.demo.sample import SampleData
+    from collector.runtime import Runtime
 
 STATIC = resources.files("collector") / "static"
 HTML = "text/html"
@@ -24,9 +31,13 @@ _FAVICON = (
 
 
 class DemoPage:
-    """The demo landing page, filled in with the demo brand's site key and a read-only key."""
+    """The demo landing page, filled in with the demo brand's site key and a read-only key,
+    and the brand's sample data, filled in the background while the app runs."""
 
-    def __init__(self, brand_id: int, site_key: str, read_key: str) -> None:
+    def __init__(
+        self, brand_id: int, site_key: str, read_key: str, sample: SampleData | None = None
+    ) -> None:
+        self.sample = sample
         template = (STATIC / "demo.html").read_text()
         self.html = (
             template.replace("{{SITE_KEY}}", site_key)
@@ -34,10 +45,27 @@ class DemoPage:
             .replace("{{READ_KEY}}", read_key)
         )
 
+    def running(self, runtime: Runtime) -> AbstractAsyncContextManager[None]:
+        """Fills the sample data in the background while the block runs (when there is any)."""
+        if self.sample is None:
+            return contextlib.nullcontext()
+        return self.sample.running(runtime)
+
 
 class Health(msgspec.Struct):
     status: Literal["ok"]
     database: Annotated[str, msgspec.Meta(description="the storage engine", examples=["sqlite"])]
+
+
+class DemoStatus(msgspec.Struct):
+    state: Annotated[
+        Literal["none", "waiting", "filling", "done", "skipped", "failed"],
+        msgspec.Meta(
+            description="none: no sample data; skipped: the brand had it from an earlier start"
+        ),
+    ]
+    done: Annotated[int, msgspec.Meta(description="visits sent so far")]
+    total: Annotated[int, msgspec.Meta(description="visits the sample data holds")]
 
 
 class DemoPath(msgspec.Struct, kw_only=True):
@@ -60,6 +88,16 @@ async def demo_page(request: Request) -> Response:
     if demo is None:
         raise ApiError(404, "the demo page is only served by `clicktrail demo`")
     return HTMLResponse(demo.html)
+
+
+async def demo_status(request: Request) -> Response:
+    demo: DemoPage | None = request.app.state.demo
+    if demo is None:
+        raise ApiError(404, "the demo page is only served by `clicktrail demo`")
+    if demo.sample is None:
+        return JSONResponse({"state": "none", "done": 0, "total": 0})
+    status = demo.sample.status
+    return JSONResponse({"state": status.state, "done": status.done, "total": status.total})
 
 
 endpoints = [
@@ -89,6 +127,18 @@ endpoints = [
         area="Service",
         auth="public",
         replies=(Reply(200, "The page", media_type=HTML),),
+        errors=(404,),
+    ),
+    Endpoint(
+        "GET",
+        "/demo/status",
+        demo_status,
+        summary="Progress of the demo's sample data (`clicktrail demo` only)",
+        area="Service",
+        auth="public",
+        replies=(
+            Reply(200, "How far it got", DemoStatus, example=DemoStatus("filling", 1200, 3000)),
+        ),
         errors=(404,),
     ),
     Endpoint(
