@@ -65,7 +65,9 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with Runtime.running(settings, store) as services:
             app.state.runtime = services
-            yield
+            # The demo's sample data fills in the background, stopped before the services.
+            async with demo.running(services) if demo else contextlib.nullcontext():
+                yield
 
     app = Clicktrail(
         routes=[
