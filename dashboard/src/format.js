@@ -44,7 +44,7 @@ export function change(current, previous) {
     return { text: '', trend: null };
   }
   if (previous === 0) {
-    return current === 0 ? { text: '0%', trend: 'flat' } : { text: 'new', trend: 'up' };
+    return current === 0 ? { text: '', trend: null } : { text: 'new', trend: 'up' };
   }
   const pct = ((current - previous) / Math.abs(previous)) * 100;
   const rounded = Math.round(pct);

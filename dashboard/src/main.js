@@ -15,4 +15,6 @@ function readBoot() {
   }
 }
 
-render(html`<${App} boot=${readBoot()} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} boot=${readBoot()} />`, root);

@@ -34,7 +34,7 @@ test('change against the previous period', () => {
   assert.deepEqual(change(50, 100), { text: '-50%', trend: 'down' });
   assert.deepEqual(change(100, 100), { text: '0%', trend: 'flat' });
   assert.deepEqual(change(5, 0), { text: 'new', trend: 'up' });
-  assert.deepEqual(change(0, 0), { text: '0%', trend: 'flat' });
+  assert.deepEqual(change(0, 0), { text: '', trend: null });
   assert.deepEqual(change(5, null), { text: '', trend: null });
 });
 

@@ -127,8 +127,11 @@ function ReplayFrame({ api, target }) {
         await viewer.ready;
         if (cancelled) return;
         await viewer.seek(seekMs);
-        if (!cancelled) setStatus(`Replay at ${clock(seekMs)}`);
-        window.dashboard = { ...window.dashboard, replayId: target.replay.id, seekMs };
+        if (cancelled) return;
+        setStatus(`Replay at ${clock(seekMs)}`);
+        // test hook: which replay was opened where, and how many times one was opened
+        const opened = (window.dashboard?.opened || 0) + 1;
+        window.dashboard = { ...window.dashboard, replayId: target.replay.id, seekMs, opened };
       } catch (err) {
         if (!cancelled) setStatus(`The replay could not be opened: ${err.message}`);
       }

@@ -144,9 +144,9 @@ export function BreakdownPanel({ group, api, params, paramsKey, path, search }) 
     `${paramsKey}|${tab.groupBy}|${limit}`,
   );
   const rows = load.status === 'done' ? load.data : [];
-  const actions = html`<${Tabs} tabs=${group.tabs} current=${current} onPick=${setCurrent} label=${`${group.title}: show`} />
-    <${CsvButton} title=${tab.label} columns=${csvColumns(tab)} rows=${rows} />`;
-  return html`<${Panel} title=${group.title} actions=${actions} busy=${load.status === 'loading'}>
+  const tabs = html`<${Tabs} tabs=${group.tabs} current=${current} onPick=${setCurrent} label=${`${group.title}: show`} />`;
+  const actions = html`<${CsvButton} title=${tab.label} columns=${csvColumns(tab)} rows=${rows} />`;
+  return html`<${Panel} title=${group.title} actions=${actions} tabs=${tabs} busy=${load.status === 'loading'}>
     <${Loaded} load=${load} rows=${5}>${(data) => html`<${Rows} tab=${tab} rows=${data} path=${path} search=${search} />`}</${Loaded}>
     ${
       load.status === 'done' && (more || rows.length >= LIMIT)

@@ -26,7 +26,7 @@ export function CsvButton({ title, columns, rows, suffix }) {
   const disabled = !rows || rows.length === 0;
   const save = () =>
     download(new Blob([toCsv(columns, rows)], { type: 'text/csv;charset=utf-8' }), csvName(title, suffix));
-  return html`<button type="button" class="button small" onClick=${save} disabled=${disabled}
+  return html`<button type="button" class="button small secondary" onClick=${save} disabled=${disabled}
     aria-label=${`Download ${title} as CSV`}>CSV</button>`;
 }
 

@@ -8,13 +8,14 @@ const idFor = (title) => {
   return ids.get(title);
 };
 
-export function Panel({ title, actions, children, className = '', busy = false }) {
+export function Panel({ title, actions, tabs, children, className = '', busy = false }) {
   const id = idFor(title);
   return html`<section class=${`panel ${className}`} aria-labelledby=${id} aria-busy=${busy ? 'true' : 'false'}>
     <div class="panel-head">
       <h2 id=${id}>${title}</h2>
       <div class="panel-actions">${actions}</div>
     </div>
+    ${tabs || null}
     ${children}
   </section>`;
 }
