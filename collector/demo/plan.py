@@ -32,12 +32,19 @@ LANDINGS: dict[str, tuple[tuple[str, float], ...]] = {
     "paid": ((catalog.HOME, 6), ("/demo/pricing", 4)),
 }
 BOUNCE = {"direct": 0.35, "search": 0.45, "social": 0.6, "email": 0.3, "referral": 0.5}
+NEWSLETTER_WEEKDAY = 1  # Tuesday: the weekly newsletter goes out, email visits peak
+LAST_VISIT_BEFORE_END_MS = 45 * 60_000  # every visit is over by the end of the range
 RETURNING_SHARE = 0.18
 LEAD_SHARE = 0.06  # of checkout page views
 SALE_SHARE = 0.45  # of leads
 REPLAYED_VISITS = 12
 FIRST_NAMES = ("Ana", "Ben", "Chloé", "Dev", "Emma", "Felix", "Grace", "Hugo", "Ines", "Jon")
 LAST_NAMES = ("Silva", "Okafor", "Martin", "Patel", "Schmidt", "Kowalski", "Tanaka", "Berg")
+
+
+def _weekday(at_ms: int) -> int:
+    """0 for Monday (UTC); 1970-01-01 was a Thursday."""
+    return (at_ms // DAY_MS + 3) % 7
 
 
 def seeded_id(rng: random.Random, at_ms: int) -> str:
@@ -118,26 +125,27 @@ class _Planner:
     def __init__(self, seed: int, start: int, end: int) -> None:
         self.rng = random.Random(seed)
         self.start, self.end = start, end
-        self.days = max(1, (end - start) // DAY_MS)
+        self.last_start = end - LAST_VISIT_BEFORE_END_MS
+        self.days = list(range(start // DAY_MS, self.last_start // DAY_MS + 1))  # UTC days
         self.customers = 0
 
     def visit_times(self, count: int) -> list[int]:
-        """``count`` start times over the range, by day weight then hour weight."""
+        """``count`` start times over the range, by day weight then hour weight (UTC)."""
         rng = self.rng
-        day_weights = [self._day_weight(day) for day in range(self.days)]
-        times = []
-        for day in rng.choices(range(self.days), day_weights, k=count):
+        day_weights = [self._day_weight(day) for day in self.days]
+        times: list[int] = []
+        while len(times) < count:
+            day = rng.choices(self.days, day_weights)[0]
             hour = rng.choices(range(24), HOUR_WEIGHTS)[0]
-            day_start = self.start + day * DAY_MS
-            day_start -= day_start % DAY_MS  # UTC midnight: hours are hours of the day
-            at = day_start + hour * 3_600_000 + rng.randrange(3_600_000)
-            times.append(min(max(at, self.start), self.end - 45 * 60_000))
+            at = day * DAY_MS + hour * 3_600_000 + rng.randrange(3_600_000)
+            if self.start <= at <= self.last_start:
+                times.append(at)
         return sorted(times)
 
     def _day_weight(self, day: int) -> float:
-        weekday = ((self.start + day * DAY_MS) // DAY_MS + 3) % 7  # 1970-01-01 was a Thursday
-        growth = 0.8 + 0.4 * day / self.days
-        campaign = 1.4 if day % 7 == 2 else 1.0  # the weekly newsletter goes out
+        weekday = _weekday(day * DAY_MS)
+        growth = 0.8 + 0.4 * (day - self.days[0]) / len(self.days)
+        campaign = 1.4 if weekday == NEWSLETTER_WEEKDAY else 1.0
         return WEEKDAY_WEIGHTS[weekday] * growth * campaign * (0.9 + 0.2 * self.rng.random())
 
     def visitor(self, at: int) -> Visitor:
@@ -150,8 +158,7 @@ class _Planner:
 
     def source(self, at: int) -> str:
         weights = dict(catalog.SOURCES)
-        day = (at - self.start) // DAY_MS
-        if day % 7 == 2:
+        if _weekday(at) == NEWSLETTER_WEEKDAY:
             weights["email"] *= 4
         return _pick(self.rng, weights)
 

@@ -32,7 +32,8 @@ DAYS = 30
 VISITS = 3_000
 SEED = 12
 WAVE = 48  # visits in flight at once: their commits are grouped
-END_MARGIN_MS = 10 * 60_000  # the newest sample visit ends this long before the start
+START_MARGIN_MS = 3_600_000  # the oldest sample visit is this much younger than `days` ...
+END_MARGIN_MS = 10 * 60_000  # ... and the range ends this long before the start
 
 
 def already_filled(store: Store, brand_id: int, now_ms: int) -> bool:
@@ -86,10 +87,11 @@ class SampleData:
         self.clock = clock
         self.status = SampleStatus(total=visits)
         self.seconds: float | None = None  # how long the filling took
+        self.planned: Plan | None = None  # what was sent
 
     def plan(self, now_ms: int) -> Plan:
-        end = now_ms - END_MARGIN_MS
-        return make_plan(self.seed, end - self.days * DAY_MS, end, self.visits)
+        start = now_ms - self.days * DAY_MS + START_MARGIN_MS
+        return make_plan(self.seed, start, now_ms - END_MARGIN_MS, self.visits)
 
     async def fill(self, runtime: Runtime) -> None:
         """Plan and send the sample traffic, unless the brand has it already."""
@@ -103,7 +105,7 @@ class SampleData:
         brand = await asyncio.to_thread(store.get_brand, self.brand_id)
         if brand is None:
             raise LookupError(f"no brand {self.brand_id}")
-        plan = self.plan(now)
+        plan = self.planned = self.plan(now)
         driver = Driver(runtime, brand, self.base_url, plan.start)
         await asyncio.to_thread(driver.create_links, plan.start)
         self.status.state = "filling"
