@@ -17,8 +17,9 @@ consecutive steps (``page:/*`` then ``page:/pricing``: the same page view is bot
   other pattern (it starts with ``/`` or ``*``) against the URL's path: from the first ``/``
   after the host to the ``?`` or ``#`` (``/`` when the URL has none).
 - ``link``: a short-link click (``trigger`` ``link`` or ``qr``).
-- ``event``: a custom event of that type (the tracker's ``t``) in the ``events`` table, whose
-  visitor is the one of its click (joined by ``click_id``); the click's facts are its filters.
+- ``event``: a custom event of that type (the tracker's ``t``, not one of
+  :data:`TRACKER_EVENTS`) in the ``events`` table, whose visitor is the one of its click (joined
+  by ``click_id``); the click's facts are its filters.
 - ``lead`` / ``sale``: a conversion of that kind, of that event name when the step has one;
   conversions carry their visitor and their attributed click's facts.
 """
@@ -47,6 +48,8 @@ SOURCE: dict[str, str] = {
     "sale": "conversions",
 }
 LINK_TRIGGERS = ("link", "qr")
+# Event types the tracker records itself: not custom events (page views are ``page`` steps).
+TRACKER_EVENTS = ("page_view", "click", "identify")
 
 
 class Step(msgspec.Struct, frozen=True):

@@ -19,7 +19,7 @@ from typing import Any
 
 from .events import CLICK_EVENTS, CONVERSION_EVENTS
 from .fields import Fields
-from .funnel import LINK_TRIGGERS, SOURCE, Funnel, Step, check, pieces
+from .funnel import LINK_TRIGGERS, SOURCE, TRACKER_EVENTS, Funnel, Step, check, pieces
 from .model import Filter, Query, TimeRange
 from .sqlite import Compiled, Statement, where
 
@@ -62,9 +62,11 @@ def _any_flag(funnel: Funnel) -> str:
 def _filtered(
     select: str, table: str, funnel: Funnel, conditions: str, params: list[Any], own: list[Any]
 ) -> str:
-    """The source's rows that match some step (a subquery SQLite flattens)."""
+    """The source's rows that match some step."""
     params += own
-    return f"SELECT * FROM ({select} FROM {table} WHERE {conditions}) WHERE {_any_flag(funnel)}"
+    # LIMIT -1: a co-routine rather than flattened, so that each flag is worked out once a row
+    inner = f"{select} FROM {table} WHERE {conditions} LIMIT -1"
+    return f"SELECT * FROM ({inner}) WHERE {_any_flag(funnel)}"
 
 
 def _clicks(funnel: Funnel, brand_id: int, params: list[Any]) -> str:
@@ -94,10 +96,16 @@ def _events(funnel: Funnel, brand_id: int, params: list[Any]) -> str:
     time, time_params = _time_range('e."timestamp"', funnel.time_range)
     select = f'SELECT c."visitor_id" AS v, e."timestamp" AS t, {", ".join(flags)}'
     table = "events AS e JOIN clicks AS c ON c.id = e.click_id AND c.brand_id = e.brand_id"
-    conditions = f"e.brand_id = ? AND {time} AND {clicks.sql}"
-    return _filtered(
-        select, table, funnel, conditions, params, [brand_id, *time_params, *clicks.params]
+    # custom events only: what the partial index events_custom holds (SQLite migration 11)
+    tracker = ", ".join(f"'{name}'" for name in TRACKER_EVENTS)
+    names = [step.value for step in funnel.steps if step.kind == "event"]
+    marks = ", ".join("?" for _ in names)
+    conditions = (
+        f"e.brand_id = ? AND e.type NOT IN ({tracker}) AND e.type IN ({marks}) AND {time}"
+        f" AND {clicks.sql}"
     )
+    own = [brand_id, *names, *time_params, *clicks.params]
+    return _filtered(select, table, funnel, conditions, params, own)
 
 
 _SOURCES = {"clicks": _clicks, "conversions": _conversions, "events": _events}
@@ -120,13 +128,26 @@ def _click_condition(step: Step, params: list[Any]) -> str:
         triggers = ", ".join(f"'{t}'" for t in LINK_TRIGGERS)
         return f'c."trigger" IN ({triggers})'
     assert step.value is not None
-    glob = _glob(step.value)
+    url, glob = 'c."url"', _glob(step.value)
     if step.whole_url:
         params.append(glob)
-        return '(c."trigger" = \'pageview\' AND c."url" GLOB ?)'
-    params += [f"*{glob}*", glob]
-    url = 'c."url"'
-    return f"(c.\"trigger\" = 'pageview' AND {url} GLOB ? AND {path(url)} GLOB ?)"
+        return f"(c.\"trigger\" = 'pageview' AND {url} GLOB ?)"
+    if set(step.value) == {"*"}:  # any path
+        return "c.\"trigger\" = 'pageview'"
+    near = _near(glob, params)
+    params.append(glob)
+    # CASE: a value's AND evaluates both sides, a WHEN stops at the first false one
+    return f"CASE WHEN c.\"trigger\" = 'pageview' AND {near} THEN {path(url)} GLOB ? ELSE 0 END"
+
+
+def _near(glob: str, params: list[Any]) -> str:
+    """A cheap condition on the whole URL that every URL whose path matches ``glob`` meets: the
+    path is in the URL, and unless the pattern ends with ``*``, at its end or before ``?``/``#``."""
+    if glob.endswith("*"):
+        params.append(f"*{glob}")
+        return 'c."url" GLOB ?'
+    params += [f"*{glob}", f"*{glob}[?#]*"]
+    return '(c."url" GLOB ? OR c."url" GLOB ?)'
 
 
 def _conversion_condition(step: Step, params: list[Any]) -> str:
@@ -144,11 +165,20 @@ def _event_condition(step: Step, params: list[Any]) -> str:
 
 def path(url: str) -> str:
     """The path of the URL ``url`` (an expression): from the first ``/`` after ``://`` to the
-    first ``?`` or ``#``; ``/`` when there is none."""
+    first ``?`` or ``#``; ``/`` when there is none. The cuts at ``?`` and ``#`` only for URLs that
+    have one (each cut doubles the expression)."""
     after = f"substr({url}, instr({url}, '://') + 3)"
     unfragmented = f"substr({after}, 1, instr({after} || '#', '#') - 1)"
     unqueried = f"substr({unfragmented}, 1, instr({unfragmented} || '?', '?') - 1)"
-    return f"('/' || substr({unqueried}, instr({unqueried} || '/', '/') + 1))"
+    return (
+        f"(CASE WHEN instr({url}, '?') = 0 AND instr({url}, '#') = 0 THEN {_from_slash(after)}"
+        f" ELSE {_from_slash(unqueried)} END)"
+    )
+
+
+def _from_slash(rest: str) -> str:
+    """``/`` and what follows the first ``/`` of ``rest`` (the host and path)."""
+    return f"('/' || substr({rest}, instr({rest} || '/', '/') + 1))"
 
 
 def _glob(pattern: str) -> str:
