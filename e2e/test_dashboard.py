@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from e2e.conftest import static_site
 from e2e.dashboard_kit import World, sign_in, start_world
 
 pytestmark = pytest.mark.e2e
@@ -124,7 +125,7 @@ def test_a_short_link_is_made_and_its_qr_code_downloaded(world: World, admin) ->
     admin.get_by_role("button", name="Create").click()
     admin.wait_for_selector("text=Created")
     row = admin.locator("tbody tr", has_text="https://beans.example/spring")
-    assert row.count() == 1
+    row.wait_for()
     with admin.expect_download() as download:
         row.get_by_role("button", name=re.compile("Download the QR code")).click()
     path = download.value.path()
@@ -161,6 +162,23 @@ def test_other_pages_render(world: World, admin) -> None:
         admin.wait_for_selector(ready)
         admin.wait_for_function("() => !document.querySelector('[aria-busy=true]')")
         shoot(admin, name)
+
+
+def test_a_cross_site_form_post_is_refused(world: World, admin, tmp_path) -> None:
+    """A page of another site posts a form to /logout in the signed-in browser: refused, and
+    the session goes on."""
+    form = f"""<!doctype html><form method="post" action="{world.url}/logout">
+    <input type="hidden" name="csrf_token" value="guess"></form>
+    <script>document.forms[0].submit()</script>"""
+    (tmp_path / "evil.html").write_text(form)
+    with static_site(tmp_path) as site:
+        answer = admin.goto(f"{site}/evil.html")
+        admin.wait_for_load_state("load")
+        admin.wait_for_timeout(500)
+    assert answer is not None
+    admin.goto(world.url + "/")
+    assert "/login" not in admin.url
+    overview_ready(admin)
 
 
 def test_sign_out_goes_back_to_the_sign_in_page(world: World, admin) -> None:

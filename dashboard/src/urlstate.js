@@ -7,7 +7,6 @@ export const DEFAULT_INTERVAL = '7d';
 export const FILTER_PARAMS = [
   'url',
   'referer',
-  'refererType',
   'utm_source',
   'utm_medium',
   'utm_campaign',
@@ -25,7 +24,6 @@ export const FILTER_PARAMS = [
 const FILTER_LABELS = {
   url: 'Page',
   referer: 'Referrer',
-  refererType: 'Referrer class',
   utm_source: 'UTM source',
   utm_medium: 'UTM medium',
   utm_campaign: 'UTM campaign',

@@ -67,9 +67,9 @@ function ConversionList({ api, params, search }) {
   };
   const total = load.data?.total ?? rows.length;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-  const actions = html`<${Tabs} tabs=${KINDS} current=${current} onPick=${pick} label="Show" />
-    <${CsvButton} title=${kind.label} columns=${columns} rows=${rows} suffix=${`page-${page}`} />`;
-  return html`<${Panel} title="Leads and sales" actions=${actions} busy=${load.status === 'loading'}>
+  const tabs = html`<${Tabs} tabs=${KINDS} current=${current} onPick=${pick} label="Show" />`;
+  const actions = html`<${CsvButton} title=${kind.label} columns=${columns} rows=${rows} suffix=${`page-${page}`} />`;
+  return html`<${Panel} title="Leads and sales" actions=${actions} tabs=${tabs} busy=${load.status === 'loading'}>
     <${Loaded} load=${load} rows=${6}>${(answer) => html`
       <${DataTable} columns=${columns} rows=${answer.data || []} caption=${kind.label} empty=${`No ${kind.event} in this range.`} />
       <nav class="pager" aria-label=${`${kind.label} pages`}>
@@ -102,8 +102,10 @@ function StepsForm({ steps, path, search }) {
         </li>`,
       )}
     </ol>
-    <button type="button" class="button small secondary" disabled=${draft.length >= 10} onClick=${() => setDraft([...draft, ''])}>Add a step</button>
-    <button type="submit" class="button small">Show the funnel</button>
+    <div class="steps-buttons">
+      <button type="button" class="button small secondary" disabled=${draft.length >= 10} onClick=${() => setDraft([...draft, ''])}>Add a step</button>
+      <button type="submit" class="button small">Show the funnel</button>
+    </div>
   </form>`;
 }
 

@@ -12,9 +12,9 @@ import { sharedSearch } from '../urlstate.js';
 
 const SHARE_SECONDS = 3600;
 const KIND = {
-  pageview: 'Page view',
+  page_view: 'Page view',
   click: 'Click',
-  custom: 'Event',
+  scroll: 'Scroll',
   link_click: 'Short-link click',
   qr_scan: 'QR scan',
   lead: 'Lead',
@@ -37,12 +37,13 @@ async function loadSession(api, id, signal) {
 function detailOf(ev) {
   const d = ev.data || {};
   if (ev.type === 'click') return d.text ? `“${String(d.text).slice(0, 80)}”` : d.selector || '';
-  if (ev.type === 'custom') return d.name || d.event || JSON.stringify(d).slice(0, 80);
   if (ev.type === 'lead') return [d.eventName, d.customerExternalId].filter(Boolean).join(' · ');
   if (ev.type === 'sale')
     return [d.eventName, `${formatMoney(d.amount)} ${d.currency || ''}`.trim()].filter(Boolean).join(' · ');
   if (ev.type === 'link_click' || ev.type === 'qr_scan') return d.link_id ? `link ${d.link_id}` : '';
-  return '';
+  if (ev.type === 'identify' || ev.type === 'page_view' || ev.type === 'scroll') return '';
+  const data = Object.keys(d).length ? ` ${JSON.stringify(d).slice(0, 80)}` : '';
+  return `${ev.type}${data}`; // a custom event: its name and data
 }
 
 /** The replay that holds time `ms` (epoch): the one it falls in, else the last started before. */
@@ -87,7 +88,7 @@ function Events({ events, replays, onPick, picked }) {
       ${events.map((ev, i) => {
         const ms = Date.parse(ev.timestamp);
         const replay = replays.length ? replayFor(replays, ms) : null;
-        const label = `${KIND[ev.type] || ev.type}`;
+        const label = KIND[ev.type] || 'Event';
         const body = html`<span class=${`kind kind-${ev.type}`}>${label}</span>
           <span class="when">+${clock(ms - start)}</span>
           <span class="what">${shortUrl(ev.url)} ${detailOf(ev)}</span>`;
@@ -184,9 +185,11 @@ export function SessionPage({ api, id, search }) {
         setTarget({ replay, ms });
       };
       return html`<div class="session-grid">
-        <${Visitor} session=${session} first=${first} />
+        <div class="session-side">
+          <${Visitor} session=${session} first=${first} />
+          <${Events} events=${events} replays=${replays} onPick=${pick} picked=${picked} />
+        </div>
         <${ReplayPanel} api=${api} replays=${replays} target=${shown} />
-        <${Events} events=${events} replays=${replays} onPick=${pick} picked=${picked} />
       </div>`;
     }}</${Loaded}>
     ${load.status === 'error' && load.error.status === 404 ? html`<p><button type="button" class="link-button" onClick=${() => navigate(back)}>Back to the sessions</button></p>` : null}`;

@@ -22,7 +22,7 @@ function ScriptTag({ siteKey }) {
     }
   };
   return html`<${Panel} title="Script tag">
-    <p class="muted">Put it in the <code>&lt;head&gt;</code> of every page of the site.</p>
+    <p class="muted">Put it in the <code>${'<head>'}</code> of every page of the site.</p>
     <pre class="code" tabindex="0"><code id="script-tag">${tag}</code></pre>
     <button type="button" class="button small" onClick=${copy}>Copy</button> <span role="status">${copied}</span>
   </${Panel}>`;

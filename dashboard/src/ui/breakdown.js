@@ -18,15 +18,16 @@ const events = (label, groupBy, key, param, show) => ({
   show,
   kind: 'events',
 });
-const sessions = (label, groupBy) => ({
+const sessions = (label, groupBy, key = 'url', param = 'url', show = shortUrl) => ({
   label,
   source: '/sessions/analytics',
   groupBy,
-  key: 'url',
-  param: 'url',
-  show: shortUrl,
+  key,
+  param,
+  show,
   kind: 'sessions',
 });
+const refererWithClass = (row) => `${row.referer}${row.refererType ? ` (${row.refererType})` : ''}`;
 const linkName = (row) => row.shortLink || (row.domain && row.key ? `${row.domain}/${row.key}` : row.linkId);
 
 export const BREAKDOWNS = [
@@ -41,8 +42,8 @@ export const BREAKDOWNS = [
   {
     title: 'Sources',
     tabs: [
-      events('Referrers', 'referers', 'referer', 'referer'),
-      events('Referrer classes', 'referer_types', 'refererType', null),
+      sessions('Referrers', 'referers', 'referer', 'referer', null),
+      sessions('Referrer classes', 'referer_types', 'refererType', null, null),
     ],
   },
   {
@@ -70,6 +71,7 @@ const MORE = 100;
 
 function shownName(tab, row) {
   if (tab.groupBy === 'top_links') return linkName(row);
+  if (tab.groupBy === 'referers' && row.referer) return refererWithClass(row);
   const value = row[tab.key];
   if (value === null || value === undefined || value === '') return NONE[tab.key] || '(none)';
   return tab.show ? tab.show(value) : String(value);
@@ -78,8 +80,8 @@ function shownName(tab, row) {
 function measureColumns(tab) {
   if (tab.kind === 'sessions') {
     return [
-      { key: 'sessions', label: 'Sessions', numeric: true },
       { key: 'visitors', label: 'Visitors', numeric: true },
+      { key: 'sessions', label: 'Sessions', numeric: true },
     ];
   }
   return [
@@ -90,8 +92,11 @@ function measureColumns(tab) {
 
 function csvColumns(tab) {
   const name = { key: (r) => (tab.groupBy === 'top_links' ? linkName(r) : r[tab.key]), label: tab.label };
-  if (tab.kind === 'sessions')
-    return [name, { key: 'sessions', label: 'sessions' }, { key: 'visitors', label: 'visitors' }];
+  if (tab.kind === 'sessions') {
+    const cls = tab.groupBy === 'referers' ? [{ key: 'refererType', label: 'class' }] : [];
+    const views = tab.groupBy.startsWith('referer') ? [{ key: 'pageviews', label: 'page views' }] : [];
+    return [name, ...cls, { key: 'visitors', label: 'visitors' }, { key: 'sessions', label: 'sessions' }, ...views];
+  }
   return [
     name,
     ...(tab.groupBy === 'top_links' ? [{ key: 'url', label: 'destination' }] : []),

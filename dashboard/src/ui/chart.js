@@ -7,6 +7,8 @@ import { html } from '../html.js';
 import { DataTable } from './common.js';
 
 const ACCENT = '#c8502b';
+// whole numbers only on the y axis: counts have no fractions
+const INCRS = [1, 2, 5].flatMap((n) => [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7].map((p) => n * p)).sort((a, b) => a - b);
 const SECOND = '#3b6f8f';
 
 function options(width, hourly) {
@@ -15,7 +17,7 @@ function options(width, hourly) {
     height: 240,
     cursor: { y: false, points: { size: 7 } },
     legend: { live: true },
-    scales: { x: { time: true } },
+    scales: { x: { time: true }, y: { range: (_, _min, max) => [0, Math.max(4, Math.ceil(max * 1.1))] } },
     axes: [
       { stroke: '#666', grid: { stroke: '#eee' }, ticks: { stroke: '#ddd' } },
       {
@@ -23,6 +25,7 @@ function options(width, hourly) {
         grid: { stroke: '#eee' },
         ticks: { stroke: '#ddd' },
         size: 50,
+        incrs: INCRS,
         values: (_, v) => v.map((n) => formatNumber(n)),
       },
     ],
