@@ -100,6 +100,12 @@ def _check_step(step: Step) -> None:
         not isinstance(value, str) or not 0 < len(value) <= MAX_NAME
     ):
         raise QueryError(f"`{step.kind}:NAME`: a name of 1 to {MAX_NAME} characters", param="step")
+    elif step.kind == "event" and value in TRACKER_EVENTS:
+        raise QueryError(
+            f"`event:{value}` is recorded by the tracker, not a custom event: use page:PATTERN "
+            "for page views",
+            param="step",
+        )
 
 
 def _check_pattern(pattern: str | None) -> None:
