@@ -16,6 +16,7 @@ from collector.config import Settings
 from collector.conversions import routes as api_conversions
 from collector.dashboard import routes as dashboard
 from collector.enrich.netaddr import parse_trusted_proxies
+from collector.funnels import routes as api_funnels
 from collector.http import audit, openapi
 from collector.http.errors import EXCEPTION_HANDLERS
 from collector.links import routes as api_links
@@ -79,6 +80,7 @@ def create_app(
             *api_links.routes,
             *api_conversions.routes,
             *api_analytics.routes,
+            *api_funnels.routes,
             *api_sessions.routes,
             *api_replays.routes,
             *replay_proxy.routes,

@@ -13,6 +13,7 @@ from collector.brands import routes as brands
 from collector.clicks import routes as clicks
 from collector.conversions import routes as conversions
 from collector.dashboard import routes as dashboard
+from collector.funnels import routes as funnels
 from collector.http.routing import Endpoint
 from collector.links import routes as links
 from collector.replay import proxy_routes as replay_proxy
@@ -51,6 +52,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *links.endpoints,
     *conversions.endpoints,
     *analytics.endpoints,
+    *funnels.endpoints,
     *sessions.endpoints,
     *replays.endpoints,
     *brands.endpoints,
