@@ -90,6 +90,7 @@ bench: install-test build wrk chromium
 	$(PY) bench/replay.py
 	$(PY) bench/hostile.py
 	$(PY) bench/redirect.py
+	$(PY) bench/dashboard.py
 
 # A few seconds of each benchmark: proves they still run (CI); the figures mean nothing.
 bench-smoke: install-test build wrk chromium
@@ -99,6 +100,7 @@ bench-smoke: install-test build wrk chromium
 	$(PY) bench/replay.py --smoke
 	$(PY) bench/hostile.py --smoke
 	$(PY) bench/redirect.py --smoke
+	$(PY) bench/dashboard.py --smoke
 
 clean:
 	rm -rf $(VENV) tracker-js/node_modules replay-viewer/node_modules dashboard/node_modules geo/node_modules $(TRACKER) collector/static/t collector/static/replay-viewer collector/static/dashboard data
