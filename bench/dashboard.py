@@ -59,12 +59,29 @@ def sign_in(page, base: str) -> None:
     page.wait_for_url(lambda url: "/login" not in url)
 
 
-def time_page(context, url: str, ready: str) -> float:
-    """Milliseconds from navigation start until ``ready`` holds, in a new tab."""
+# The API calls the page made: (what was asked, ms from request start to response end).
+API_CALLS = """() => performance.getEntriesByType('resource')
+  .filter((e) => e.name.includes('/api/'))
+  .map((e) => {
+    const u = new URL(e.name);
+    const q = u.searchParams;
+    const when = q.get('end') ? ' (previous period)' : q.get('interval') ? '' : ' (realtime)';
+    const path = u.pathname.replace(/^\\/api\\/brands\\/\\d+/, '');
+    return [`${path} ${q.get('groupBy') || ''}${when}`, e.responseEnd - e.requestStart];
+  })"""
+
+
+def time_page(context, url: str, ready: str, calls: dict[str, list[float]] | None = None) -> float:
+    """Milliseconds from navigation start until ``ready`` holds, in a new tab; the API calls'
+    times are added to ``calls``."""
     page = context.new_page()
     try:
         page.goto(url, wait_until="commit")
-        return float(page.wait_for_function(ready, timeout=120_000, polling=20).json_value())
+        done = float(page.wait_for_function(ready, timeout=120_000, polling=20).json_value())
+        if calls is not None:
+            for what, ms in page.evaluate(API_CALLS):
+                calls.setdefault(what, []).append(ms)
+        return done
     finally:
         page.close()
 
@@ -80,18 +97,24 @@ def snapshot(context, url: str) -> str:
     return html
 
 
-def measure(context, base: str, interval: str, runs: int) -> dict[str, list[float]]:
+def measure(
+    context, base: str, interval: str, runs: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     overview = f"{base}/?interval={interval}"
     static = snapshot(context, overview)
     STATIC_PAGE["html"] = static
     found: dict[str, list[float]] = {"overview": [], "static": []}
+    calls: dict[str, list[float]] = {}
     time_page(context, overview, COMPLETE)  # warm-up: the built files in the cache
     time_page(context, f"{base}/bench/static", LOADED)
     for _ in range(runs):
-        found["overview"].append(time_page(context, overview, COMPLETE))
+        found["overview"].append(time_page(context, overview, COMPLETE, calls))
         found["static"].append(time_page(context, f"{base}/bench/static", LOADED))
-    print(f"  {interval}: overview HTML {len(static.encode()):,} B as a static page")
-    return found
+    size = len(static.encode())
+    print(f"  {interval}: overview HTML {size:,} B as a static page; API calls, p50 ms:")
+    for what, times in sorted(calls.items(), key=lambda item: -statistics.median(item[1])):
+        print(f"    {statistics.median(times):>7.0f}  {what}")
+    return found, calls
 
 
 STATIC_PAGE: dict[str, str] = {"html": ""}
@@ -121,7 +144,7 @@ def run(
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         sign_in(context.new_page(), base)
         for interval in intervals:
-            results[interval] = measure(context, base, interval, runs)
+            results[interval], _ = measure(context, base, interval, runs)
         browser.close()
     store.close()
     return results
