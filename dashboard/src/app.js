@@ -1,6 +1,6 @@
 // The frame around every page: the nav, the brand picker, who is signed in and Sign out, the
 // footer; and the page for the path.
-import { useEffect } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { brandApi, csrfToken } from './api.js';
 import { html } from './html.js';
 import { ConversionsPage } from './pages/conversions.js';
@@ -88,8 +88,11 @@ export function App({ boot }) {
   const [route, params] = matchRoute(loc.path);
   const state = readState(loc.search);
   const brand = boot.brands.find((b) => String(b.id) === state.brand) || boot.brands[0];
+  const first = useRef(true);
   useEffect(() => {
-    document.getElementById('page-title')?.focus({ preventScroll: true });
+    // after a client-side navigation, move the focus to the new page's heading (not on load)
+    if (!first.current) document.getElementById('page-title')?.focus({ preventScroll: true });
+    first.current = false;
   }, [loc.path]);
   let body;
   if (!brand) {

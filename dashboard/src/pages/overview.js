@@ -134,6 +134,7 @@ function RealtimeSessions({ api, bots, tick, search }) {
         )
         .then((r) => r.data || []),
     `${bots}|${tick}`,
+    { keep: true },
   );
   const shared = sharedSearch(search);
   return html`<div id="realtime-list"><${Loaded} load=${load} rows=${3}>${(rows) =>
@@ -160,6 +161,7 @@ function Realtime({ api, bots, search }) {
         )
         .then((r) => r.data),
     `${bots}|${tick}`,
+    { keep: true },
   );
   const visitors = load.data ? load.data.visitors : null;
   return html`<section class="realtime" aria-label="Realtime">
