@@ -7,6 +7,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -15,6 +16,8 @@ from collector.app import create_app
 from collector.cli import create_brand
 from collector.cli.users import create_user
 from collector.config import Settings
+from collector.dashboard import routes as dashboard_routes
+from collector.dashboard.shell import BuiltFiles, Shell
 from collector.http.auth import mint_api_key
 from collector.storage.base import Brand, BrandSettings, Store
 from collector.users.limits import PER_EMAIL
@@ -22,6 +25,31 @@ from tests.servers import serve_in_thread
 
 PASSWORD = "correct horse battery"
 EVIL = "https://evil.example"
+# The UI's build as the server sees it: the shell with its two placeholders, and a script.
+SHELL = (
+    '<!doctype html><html><head><meta name="csrf-token" content="{{CSRF_TOKEN}}">'
+    '<script type="application/json" id="ct-boot">{{BOOT_JSON}}</script>'
+    '<script type="module" src="/dashboard/app.js"></script></head><body></body></html>'
+)
+
+
+def the_shell() -> Shell:
+    """The Shell serving the app's dashboard routes (module-level, like the viewer's)."""
+    handler = next(e.handler for e in dashboard_routes.endpoints if e.path == "/")
+    shell = getattr(handler, "__self__", None)
+    assert isinstance(shell, Shell)
+    return shell
+
+
+@pytest.fixture
+def build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A build directory of its own for the test (the real one is the UI's, git-ignored)."""
+    directory = tmp_path / "build"
+    directory.mkdir()
+    (directory / "index.html").write_text(SHELL)
+    (directory / "app.js").write_text("console.log('dashboard');\n")
+    monkeypatch.setattr(the_shell(), "files", BuiltFiles(directory))
+    return directory
 
 
 @dataclass
@@ -37,7 +65,7 @@ class Site:
 
 
 @pytest.fixture
-def site(store: Store) -> Iterator[Site]:
+def site(store: Store, build: Path) -> Iterator[Site]:
     brand = create_brand(store, "Beans </script><b>", ["localhost"], BrandSettings())
     other = create_brand(store, "Secret", ["secret.example"], BrandSettings())
     create_user(store, "Ana@Example.com", PASSWORD, "admin", [brand.id])
@@ -75,8 +103,6 @@ def signed_in(site: Site, email: str = "ana@example.com") -> tuple[httpx.Client,
 
 def session_csrf(http: httpx.Client) -> str:
     page = http.get("/")
-    if page.status_code == 503:  # the UI is not built here: read the token another way
-        pytest.skip("the dashboard is not built (make build)")
     found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
     assert found, page.text[:300]
     return found.group(1)
@@ -260,8 +286,6 @@ def test_built_files_are_served_without_leaving_their_directory(site: Site) -> N
         for path in ("/dashboard/..%2Fviewer.html", "/dashboard/index.html", "/dashboard/.env"):
             assert http.get(path).status_code == 404, path
         script = http.get("/dashboard/app.js")
-        if script.status_code == 503:
-            pytest.skip("the dashboard is not built (make build)")
         assert script.status_code == 200 and script.headers["etag"]
         again = http.get("/dashboard/app.js", headers={"If-None-Match": script.headers["etag"]})
         assert again.status_code == 304
@@ -327,3 +351,30 @@ def test_the_brand_s_users_are_listed_for_its_admins(site: Site) -> None:
             {"email": "Ana@Example.com", "role": "admin"},
             {"email": "vic@example.com", "role": "viewer"},
         ]
+
+
+def test_pages_and_files_answer_503_until_the_dashboard_is_built(site: Site, build: Path) -> None:
+    http, _ = signed_in(site)
+    for name in ("index.html", "app.js"):
+        (build / name).unlink()
+    page = http.get("/")
+    assert page.status_code == 503 and "make build" in page.text
+    assert page.headers["content-type"].startswith("text/plain")
+    script = http.get("/dashboard/app.js")
+    assert script.status_code == 503 and script.json()["error"]["code"] == "unavailable"
+    http.close()
+
+
+def test_the_cookie_is_secure_when_the_public_url_is_https(store: Store, build: Path) -> None:
+    create_user(store, "ana@example.com", PASSWORD, "admin", [])
+    app = create_app(Settings(public_url="https://stats.example"), store=store)
+    with serve_in_thread(app) as url, httpx.Client(base_url=url) as http:
+        form = http.get("/login")
+        assert "secure" in form.headers["set-cookie"].lower()  # so httpx keeps it to itself
+        csrf = _csrf(form)
+        data = {"email": "ana@example.com", "password": PASSWORD, "csrf_token": csrf}
+        # the browser's Origin is the public URL's, not the address the server listens on
+        headers = {"Origin": "https://stats.example", "Cookie": f"ct_csrf={csrf}"}
+        answer = http.post("/login", data=data, headers=headers)
+        assert answer.status_code == 303
+        assert "secure" in {p.strip().lower() for p in answer.headers["set-cookie"].split(";")}

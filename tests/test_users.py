@@ -195,3 +195,44 @@ def test_users_create_takes_a_password_from_stdin(
         capsys, "users", "create", "di@example.com", "--password-stdin", "--database", store_url
     )
     assert code == 2 and "8 to" in err
+
+
+# the sign-in limit and the next page -----------------------------------------------------------
+def test_the_sign_in_limit_counts_per_email_and_per_address_in_a_window() -> None:
+    from collector.users.limits import LoginLimiter
+
+    limiter = LoginLimiter(per_email=3, per_address=5, window_s=0.3)
+    for _ in range(3):
+        assert limiter.retry_after("a@x.example", "10.0.0.1") is None
+        limiter.failed("A@x.example", "10.0.0.1")
+    assert limiter.retry_after("a@X.example", "10.0.0.9") == 1  # the email, from anywhere
+    assert limiter.retry_after("b@x.example", "10.0.0.1") is None  # 3 of the address's 5
+    limiter.failed("b@x.example", "10.0.0.1")
+    limiter.failed("c@x.example", "10.0.0.1")
+    assert limiter.retry_after("d@x.example", "10.0.0.1") == 1  # the address, any email
+    time.sleep(0.35)
+    assert limiter.retry_after("a@x.example", "10.0.0.1") is None  # the window has passed
+    limiter.failed("e@x.example", None)
+    limiter.failed("e@x.example", None)
+    limiter.succeeded("E@x.example")
+    limiter.failed("e@x.example", None)
+    assert limiter.retry_after("e@x.example", None) is None  # a success cleared the count
+
+
+def test_next_is_only_ever_a_path_of_this_site() -> None:
+    from collector.dashboard.login import safe_next
+
+    for kept in ("/", "/sessions?brand=1&interval=7d", "/sessions/01abc", "/links#x"):
+        assert safe_next(kept) == kept
+    for refused in (
+        None,
+        "",
+        "sessions",
+        "//evil.example/",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/a\nb",
+        "/x\\y",
+        "javascript:alert(1)",
+    ):
+        assert safe_next(refused) == "/", refused
