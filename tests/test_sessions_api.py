@@ -229,22 +229,22 @@ def test_entry_and_exit_pages_are_each_sessions_first_and_last_page_view(world: 
     ]
 
 
-def test_referrers_come_with_their_class(world: World) -> None:
+def test_sources_are_each_sessions_first_referrer_with_its_class(world: World) -> None:
     rows = ok(get(world, "sessions/analytics", interval="30d", groupBy="referers", bots="exclude"))
     assert rows == [
-        {"referer": None, "refererType": "direct", "visitors": 2, "sessions": 3, "pageviews": 5},
+        {"referer": None, "refererType": "direct", "visitors": 2, "sessions": 2, "pageviews": 3},
         {
             "referer": "www.google.com",
             "refererType": "search",
             "visitors": 1,
             "sessions": 1,
-            "pageviews": 1,
+            "pageviews": 3,
         },
     ]
     types = ok(get(world, "sessions/analytics", interval="30d", groupBy="referer_types"))
     assert [(row["refererType"], row["pageviews"]) for row in types] == [
-        ("direct", 6),
-        ("search", 1),
+        ("direct", 4),
+        ("search", 3),
     ]
     assert "referer" not in types[0]
 

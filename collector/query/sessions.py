@@ -27,7 +27,7 @@ from .model import AnyOf, Query, QueryError
 
 SortKey = Literal["startedAt", "duration", "pageviews"]
 Edge = Literal["entry", "exit"]
-# What a session breakdown may group page views by (the session analytics' groupBy).
+# What a session breakdown may group sessions by, from their first page view (the groupBy).
 BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "referers": ("referer", "refererType"),
     "referer_types": ("refererType",),
