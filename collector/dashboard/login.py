@@ -64,6 +64,9 @@ def _form_page(
         .replace("{{NEXT_QUERY}}", html.escape(query))
         .replace("{{CSRF}}", html.escape(csrf))
         .replace("{{EMAIL}}", html.escape(email))
+        # the field to type in next: the password once the email is known
+        .replace("{{EMAIL_FOCUS}}", "" if email else " autofocus")
+        .replace("{{PASSWORD_FOCUS}}", " autofocus" if email else "")
     )
     return HTMLResponse(page, status_code=status, headers=LOGIN_HEADERS)
 

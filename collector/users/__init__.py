@@ -5,5 +5,5 @@ CSRF and same-origin checks, and the brand API's users and keys routes.
 - ``sessions.py``: sign-in sessions (a cookie token, stored hashed) and their short cache
 - ``limits.py``: repeated wrong passwords per email and per client address
 - ``origin.py``: the CSRF token and same-origin checks of cookie-authenticated changes
-- ``routes.py``: ``GET /api/brands/{brand}/users``; ``keys.py``: the API keys routes
+- ``routes.py`` and ``schema.py``: the brand's API keys (list, make, revoke) and its users
 """

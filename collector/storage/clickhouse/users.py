@@ -114,11 +114,10 @@ class UsersMixin(ClickHouseBase):
         )
 
     def delete_expired_login_sessions(self, now: int) -> None:
-        self._command(
-            "DELETE FROM {db}.login_sessions WHERE expires_at <= fromUnixTimestamp64Milli("
-            "{now:Int64}, 'UTC')",
-            {"now": now},
-        )
+        where = " WHERE expires_at <= fromUnixTimestamp64Milli({now:Int64}, 'UTC')"
+        rows = self._rows("SELECT count() FROM {db}.login_sessions" + where, {"now": now})
+        if rows and rows[0][0]:  # a DELETE rewrites parts: only when there is something to drop
+            self._command("DELETE FROM {db}.login_sessions" + where, {"now": now})
 
     # API keys ----------------------------------------------------------------------------
     def api_keys_of_brand(self, brand_id: int) -> list[KeyInfo]:
