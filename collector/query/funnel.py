@@ -15,7 +15,8 @@ consecutive steps (``page:/*`` then ``page:/pricing``: the same page view is bot
   pattern. ``*`` stands for any text (none too); every other character is itself, case
   sensitive. A pattern with ``://`` is matched against the whole URL, query string included; any
   other pattern (it starts with ``/`` or ``*``) against the URL's path: from the first ``/``
-  after the host to the ``?`` or ``#`` (``/`` when the URL has none).
+  after the host to the ``?`` or ``#`` (empty in a URL without one: a browser always shows a
+  ``/``).
 - ``link``: a short-link click (``trigger`` ``link`` or ``qr``).
 - ``event``: a custom event of that type (the tracker's ``t``, not one of
   :data:`TRACKER_EVENTS`) in the ``events`` table, whose visitor is the one of its click (joined

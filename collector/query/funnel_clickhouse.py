@@ -170,7 +170,7 @@ def path(url: str) -> str:
     after = f"substring({url}, position({url}, '://') + 3)"
     unfragmented = f"substring({after}, 1, position(concat({after}, '#'), '#') - 1)"
     unqueried = f"substring({unfragmented}, 1, position(concat({unfragmented}, '?'), '?') - 1)"
-    return f"concat('/', substring({unqueried}, position(concat({unqueried}, '/'), '/') + 1))"
+    return f"substring({unqueried}, position(concat({unqueried}, '/'), '/'))"
 
 
 def _like(pattern: str) -> str:

@@ -165,8 +165,8 @@ def _event_condition(step: Step, params: list[Any]) -> str:
 
 def path(url: str) -> str:
     """The path of the URL ``url`` (an expression): from the first ``/`` after ``://`` to the
-    first ``?`` or ``#``; ``/`` when there is none. The cuts at ``?`` and ``#`` only for URLs that
-    have one (each cut doubles the expression)."""
+    first ``?`` or ``#``; empty when there is no ``/`` before them. The cuts at ``?`` and ``#``
+    only for URLs that have one (each cut doubles the expression)."""
     after = f"substr({url}, instr({url}, '://') + 3)"
     unfragmented = f"substr({after}, 1, instr({after} || '#', '#') - 1)"
     unqueried = f"substr({unfragmented}, 1, instr({unfragmented} || '?', '?') - 1)"
@@ -177,8 +177,8 @@ def path(url: str) -> str:
 
 
 def _from_slash(rest: str) -> str:
-    """``/`` and what follows the first ``/`` of ``rest`` (the host and path)."""
-    return f"('/' || substr({rest}, instr({rest} || '/', '/') + 1))"
+    """``rest`` (the host and path) from its first ``/``; empty without one."""
+    return f"substr({rest}, instr({rest} || '/', '/'))"
 
 
 def _glob(pattern: str) -> str:
