@@ -61,7 +61,8 @@ dashboard/node_modules/.installed: dashboard/package.json dashboard/package-lock
 geo: geo/node_modules/.installed
 
 geo/node_modules/.installed: geo/package.json geo/package-lock.json
-	@cd geo && npm ci --no-audit --no-fund && touch node_modules/.installed \
+	@cd geo && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed \
+		&& echo "geo: DB-IP's IP to City Lite database (CC BY 4.0, https://db-ip.com) in geo/node_modules" \
 		|| echo "geo: DB-IP's database could not be installed; the collector runs without geolocation"
 
 chromium:

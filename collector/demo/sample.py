@@ -117,7 +117,7 @@ class SampleData:
             percent = self.status.done * 100 // self.status.total
             if percent >= shown + 10:
                 shown = percent - percent % 10
-                self._say(percent)
+                self._say(shown)
         self.seconds = time.monotonic() - began
         self.status.state = "done"
         self._print(f"sample data: done, {self.status.done:,} visits in {self.seconds:.1f} s")
