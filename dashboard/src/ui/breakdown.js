@@ -42,7 +42,7 @@ export const BREAKDOWNS = [
   {
     title: 'Sources',
     tabs: [
-      sessions('Referrers', 'referers', 'referer', 'referer', null),
+      events('Referrers', 'referers', 'referer', 'referer'),
       sessions('Referrer classes', 'referer_types', 'refererType', null, null),
     ],
   },

@@ -11,6 +11,7 @@ export function Skeleton({ rows = 4, label = 'Loading' }) {
 export function ErrorBox({ error, retry }) {
   return html`<div class="error" role="alert">
     <p>${error?.message || String(error)}</p>
+    ${error?.status === 401 ? html`<a class="button small" href=${`/login?next=${encodeURIComponent(location.pathname + location.search)}`}>Sign in</a>` : null}
     ${retry ? html`<button type="button" class="button" onClick=${retry}>Retry</button>` : null}
   </div>`;
 }
