@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 
@@ -49,6 +50,9 @@ class LoginSessions:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._cache: dict[str, tuple[float, SignedIn | None]] = {}
+        # A look-up that read a session before a sign-out deleted it must not cache it after
+        # the sign-out forgot it: loading-and-caching and deleting-and-forgetting take turns.
+        self._lock = threading.Lock()
 
     def start(self, user: User) -> tuple[str, LoginSession]:
         """A new session of ``user``: (the cookie's token, the stored session)."""
@@ -80,10 +84,11 @@ class LoginSessions:
         cached = self._cache.get(key)
         if cached and now - cached[0] < CACHE_SECONDS:
             return cached[1]
-        found = self._load(key)
-        if len(self._cache) > _CACHE_LIMIT:
-            self._cache.clear()
-        self._cache[key] = (now, found)
+        with self._lock:
+            found = self._load(key)
+            if len(self._cache) > _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[key] = (now, found)
         return found
 
     def _load(self, key: str) -> SignedIn | None:
@@ -96,6 +101,6 @@ class LoginSessions:
     def end(self, token: str) -> None:
         """Sign-out: the session is deleted and forgotten."""
         key = token_hash(token)
-        self._cache.pop(key, None)
-        self._store.delete_login_session(key)
-        self._cache.pop(key, None)  # a look-up may have raced the delete
+        with self._lock:
+            self._store.delete_login_session(key)
+            self._cache.pop(key, None)
