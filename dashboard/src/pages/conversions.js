@@ -95,7 +95,7 @@ function StepsForm({ steps, path, search }) {
     <ol>
       ${draft.map(
         (s, i) => html`<li key=${i}>
-          <label class="sr-only" for=${`step-${i}`}>Step ${i + 1}</label>
+          <label class="step-n" for=${`step-${i}`}>Step ${i + 1}</label>
           <input id=${`step-${i}`} type="text" value=${s} onInput=${(e) => set(i, e.currentTarget.value)} />
           <button type="button" class="button small secondary" disabled=${draft.length < 2} aria-label=${`Remove step ${i + 1}`}
             onClick=${() => setDraft(draft.filter((_, j) => j !== i))}>Remove</button>
@@ -128,9 +128,11 @@ function FunnelResult({ api, params, steps }) {
       <ol class="funnel" aria-label="Funnel">
         ${data.map(
           (r) => html`<li>
-            <div class="funnel-bar" style=${{ width: `${Math.max(2, Math.round((r.conversionRate ?? 0) * 100))}%` }} aria-hidden="true"></div>
             <span class="funnel-step">${r.step}</span>
-            <span>${formatNumber(r.visitors)} visitors · ${formatPercent(r.conversionRate)} of the first step · ${formatPercent(r.dropOff)} dropped</span>
+            <span>${formatNumber(r.visitors)} ${r.visitors === 1 ? 'visitor' : 'visitors'} · ${formatPercent(r.conversionRate)} of the first step · ${formatPercent(r.dropOff)} dropped</span>
+            <div class="funnel-track" aria-hidden="true">
+              <div class="funnel-bar" style=${{ width: `${Math.max(1, Math.round((r.conversionRate ?? 0) * 100))}%` }}></div>
+            </div>
           </li>`,
         )}
       </ol>

@@ -70,13 +70,19 @@ export function ListFilters({ names, search, path }) {
     navigate(path + withParams(search, changes));
   };
   const reset = () => navigate(path + withParams(search, Object.fromEntries(names.map((n) => [n, null]))));
-  return html`<form class="list-filters" onSubmit=${apply} aria-label="Filters">
+  const active = names.filter((n) => q.get(n)).length;
+  // open on a wide screen or when a filter is set; a phone starts with the list
+  const open = active > 0 || window.matchMedia('(min-width: 721px)').matches;
+  return html`<details class="filters-box" open=${open}>
+    <summary>Filters${active ? ` (${active} set)` : ''}</summary>
+    <form class="list-filters" onSubmit=${apply} aria-label="Filters">
     ${names.map((n) => html`<${Field} key=${`${n}:${q.get(n) || ''}`} name=${n} value=${FIELDS[n].shared ? shownFilterValue(q.get(n) || '') : q.get(n) || ''} />`)}
     <div class="field buttons">
       <button type="submit" class="button">Apply</button>
       <button type="button" class="button secondary" onClick=${reset}>Reset</button>
     </div>
-  </form>`;
+  </form>
+  </details>`;
 }
 
 const utmOf = (s) => [s.utm_source, s.utm_medium, s.utm_campaign].filter(Boolean).join(' / ');
