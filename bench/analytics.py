@@ -39,7 +39,11 @@ from collector.config import Settings  # noqa: E402
 from tests.servers import serve_in_thread  # noqa: E402
 
 # p50 goals in ms (issue 11): an events page, an analytics group-by; chDB: either
-GOALS = {"sqlite": {"events": 30, "analytics": 100}, "chdb": {"events": 300, "analytics": 300}}
+# p50 goals in ms (issue 12): a 3-step funnel over 30 days
+GOALS = {
+    "sqlite": {"events": 30, "analytics": 100, "funnel": 500},
+    "chdb": {"events": 300, "analytics": 300, "funnel": 500},
+}
 BUDGET_S = 60  # a case stops after this long (and at least 5 runs) even short of --runs
 TOTALS = ("clicks", "leads", "sales", "saleAmount")
 
@@ -95,6 +99,10 @@ def cases() -> list[Case]:
             found.append(analytics(f"{group}, device=mobile", f"groupBy={group}&device=mobile"))
             label = TWO_FILTERS[group].replace("&", " & ")
             found.append(analytics(f"{group}, {label}", f"groupBy={group}&{TWO_FILTERS[group]}"))
+    steps = "step=page:/&step=page:/pricing*&step=page:/checkout"
+    found.append(Case("funnel: 3 pages", "funnel", f"{steps}&interval=30d"))
+    found.append(Case("funnel: page, page, lead", "funnel", "step=page:/p/*&step=page:/cart"
+                      "&step=lead&interval=30d"))  # fmt: skip
     return found
 
 
@@ -116,6 +124,9 @@ def check_shape(case: Case, response: httpx.Response) -> None:
     body = response.json()
     if case.endpoint == "events":
         ok = isinstance(body, list) and 0 < len(body) <= 100
+    elif case.endpoint == "funnel":
+        steps = [value for name, value in parse_qsl(case.query) if name == "step"]
+        ok = [row["step"] for row in body["steps"]] == steps
     elif case.group == "count":
         ok = isinstance(body, dict) and all(_is_number(body.get(name)) for name in TOTALS)
     else:
