@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-# One public address per country, each resolved to that country's capital or main city by
-# DB-IP's City Lite database (the version geo/package.json pins), with the visitors' weight.
+# One public address per country, with the visitors' weight: DB-IP's City Lite database (the
+# version geo/package.json pins) resolves its whole /24 to the country's capital or main city,
+# and each visitor gets an address of it.
 COUNTRY_ADDRESSES: tuple[tuple[str, str, float], ...] = (
     ("US", "153.40.159.205", 26.0),  # New York
     ("GB", "25.24.232.17", 11.0),  # London

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import random
+import zlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -25,7 +26,7 @@ from starlette.requests import Request
 from collector.conversions import service
 from collector.conversions.schema import LeadRequest, SaleRequest
 from collector.demo import catalog, recording
-from collector.demo.plan import PageLoad, Visit, seeded_id
+from collector.demo.plan import PageLoad, Visit, Visitor, seeded_id
 from collector.errors import Conflict
 from collector.ingest.collect import Ingestor
 from collector.links.redirect import Redirector
@@ -56,6 +57,7 @@ class Driver:
         self.base = base_url.rstrip("/")
         self.host = urlsplit(self.base).netloc
         self.geo_addresses = _addresses(runtime.geo.lookup)
+        self.kept_clicks: dict[str, str | None] = {}  # visitor -> the ct_id their tracker keeps
         token = _NOW.set(start)
         try:
             self.ingestor = Ingestor(
@@ -90,19 +92,29 @@ class Driver:
 
     async def visit(self, visit: Visit) -> None:
         """Every hit of ``visit``, in order, each at its time."""
-        address = self.address(visit.visitor.country)
-        click_id = await self.follow_link(visit, address) if visit.link else None
+        address = self.address(visit.visitor)
+        visitor_id = visit.visitor.id
+        if visit.link is not None:
+            self.kept_clicks[visitor_id] = await self.follow_link(visit, address)
+        # The tracker keeps a short link's click id (ct_id) and sends it on every later page.
+        click_id = self.kept_clicks.get(visitor_id)
         rng = random.Random(visit.session_id)
-        for index, load in enumerate(visit.pages):
-            beacon = self.beacon(visit, load, click_id if index == 0 else None)
+        for load in visit.pages:
+            beacon = self.beacon(visit, load, click_id)
             await self.collect(beacon, address, visit.visitor.device.user_agent, load.sent_at)
             if visit.recorded:
                 await self.record(visit, load, address, rng)
         if visit.conversion is not None:
-            await self.convert(visit, click_id or visit.conversion.page_id)
+            link_click = click_id if visit.link is not None else None
+            await self.convert(visit, link_click or visit.conversion.page_id)
 
-    def address(self, country: int) -> str:
-        return self.geo_addresses[country]
+    def address(self, visitor: Visitor) -> str:
+        """The visitor's address: one of its country's /24 (every address of it resolves to the
+        same city in DB-IP), or the test database's address as it is."""
+        address = self.geo_addresses[visitor.country]
+        if address != catalog.COUNTRY_ADDRESSES[visitor.country][1]:
+            return address
+        return f"{address.rsplit('.', 1)[0]}.{2 + zlib.crc32(visitor.id.encode()) % 250}"
 
     async def follow_link(self, visit: Visit, address: str) -> str | None:
         """The redirect of the visit's short link (``/q/`` for a QR scan): its click id."""
