@@ -93,6 +93,23 @@ def test_the_overview_shows_what_was_sent_and_a_country_narrows_it(world: World,
     assert figure(admin, "Visitors") == str(sent.visitors)
 
 
+def test_the_keyboard_alone_reaches_a_row_and_filters_by_it(world: World, admin) -> None:
+    """Tab from the top of the page to the United Kingdom row (its focus ring drawn), Enter."""
+    admin.goto(f"{world.url}/?interval=24h")
+    overview_ready(admin)
+    for _ in range(120):
+        admin.keyboard.press("Tab")
+        if admin.evaluate("() => document.activeElement.textContent.trim()") == "United Kingdom":
+            break
+    focused = admin.evaluate(
+        "() => [document.activeElement.textContent.trim(),"
+        " getComputedStyle(document.activeElement).outlineStyle]"
+    )
+    assert focused == ["United Kingdom", "solid"], focused
+    admin.keyboard.press("Enter")
+    admin.wait_for_url(re.compile(r"country=GB"))
+
+
 def test_a_sessions_lead_opens_the_replay_at_that_second(world: World, admin) -> None:
     admin.goto(f"{world.url}/sessions?interval=24h")
     admin.wait_for_selector("table")
