@@ -87,7 +87,7 @@ endpoints = [
         replies=(Reply(200, "One page of sessions", list[SessionRow], example=[examples.SESSION]),),
         errors=(401, 403, 404, 422),
         example=Example(
-            path={"brand": examples.BRAND_ID}, query={"interval": "7d", "hasReplay": "true"}
+            path={"brand": examples.BRAND_ID}, query={"interval": "7d", "hasReplay": True}
         ),
     ),
     Endpoint(
