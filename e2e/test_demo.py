@@ -37,6 +37,10 @@ def _visit(browser, url: str, width: int, user_agent: str) -> dict:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{url}/demo?utm_source=newsletter&utm_medium=email")
+    # The link into the dashboard shows once it points at this visit's session, not before.
+    hidden_until_known = page.evaluate(
+        "() => getComputedStyle(document.querySelector('#actions')).display === 'none'"
+    )
     page.click("#buy-now")
     page.click("#add-to-cart")
     page.click("#nav-pricing")
@@ -48,6 +52,7 @@ def _visit(browser, url: str, width: int, user_agent: str) -> dict:
     ARTIFACTS.mkdir(exist_ok=True)
     page.locator("#panel").screenshot(path=str(ARTIFACTS / f"demo-session-{width}.png"))
     seen = {
+        "hidden_until_known": hidden_until_known,
         "errors": errors,
         "summary": page.inner_text("#summary"),
         "facts": page.inner_text("#visitor"),
@@ -93,6 +98,7 @@ def test_demo_page_shows_the_visitors_own_session(browser, tmp_path):
     assert status == {"state": "done", "done": 3000, "total": 3000}
     for seen in (desktop, phone):
         assert seen["errors"] == []
+        assert seen["hidden_until_known"]
         assert "referrer: email" in seen["summary"]
         assert "London, GB" in seen["facts"] and "email" in seen["facts"]
         session_id = seen["summary"].split()[1]
