@@ -78,6 +78,18 @@ def test_the_overview_shows_what_was_sent_and_a_country_narrows_it(world: World,
     shoot(admin, "overview")
 
     countries = admin.get_by_role("region", name="Countries")
+    with admin.expect_download() as download:
+        countries.get_by_role("button", name="Download Countries as CSV").click()
+    csv = Path(download.value.path()).read_text().splitlines()
+    assert csv[0] == "Countries,views,leads,sales,revenue"
+    shown = {row.split(",")[0]: int(row.split(",")[1]) for row in csv[1:]}
+    assert shown == {code: row["pageviews"] for code, row in sent.by_country.items()}
+
+    admin.get_by_role("button", name=re.compile("visitors in the last 30 min")).click()
+    realtime = admin.locator("#realtime-list")
+    realtime.get_by_role("link", name=world.replay_session).wait_for()
+    assert realtime.get_by_role("link").count() == sent.visitors
+
     countries.get_by_role("button", name="United Kingdom").click()
     admin.wait_for_url(re.compile(r"country=GB"))
     overview_ready(admin)
@@ -91,6 +103,19 @@ def test_the_overview_shows_what_was_sent_and_a_country_narrows_it(world: World,
     admin.wait_for_url(lambda url: "country=" not in url)
     overview_ready(admin)
     assert figure(admin, "Visitors") == str(sent.visitors)
+
+
+def test_a_failed_panel_says_so_and_retries(world: World, admin) -> None:
+    """An answer that never comes is an error with a Retry button, not an endless skeleton."""
+    countries_call = re.compile(r"/api/brands/\d+/analytics\?.*groupBy=countries")
+    admin.route(countries_call, lambda route: route.abort("connectionrefused"))
+    admin.goto(f"{world.url}/?interval=24h")
+    countries = admin.get_by_role("region", name="Countries")
+    countries.get_by_role("alert").wait_for()
+    assert "could not be reached" in countries.get_by_role("alert").inner_text()
+    admin.unroute(countries_call)
+    countries.get_by_role("button", name="Retry").click()
+    countries.get_by_role("button", name="United Kingdom").wait_for()
 
 
 def test_the_keyboard_alone_reaches_a_row_and_filters_by_it(world: World, admin) -> None:
