@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -103,6 +103,23 @@ def test_the_overview_shows_what_was_sent_and_a_country_narrows_it(world: World,
     admin.wait_for_url(lambda url: "country=" not in url)
     overview_ready(admin)
     assert figure(admin, "Visitors") == str(sent.visitors)
+
+
+def test_a_custom_range_and_the_bot_switch_are_in_the_url(world: World, admin) -> None:
+    admin.goto(f"{world.url}/")
+    overview_ready(admin)
+    admin.get_by_label("Date range").select_option("custom")
+    today = date.today()
+    admin.get_by_role("textbox", name="From").fill((today - timedelta(days=1)).isoformat())
+    admin.get_by_role("textbox", name="To").fill(today.isoformat())
+    admin.get_by_role("button", name="Apply").click()
+    admin.wait_for_url(re.compile(r"start=\d{4}-\d\d-\d\d&end=\d{4}-\d\d-\d\d"))
+    overview_ready(admin)
+    assert figure(admin, "Visitors") == str(world.expected.visitors)
+    admin.get_by_role("switch", name="Include bots").check()
+    admin.wait_for_url(re.compile("bots=include"))
+    overview_ready(admin)
+    assert int(figure(admin, "Visitors")) >= world.expected.visitors
 
 
 def test_a_failed_panel_says_so_and_retries(world: World, admin) -> None:
