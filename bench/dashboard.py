@@ -8,7 +8,7 @@ and every breakdown panel have their answer (no skeleton, nothing `aria-busy`, n
 baseline is the overview's own finished HTML saved as a static page (same bytes of HTML, the
 same stylesheet, no script), served by the same collector and timed to its `load` event.
 
-    python bench/dashboard.py               # 1,000,000 clicks, 30 and 90 days (~3 min)
+    python bench/dashboard.py               # 1,000,000 clicks; 7 (the default), 30, 90 days
     python bench/dashboard.py --smoke       # 20,000 clicks, 3 runs (CI)
     python bench/dashboard.py --keep        # keep the database to inspect
 """
@@ -179,7 +179,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="clicktrail-dashboard-"))
     try:
         print(f"sqlite: {clicks:,} clicks; the overview in Chromium, {runs} runs a range")
-        results = run(f"sqlite:///{work}/dashboard.db", clicks, runs, ["30d", "90d"])
+        results = run(f"sqlite:///{work}/dashboard.db", clicks, runs, ["7d", "30d", "90d"])
     finally:
         if options.keep:
             print(f"database kept in {work}")
