@@ -160,7 +160,7 @@ function ReplayPanel({ api, replays, target }) {
   }
   return html`<${Panel} title="Replay" className="replay-panel">
     <p class="muted">Click an event to open the replay at that moment.</p>
-    <${ReplayFrame} key=${`${target.replay.id}:${target.ms}`} api=${api} target=${target} />
+    <${ReplayFrame} key=${target.replay.id} api=${api} target=${target} />
   </${Panel}>`;
 }
 
