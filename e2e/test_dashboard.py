@@ -176,6 +176,11 @@ def test_a_sessions_lead_opens_the_replay_at_that_second(world: World, admin) ->
     assert abs(at - expected_ms) < 1000, (at, expected_ms)
     admin.wait_for_timeout(500)
     shoot(admin, "session")
+    # the pricing page's view is in the same replay: the open viewer seeks back, no reload
+    admin.get_by_role("button", name=re.compile("^Page view at")).last.click()
+    admin.wait_for_function("() => window.dashboard.opened === 3")
+    assert admin.evaluate("() => window.dashboard.replayId") == replay_id
+    assert viewer_frame.evaluate("() => window.viewer.currentMs()") < at
 
 
 def test_a_short_link_is_made_and_its_qr_code_downloaded(world: World, admin) -> None:

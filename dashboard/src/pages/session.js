@@ -4,6 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { clock, formatDateTime, formatMoney, shortUrl } from '../format.js';
 import { html } from '../html.js';
 import { useLoad } from '../load.js';
+import { replayFor } from '../replays.js';
 import { countryName } from '../report.js';
 import { Link, navigate } from '../router.js';
 import { CsvButton, ErrorBox, Loaded, PageTitle } from '../ui/common.js';
@@ -46,16 +47,6 @@ function detailOf(ev) {
   return `${ev.type}${data}`; // a custom event: its name and data
 }
 
-/** The replay that holds time `ms` (epoch): the one it falls in, else the last started before. */
-export function replayFor(replays, ms) {
-  const started = (r) => Date.parse(r.started_at);
-  const sorted = [...replays].filter((r) => !Number.isNaN(started(r))).sort((a, b) => started(a) - started(b));
-  const inside = sorted.find((r) => ms >= started(r) - 5000 && ms <= started(r) + (r.duration_ms || 0) + 1000);
-  if (inside) return inside;
-  const before = sorted.filter((r) => started(r) <= ms);
-  return before.length ? before[before.length - 1] : sorted[0] || null;
-}
-
 function Visitor({ session, first }) {
   const geo = session.geoData || {};
   const utm = first?.utm ? [first.utm.source, first.utm.medium, first.utm.campaign].filter(Boolean).join(' / ') : '';
@@ -87,7 +78,7 @@ function Events({ events, replays, onPick, picked }) {
     <ol class="timeline">
       ${events.map((ev, i) => {
         const ms = Date.parse(ev.timestamp);
-        const replay = replays.length ? replayFor(replays, ms) : null;
+        const replay = replays.length ? replayFor(replays, ms, ev.click_id) : null;
         const label = KIND[ev.type] || 'Event';
         const body = html`<span class=${`kind kind-${ev.type}`}>${label}</span>
           <span class="when">+${clock(ms - start)}</span>
@@ -175,11 +166,8 @@ export function SessionPage({ api, id, search }) {
     <${Loaded} load=${load} rows=${8}>${({ session, first }) => {
       const replays = session.replays || [];
       const events = session.events || [];
-      const shown =
-        target ||
-        (replays.length
-          ? { replay: replayFor(replays, Date.parse(replays[0].started_at)), ms: Date.parse(replays[0].started_at) }
-          : null);
+      const firstReplay = replays.length ? replayFor(replays, 0) : null;
+      const shown = target || (firstReplay ? { replay: firstReplay, ms: Date.parse(firstReplay.started_at) } : null);
       const pick = (i, replay, ms) => {
         setPicked(i);
         setTarget({ replay, ms });
