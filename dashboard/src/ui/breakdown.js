@@ -42,7 +42,8 @@ export const BREAKDOWNS = [
   {
     title: 'Sources',
     tabs: [
-      events('Referrers', 'referers', 'referer', 'referer'),
+      // a visit's source: its first page view's referrer (moving between own pages is none)
+      sessions('Referrers', 'referers', 'referer', 'referer', null),
       sessions('Referrer classes', 'referer_types', 'refererType', null, null),
     ],
   },
@@ -72,6 +73,10 @@ const MORE = 100;
 function shownName(tab, row) {
   if (tab.groupBy === 'top_links') return linkName(row);
   if (tab.groupBy === 'referers' && row.referer) return refererWithClass(row);
+  // no referrer, but classed by its campaign tags (utm_medium=email, a gclid...)
+  if (tab.groupBy === 'referers' && row.refererType && row.refererType !== 'direct') {
+    return `No referrer (${row.refererType})`;
+  }
   const value = row[tab.key];
   if (value === null || value === undefined || value === '') return NONE[tab.key] || '(none)';
   return tab.show ? tab.show(value) : String(value);
