@@ -89,6 +89,8 @@ def _problem(status: int, content_type: str, body: bytes) -> str | None:
     """What is wrong with an answer, if anything."""
     if status >= 500:
         return f"server error {status}"
+    if status == 400 and body == _PARSER_REFUSAL:
+        return None  # uvicorn's HTTP parser refused the request (a URL of ~64 KB) before the app
     if "json" not in content_type:
         return None if status < 400 else f"{status} without a JSON body"
     try:
@@ -108,8 +110,11 @@ def _problem(status: int, content_type: str, body: bytes) -> str | None:
 
 
 # Public paths a person's browser follows: their 404 is a small HTML page unless the client
-# accepts JSON and not HTML.
-_PAGES_FOR_PEOPLE = {"/g/{code}", "/q/{code}"}
+# accepts JSON and not HTML. The dashboard's sign-in form answers its errors (a missing CSRF
+# token, a wrong password) as the form again, for the person at it.
+_PAGES_FOR_PEOPLE = {"/g/{code}", "/q/{code}", "/login", "/logout"}
+# What uvicorn answers, as text, to a request its HTTP parser cannot take (no app code runs).
+_PARSER_REFUSAL = b"Invalid HTTP request received."
 
 
 class Run:
