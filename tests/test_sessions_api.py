@@ -4,8 +4,8 @@ brand whose sessions are written at chosen instants, so every figure is worked o
 The sessions, within the last day unless said otherwise:
 
 - A: visitor v1 from GB on desktop Chrome, three page views (/, /pricing, /checkout) over 200 s,
-  the first from a Google search with utm_source=newsletter; four clicks, a lead and a 49.00
-  sale, a replay.
+  the first from a Google search with utm_source=newsletter, the others from the site's own
+  pages; four clicks, a lead and a 49.00 sale, a replay.
 - B: visitor v1 again, from the US: one page view of /pricing (a bounce).
 - C: visitor v2 from DE on a phone: a short-link redirect, then / and /about 30 s apart.
 - D: a bot's one page view of /.
@@ -93,6 +93,7 @@ def seed(kit: Kit) -> World:
     start = now_ms() - 2 * 3_600_000
     ids = {name: f"session-{name}-{new_id()}" for name in "ABCDE"}
     gb = {"country": "GB", "device_type": "desktop", "browser": "Chrome", "os": "Windows"}
+    inside = {"referrer": SITE + "/", "referrer_host": "shop.example"}  # from the site's own page
     a = [
         _click(
             brand,
@@ -106,8 +107,8 @@ def seed(kit: Kit) -> World:
             utm_source="newsletter",
             **gb,
         ),
-        _click(brand, ids["A"], "v1", start + 60_000, "/pricing", **gb),
-        _click(brand, ids["A"], "v1", start + 200_000, "/checkout", **gb),
+        _click(brand, ids["A"], "v1", start + 60_000, "/pricing", **inside, **gb),
+        _click(brand, ids["A"], "v1", start + 200_000, "/checkout", **inside, **gb),
     ]
     b = [_click(brand, ids["B"], "v1", start + 3_600_000, "/pricing", country="US")]
     de = {"country": "DE", "device_type": "mobile"}
@@ -229,7 +230,9 @@ def test_entry_and_exit_pages_are_each_sessions_first_and_last_page_view(world: 
     ]
 
 
-def test_sources_are_each_sessions_first_referrer_with_its_class(world: World) -> None:
+def test_sources_are_arrivals_by_referrer_with_its_class_not_moves_within_the_site(
+    world: World,
+) -> None:
     rows = ok(get(world, "sessions/analytics", interval="30d", groupBy="referers", bots="exclude"))
     assert rows == [
         {"referer": None, "refererType": "direct", "visitors": 2, "sessions": 2, "pageviews": 3},
@@ -238,13 +241,13 @@ def test_sources_are_each_sessions_first_referrer_with_its_class(world: World) -
             "refererType": "search",
             "visitors": 1,
             "sessions": 1,
-            "pageviews": 3,
+            "pageviews": 1,
         },
     ]
     types = ok(get(world, "sessions/analytics", interval="30d", groupBy="referer_types"))
     assert [(row["refererType"], row["pageviews"]) for row in types] == [
         ("direct", 4),
-        ("search", 3),
+        ("search", 1),
     ]
     assert "referer" not in types[0]
 

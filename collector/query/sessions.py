@@ -27,7 +27,10 @@ from .model import AnyOf, Query, QueryError
 
 SortKey = Literal["startedAt", "duration", "pageviews"]
 Edge = Literal["entry", "exit"]
-# What a session breakdown may group sessions by, from their first page view (the groupBy).
+# A page view reached from the site's own pages: the referrer classifier calls a referrer on the
+# page's own site "direct" and keeps its host (no referrer at all is "direct" without one).
+FROM_OWN_PAGE = "({alias}referrer_type = 'direct' AND {alias}referrer_host IS NOT NULL)"
+# What the sources breakdowns group arrivals (page views not from the site's own pages) by.
 BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "referers": ("referer", "refererType"),
     "referer_types": ("refererType",),

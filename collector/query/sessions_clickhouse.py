@@ -70,23 +70,20 @@ def pages(query: SessionQuery, brand_id: int, edge: Edge, limit: int) -> Stateme
 
 
 def breakdown(query: SessionQuery, brand_id: int, keys: tuple[str, ...], limit: int) -> Statement:
-    """Sessions grouped by ``keys`` of their first page view (where the visit came from):
-    key0..., visitors, sessions, page views; the most visitors first."""
+    """Arrivals (page views not from the site's own pages) grouped by ``keys``: key0...,
+    visitors, sessions, page views; the most visitors first."""
     params = _Params("w")
     conditions = _page_view_conditions(query, brand_id, params, "c")
     names = [f"key{i}" for i in range(len(keys))]
-    first = (
-        f"argMin(tuple({', '.join(_ref(sessions.field(key)) for key in keys)}), (created_at, id))"
-    )
-    picked = ", ".join(f"tupleElement(first, {i + 1}) AS {name}" for i, name in enumerate(names))
-    per_session = (
-        f"SELECT any(visitor_id) AS visitor_id, {first} AS first, {picked}, uniqExact(id) AS pages"
-        f" FROM {{db}}.clicks WHERE {conditions} GROUP BY session_id"
-    )
+    selects = [
+        f"{_ref(sessions.field(key))} AS {name}" for key, name in zip(keys, names, strict=True)
+    ]
     ordered = ", ".join(f"{name} NULLS FIRST" for name in names)
     sql = (
-        f"SELECT {', '.join(names)}, uniqExact(visitor_id) AS visitors, count(), sum(pages)"
-        f" FROM ({per_session}) GROUP BY {', '.join(names)}"
+        f"SELECT {', '.join(selects)}, uniqExact(visitor_id) AS visitors,"
+        f" uniqExact(session_id), uniqExact(id) FROM {{db}}.clicks"
+        f" WHERE {conditions} AND NOT {sessions.FROM_OWN_PAGE.format(alias='')}"
+        f" GROUP BY {', '.join(names)}"
         f" ORDER BY visitors DESC, {ordered} LIMIT {params.bind(limit, 'UInt64')}"
     )
     return Statement(sql, params.values)

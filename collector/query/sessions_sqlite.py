@@ -68,24 +68,20 @@ def pages(query: SessionQuery, brand_id: int, edge: Edge, limit: int) -> Stateme
 
 
 def breakdown(query: SessionQuery, brand_id: int, keys: tuple[str, ...], limit: int) -> Statement:
-    """Sessions grouped by ``keys`` of their first page view (where the visit came from):
-    key0..., visitors, sessions, page views; the most visitors first."""
+    """Arrivals (page views not from the site's own pages) grouped by ``keys``: key0...,
+    visitors, sessions, page views; the most visitors first."""
     params: list[Any] = []
     conditions = _page_view_conditions(query, brand_id, params)
     names = [f"key{i}" for i in range(len(keys))]
-    firsts = ", ".join(
+    selects = [
         f"{_ref(sessions.field(key), 'c')} AS {name}" for key, name in zip(keys, names, strict=True)
-    )
-    per_session = (
-        f"SELECT c.visitor_id AS visitor_id, {firsts},"
-        f" count(*) AS pages, min(c.created_at) FROM clicks AS c WHERE {conditions}"
-        " GROUP BY c.session_id"
-    )
+    ]
     params.append(limit)
     sql = (
-        f"SELECT {', '.join(names)}, count(DISTINCT visitor_id) AS visitors, count(*),"
-        f" sum(pages) FROM ({per_session}) GROUP BY {', '.join(names)}"
-        f" ORDER BY visitors DESC, {', '.join(names)} LIMIT ?"
+        f"SELECT {', '.join(selects)}, count(DISTINCT c.visitor_id) AS visitors,"
+        " count(DISTINCT c.session_id), count(*) FROM clicks AS c"
+        f" WHERE {conditions} AND NOT {sessions.FROM_OWN_PAGE.format(alias='c.')}"
+        f" GROUP BY {', '.join(names)} ORDER BY visitors DESC, {', '.join(names)} LIMIT ?"
     )
     return Statement(sql, params)
 

@@ -327,8 +327,8 @@ class SessionStore(Protocol):
     def session_breakdown(
         self, brand_id: int, query: SessionQuery, keys: tuple[str, ...], limit: int
     ) -> list[tuple[Any, ...]]:
-        """Sessions by ``keys`` of their first page view: (key..., visitors, sessions, page
-        views), the most visitors first."""
+        """Arrivals (page views not from the site's own pages) by ``keys``: (key...,
+        visitors, sessions, page views), the most visitors first."""
 
     def session_list(
         self, brand_id: int, query: SessionQuery, sort: SortKey, page: tuple[bool, int, int]

@@ -42,7 +42,7 @@ export const BREAKDOWNS = [
   {
     title: 'Sources',
     tabs: [
-      // a visit's source: its first page view's referrer (moving between own pages is none)
+      // arrivals by referrer: moving between the site's own pages is no source
       sessions('Referrers', 'referers', 'referer', 'referer', null),
       sessions('Referrer classes', 'referer_types', 'refererType', null, null),
     ],
