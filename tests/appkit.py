@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -9,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from collector.app import create_app
 from collector.cli import create_brand
 from collector.config import Settings
 from collector.http.auth import mint_api_key
 from collector.ids import new_id
+from collector.storage import open_store
 from collector.storage.base import Brand, BrandSettings, Store
 from tests.servers import serve_in_thread
 
@@ -98,3 +101,27 @@ def run_kit(store: Store, settings: Settings) -> Iterator[Kit]:
     app = create_app(settings, store=store)
     with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as http:
         yield Kit(url, store, brand, admin_key, read_key, http)
+
+
+@contextlib.contextmanager
+def engine_kit(engine: str, tmp: Path, testdata: Path) -> Iterator[Kit]:
+    """A collector over a fresh store of ``engine`` (``sqlite`` or ``chdb``, skipped without
+    chdb) with the test GeoIP databases: for module-scoped fixtures that seed once. The store
+    is closed and a ClickHouse database dropped afterwards."""
+    from tests.storage_fixtures import chdb_available, chdb_test_url, drop_database
+
+    if engine == "sqlite":
+        url = f"sqlite:///{tmp}/clicktrail.db"
+    elif not chdb_available():
+        pytest.skip("chdb is not installed")
+    else:
+        url = chdb_test_url()
+    store = open_store(url)
+    settings = geoip_settings(testdata, replay_assets_dir=str(tmp / "replay-assets"))
+    try:
+        with contextlib.contextmanager(run_kit)(store, settings) as kit:
+            yield kit
+    finally:
+        store.close()
+        if not url.startswith("sqlite"):
+            drop_database(url)

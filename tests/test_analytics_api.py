@@ -12,7 +12,6 @@ value text only.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import itertools
 import re
@@ -35,7 +34,6 @@ from collector.http.auth import mint_api_key
 from collector.http.params import iso
 from collector.ids import new_id
 from collector.query.model import HasValue
-from collector.storage import open_store
 from collector.storage.base import Click
 from tests.analyticskit import (
     LINK_PARAMS,
@@ -47,9 +45,9 @@ from tests.analyticskit import (
     seed,
     series_rows,
 )
-from tests.appkit import geoip_settings, now_ms, run_kit
+from tests.appkit import engine_kit, now_ms
 from tests.querykit import same_json
-from tests.storage_fixtures import ENGINES, chdb_available, chdb_test_url, drop_database
+from tests.storage_fixtures import ENGINES
 
 Params = list[tuple[str, str]]
 
@@ -77,21 +75,8 @@ def world(
 ) -> Iterator[World]:
     """One collector per engine over a store seeded once for the whole module."""
     tmp = tmp_path_factory.mktemp(f"analytics-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp}/clicktrail.db"
-    elif not chdb_available():
-        pytest.skip("chdb is not installed")
-    else:
-        url = chdb_test_url()
-    store = open_store(url)
-    settings = geoip_settings(testdata_dir, replay_assets_dir=str(tmp / "replay-assets"))
-    try:
-        with contextlib.contextmanager(run_kit)(store, settings) as kit:
-            yield seed(kit)
-    finally:
-        store.close()
-        if not url.startswith("sqlite"):
-            drop_database(url)
+    with engine_kit(request.param, tmp, testdata_dir) as kit:
+        yield seed(kit)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ The visitors, minutes after ``T`` (three hours ago):
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,12 +26,11 @@ import pytest
 
 from collector.http.params import iso
 from collector.ids import new_id
-from collector.storage import open_store
 from tests.analyticskit import CHROME_WINDOWS as CHROME
 from tests.analyticskit import GOOGLEBOT, IPHONE, LONDON, MILTON, Agent, Place
-from tests.appkit import Kit, geoip_settings, now_ms, run_kit
+from tests.appkit import Kit, engine_kit, now_ms
 from tests.linkkit import click_id_of, follow, lead, make_link, sale
-from tests.storage_fixtures import ENGINES, chdb_available, chdb_test_url, drop_database
+from tests.storage_fixtures import ENGINES
 
 SHOP = "https://shop.example"
 MINUTE = 60_000
@@ -119,21 +117,8 @@ def seeded(
 ) -> Iterator[Seeded]:
     """One collector per engine over a store seeded once for the whole module."""
     tmp = tmp_path_factory.mktemp(f"funnel-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp}/clicktrail.db"
-    elif not chdb_available():
-        pytest.skip("chdb is not installed")
-    else:
-        url = chdb_test_url()
-    store = open_store(url)
-    settings = geoip_settings(testdata_dir, replay_assets_dir=str(tmp / "replay-assets"))
-    try:
-        with contextlib.contextmanager(run_kit)(store, settings) as kit:
-            yield seed(kit)
-    finally:
-        store.close()
-        if not url.startswith("sqlite"):
-            drop_database(url)
+    with engine_kit(request.param, tmp, testdata_dir) as kit:
+        yield seed(kit)
 
 
 def test_ordered_steps_by_path_with_rates(seeded: Seeded) -> None:

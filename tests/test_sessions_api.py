@@ -14,7 +14,6 @@ The sessions, within the last day unless said otherwise:
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,10 +23,9 @@ import pytest
 
 from collector.ids import new_id
 from collector.replay.codec import compress_chunk
-from collector.storage import open_store
 from collector.storage.base import Click, Conversion, Event, ReplayChunk
-from tests.appkit import Kit, geoip_settings, now_ms, run_kit
-from tests.storage_fixtures import ENGINES, chdb_available, chdb_test_url, drop_database
+from tests.appkit import Kit, engine_kit, now_ms
+from tests.storage_fixtures import ENGINES
 
 SITE = "https://shop.example"
 DAY_MS = 86_400_000
@@ -143,21 +141,8 @@ def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, testdata_dir: Path
 ) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp(f"sessions-{request.param}")
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp}/clicktrail.db"
-    elif not chdb_available():
-        pytest.skip("chdb is not installed")
-    else:
-        url = chdb_test_url()
-    store = open_store(url)
-    settings = geoip_settings(testdata_dir, replay_assets_dir=str(tmp / "replay-assets"))
-    try:
-        with contextlib.contextmanager(run_kit)(store, settings) as kit:
-            yield seed(kit)
-    finally:
-        store.close()
-        if not url.startswith("sqlite"):
-            drop_database(url)
+    with engine_kit(request.param, tmp, testdata_dir) as kit:
+        yield seed(kit)
 
 
 def get(world: World, path: str, **params: str) -> httpx.Response:
