@@ -22,10 +22,6 @@ def _bound(description: str, most: int) -> msgspec.Meta:
     return msgspec.Meta(ge=0, le=most, description=description)
 
 
-Seconds = int
-Count = int
-
-
 class SessionAnalyticsQuery(Filters, kw_only=True, forbid_unknown_fields=True):
     groupBy: Annotated[
         SessionGroup,
@@ -59,23 +55,22 @@ class SessionsQuery(Filters, kw_only=True, forbid_unknown_fields=True):
     ) = None
     minDuration: (
         Annotated[
-            Seconds, _bound("Seconds from the first to the last page view, at least.", _MAX_SECONDS)
+            int, _bound("Seconds from the first to the last page view, at least.", _MAX_SECONDS)
         ]
         | None
     ) = None
     maxDuration: (
         Annotated[
-            Seconds, _bound("Seconds from the first to the last page view, at most.", _MAX_SECONDS)
+            int, _bound("Seconds from the first to the last page view, at most.", _MAX_SECONDS)
         ]
         | None
     ) = None
-    minPages: Annotated[Count, _bound("Page views, at least.", _MAX_COUNT)] | None = None
-    maxPages: Annotated[Count, _bound("Page views, at most.", _MAX_COUNT)] | None = None
+    minPages: Annotated[int, _bound("Page views, at least.", _MAX_COUNT)] | None = None
+    maxPages: Annotated[int, _bound("Page views, at most.", _MAX_COUNT)] | None = None
     minClicks: (
-        Annotated[Count, _bound("Click interactions (`click` events), at least.", _MAX_COUNT)]
-        | None
+        Annotated[int, _bound("Click interactions (`click` events), at least.", _MAX_COUNT)] | None
     ) = None
-    maxClicks: Annotated[Count, _bound("Click interactions, at most.", _MAX_COUNT)] | None = None
+    maxClicks: Annotated[int, _bound("Click interactions, at most.", _MAX_COUNT)] | None = None
     page: Annotated[int, msgspec.Meta(ge=1, le=1_000_000, description="From 1.")] = 1
     limit: Annotated[
         int, msgspec.Meta(ge=1, le=MAX_SESSION_PAGE, description="Sessions a page (at most 500).")

@@ -376,6 +376,11 @@ class User(msgspec.Struct, kw_only=True):
     created_at: int = 0
 
 
+def email_key(email: str) -> str:
+    """What makes two emails the same user (both engines' unique key): case does not count."""
+    return email.strip().lower()
+
+
 class LoginSession(msgspec.Struct, kw_only=True):
     """A signed-in browser: only the sha256 of its cookie's token is stored, with the CSRF
     token its pages send back on every change."""

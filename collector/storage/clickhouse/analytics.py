@@ -31,7 +31,8 @@ from .conversions import CONVERSION_ROWS, read_conversion
 _CONVERSION_COLUMNS = ", ".join(f"`{name}`" for name in CONVERSION_ROWS.names)
 
 
-def _value(value: Any) -> Any:
+def lenient(value: Any) -> Any:
+    """A text column's bytes decoded leniently (as every row the API shows); others as they are."""
     return text(value) if isinstance(value, bytes) else value
 
 
@@ -48,7 +49,7 @@ class AnalyticsMixin(ClickHouseBase):
     ) -> list[tuple[Any, ...]]:
         statement = compile_clickhouse.aggregate(query, brand_id, sources, order, limit)
         rows = self._text_rows(statement.sql, statement.params)
-        return [tuple(map(_value, row)) for row in rows]
+        return [tuple(map(lenient, row)) for row in rows]
 
     def page_clicks(
         self, brand_id: int, query: Query, descending: bool, limit: int, offset: int

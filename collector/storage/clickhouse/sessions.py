@@ -13,22 +13,17 @@ from typing import Any
 from collector.query import sessions_clickhouse as compile_sessions
 from collector.query.sessions import Edge, SessionExtras, SessionQuery, SortKey
 
-from ..rows import text
+from .analytics import lenient
 from .connection import ClickHouseBase
 
 _IN_SESSIONS = "brand_id = {brand:UInt64} AND session_id IN {ids:Array(String)}"
-
-
-def _value(value: Any) -> Any:
-    return text(value) if isinstance(value, bytes) else value
 
 
 class SessionsMixin(ClickHouseBase):
     """:class:`~collector.storage.base.SessionStore` on ClickHouse."""
 
     def _compiled(self, statement: Any) -> list[tuple[Any, ...]]:
-        rows = self._text_rows(statement.sql, statement.params)
-        return [tuple(map(_value, row)) for row in rows]
+        return self._compiled_sql(statement.sql, statement.params)
 
     def session_summary(self, brand_id: int, query: SessionQuery) -> tuple[Any, ...]:
         return self._compiled(compile_sessions.summary(query, brand_id))[0]
@@ -93,4 +88,4 @@ class SessionsMixin(ClickHouseBase):
         return found
 
     def _compiled_sql(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        return [tuple(map(_value, row)) for row in self._text_rows(sql, params)]
+        return [tuple(map(lenient, row)) for row in self._text_rows(sql, params)]

@@ -13,17 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..model import KeyInfo, LoginSession, Role, User
+from ..model import KeyInfo, LoginSession, Role, User, email_key
 from .connection import ClickHouseBase
 
 _USER_COLUMNS = ("id", "email", "email_key", "password_hash", "role", "brands", "created_at")
 _USER_COLUMNS_SQL = "id, email, password_hash, role, brands, created_at"
 _SESSION_COLUMNS = ("token_hash", "user_id", "csrf_token", "created_at", "expires_at")
-
-
-def email_key(email: str) -> str:
-    """What makes two emails the same user: case does not count."""
-    return email.strip().lower()
 
 
 def _to_user(row: tuple[Any, ...]) -> User:

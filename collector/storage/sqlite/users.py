@@ -12,7 +12,7 @@ from typing import Any
 
 import msgspec
 
-from ..model import KeyInfo, LoginSession, Role, User
+from ..model import KeyInfo, LoginSession, Role, User, email_key
 from ..rows import json_text
 from .connection import SQLiteBase
 
@@ -20,11 +20,6 @@ _decode_brands = msgspec.json.Decoder(list[int]).decode
 
 _USER_COLUMNS_SQL = "id, email, password_hash, role, brands, created_at"
 _SESSION_COLUMNS_SQL = "token_hash, user_id, csrf_token, created_at, expires_at"
-
-
-def email_key(email: str) -> str:
-    """What makes two emails the same user: case does not count."""
-    return email.strip().lower()
 
 
 def _to_user(row: tuple[Any, ...]) -> User:

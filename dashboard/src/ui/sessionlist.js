@@ -93,22 +93,37 @@ const conversionsOf = (s) => {
   return parts.join(', ') || '–';
 };
 
-export function sessionColumns(search) {
+/** A session's id, linking to its page (the shared view parameters kept). */
+export function sessionIdColumn(search) {
   const shared = sharedSearch(search);
+  return {
+    key: 'sessionId',
+    label: 'Session',
+    className: 'mono',
+    render: (s) =>
+      html`<${Link} href=${`/sessions/${encodeURIComponent(s.sessionId)}${shared}`}>${s.sessionId}</${Link}>`,
+  };
+}
+
+/** Columns of a session row that every session list shows the same way. */
+export const COLUMN = {
+  startedAt: { key: 'startedAt', label: 'Started', render: (s) => formatDateTime(s.startedAt) },
+  duration: { key: 'duration', label: 'Duration', numeric: true, render: (s) => formatDuration(s.duration) },
+  pageviews: { key: 'pageviews', label: 'Pages', numeric: true, render: (s) => formatNumber(s.pageviews) },
+  entryPage: { key: 'entryPage', label: 'Entry page', render: (s) => shortUrl(s.entryPage) || '–' },
+  country: { key: 'country', label: 'Country', render: (s) => countryName(s.country) || '–' },
+  device: { key: 'device', label: 'Device' },
+};
+
+export function sessionColumns(search) {
   return [
-    {
-      key: 'sessionId',
-      label: 'Session',
-      className: 'mono',
-      render: (s) =>
-        html`<${Link} href=${`/sessions/${encodeURIComponent(s.sessionId)}${shared}`}>${s.sessionId}</${Link}>`,
-    },
-    { key: 'startedAt', label: 'Started', render: (s) => formatDateTime(s.startedAt) },
-    { key: 'duration', label: 'Duration', numeric: true, render: (s) => formatDuration(s.duration) },
-    { key: 'pageviews', label: 'Pages', numeric: true, render: (s) => formatNumber(s.pageviews) },
-    { key: 'entryPage', label: 'Entry page', render: (s) => shortUrl(s.entryPage) || '–' },
-    { key: 'country', label: 'Country', render: (s) => countryName(s.country) || '–' },
-    { key: 'device', label: 'Device' },
+    sessionIdColumn(search),
+    COLUMN.startedAt,
+    COLUMN.duration,
+    COLUMN.pageviews,
+    COLUMN.entryPage,
+    COLUMN.country,
+    COLUMN.device,
     { key: 'browser', label: 'Browser' },
     { key: 'referer', label: 'Referrer', render: (s) => s.referer || 'Direct / none' },
     { key: utmOf, label: 'UTM', render: (s) => utmOf(s) || '–' },
