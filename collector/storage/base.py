@@ -21,6 +21,7 @@ from .model import (
     Click,
     ClickQuery,
     Conversion,
+    Delivery,
     Domain,
     Event,
     ExternalAssets,
@@ -28,6 +29,7 @@ from .model import (
     KeyInfo,
     LinkQuery,
     LoginSession,
+    OutboxItem,
     Replay,
     ReplayChunk,
     ReplayPart,
@@ -37,6 +39,8 @@ from .model import (
     ShortLink,
     SortColumn,
     User,
+    WebhookCursor,
+    WebhookDestination,
 )
 
 if TYPE_CHECKING:  # the compiler's types, for annotations only (the compiler imports storage)
@@ -58,6 +62,7 @@ __all__ = [
     "ClickStore",
     "Conversion",
     "ConversionStore",
+    "Delivery",
     "Domain",
     "Event",
     "ExternalAssets",
@@ -67,6 +72,7 @@ __all__ = [
     "LinkQuery",
     "LinkStore",
     "LoginSession",
+    "OutboxItem",
     "Replay",
     "ReplayChunk",
     "ReplayPart",
@@ -81,6 +87,9 @@ __all__ = [
     "Store",
     "User",
     "UserStore",
+    "WebhookCursor",
+    "WebhookDestination",
+    "WebhookStore",
 ]
 
 
@@ -146,8 +155,13 @@ class ClickStore(Protocol):
         events: list[Event],
         chunks: list[ReplayChunk] | None = None,
         conversions: list[Conversion] | None = None,
+        outbox: list[OutboxItem] | None = None,
     ) -> None:
-        """Store all of it durably, or nothing (one transaction). A click whose id is already
+        """Store all of it durably, or nothing (one transaction). ``outbox`` holds the
+        clickstream items rendered from these clicks and conversions: an item is written only
+        when its source is (a click or conversion ignored as a repeat, below, writes no item),
+        in the same commit (SQLite) or, on ClickHouse, into the collector's local outbox file
+        right after the rows, before this returns (webhooks.py). A click whose id is already
         stored is ignored (not an error); so is a replay chunk whose (brand_id, replay_id, seq)
         is already stored or whose seq is at or below the replay's compacted_seq, and a
         conversion whose (brand_id, dedupe_key) is stored (the first one stays). A sale's
@@ -378,6 +392,78 @@ class UserStore(Protocol):
         """Record that the key was used at ``now`` (ms)."""
 
 
+class WebhookStore(Protocol):
+    """Clickstream destinations, their delivery log, and the outbox (``webhooks.py`` of each
+    engine). Destinations and deliveries are shared by every collector of the database. The
+    outbox and its cursors are this process's: on SQLite they live in the database itself
+    (written in the same transaction as the clicks); on ClickHouse in a local SQLite file
+    beside the collector (``outbox_path``), so that each collector delivers what it ingested."""
+
+    # destinations
+    def add_webhook(self, destination: WebhookDestination) -> None: ...
+
+    def get_webhook(self, brand_id: int, dest_id: str) -> WebhookDestination | None: ...
+
+    def list_webhooks(self, brand_id: int | None = None) -> list[WebhookDestination]:
+        """A brand's destinations, oldest first; every brand's when ``brand_id`` is None."""
+
+    def update_webhook(self, destination: WebhookDestination) -> None:
+        """Replace a stored destination (KeyError if unknown)."""
+
+    def delete_webhook(self, brand_id: int, dest_id: str) -> bool:
+        """False when there was none. Its outbox items and cursor go too."""
+
+    # the delivery log
+    def add_deliveries(self, deliveries: list[Delivery]) -> None: ...
+
+    def list_deliveries(
+        self, brand_id: int, dest_id: str, limit: int, offset: int
+    ) -> tuple[int, list[Delivery]]:
+        """(how many in all, one page of them newest first)."""
+
+    # the outbox (local)
+    def append_outbox(self, items: list[OutboxItem]) -> int:
+        """Write items outside a click batch (a replay's); returns how many were new."""
+
+    def outbox_items(
+        self,
+        brand_id: int,
+        dest_id: str,
+        kinds: list[str],
+        after_seq: int,
+        limit: int,
+        through_seq: int | None = None,
+    ) -> list[OutboxItem]:
+        """The items of ``brand_id`` after ``after_seq`` (and up to ``through_seq``) that go to
+        ``dest_id``: fanned-out items of one of ``kinds``, and items addressed to it, by seq."""
+
+    def outbox_end(self) -> int:
+        """The highest seq ever given (0 for an empty outbox)."""
+
+    def outbox_written_at(self, seq: int) -> int | None:
+        """When (ms, wall clock) the item ``seq`` was written, if it is still there."""
+
+    def webhook_cursors(self) -> dict[str, WebhookCursor]: ...
+
+    def save_webhook_cursor(self, cursor: WebhookCursor) -> None: ...
+
+    def delete_webhook_cursor(self, dest_id: str) -> None: ...
+
+    def prune_outbox(self, keep: dict[int, int]) -> int:
+        """Delete fanned-out items of each brand in ``keep`` up to its seq, items of brands
+        not in ``keep``, and addressed items at or below their destination's cursor (or of
+        no destination); returns how many went."""
+
+    # a replay's sources (the main store)
+    def webhook_sources(
+        self, brand_id: int, start: int, end: int, kinds: list[str], limit: int
+    ) -> tuple[list[Click], list[Conversion], set[str]]:
+        """For a replay of [start, end] ms: the clicks (trigger ``link``/``qr`` for ``click``,
+        ``pageview`` for ``pageview``) and conversions (``lead``, ``sale``) of the kinds asked,
+        oldest first, at most ``limit`` in all (+1 to tell there are more), and the ids of the
+        clicks among them that opened their session (no earlier click in it)."""
+
+
 class Store(
     Lifecycle,
     BrandStore,
@@ -389,6 +475,7 @@ class Store(
     ReplayStore,
     SessionStore,
     UserStore,
+    WebhookStore,
     Protocol,
 ):
     """What every storage engine provides. Methods are synchronous; the app calls them from a

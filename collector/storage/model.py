@@ -400,3 +400,82 @@ class KeyInfo(msgspec.Struct, kw_only=True):
     scope: Scope
     created_at: int
     last_used_at: int | None = None
+
+
+WebhookKind = Literal["click", "pageview", "lead", "sale"]
+WEBHOOK_KINDS: tuple[str, ...] = ("click", "pageview", "lead", "sale")
+
+
+class WebhookDestination(msgspec.Struct, kw_only=True):
+    """A clickstream destination (seed 05): where a brand's items are delivered, and how.
+    ``header_value`` and ``secret`` are stored but never shown again after creation (the
+    secret once, in the creation's answer). ``public_key`` is the body's ``key``. A destination
+    is turned off by its admins (``enabled``) or by the dispatcher (a 410, or 5 days of
+    failure), which then says why and since when (``disabled_reason``, ``disabled_at``)."""
+
+    id: str
+    brand_id: int
+    url: str
+    method: str = "POST"  # POST | PUT
+    header_key: str | None = None
+    header_value: str | None = None
+    secret: str  # whsec_<base64 of 24 random bytes>
+    public_key: str
+    events: list[str] = []  # any of WEBHOOK_KINDS
+    enabled: bool = True
+    disabled_reason: str | None = None
+    disabled_at: int | None = None  # ms
+    failing_since: int | None = None  # ms of the first failed attempt with no success since
+    created_at: int
+    updated_at: int
+
+
+class OutboxItem(msgspec.Struct, kw_only=True):
+    """One rendered clickstream item waiting in the outbox. ``item_id`` is the item's ``id``:
+    its click's id (``click``, ``pageview``) or its conversion's (``lead``, ``sale``).
+    ``dest_id`` "" fans the item out to every destination of the brand that takes ``kind``;
+    a replay's items name their one destination. ``(item_id, dest_id)`` is unique: a second
+    write of the same item is ignored."""
+
+    item_id: str
+    brand_id: int
+    kind: str
+    created_at: int  # the item's own time (its click's or conversion's), ms
+    body: bytes  # the item as JSON
+    dest_id: str = ""
+    seq: int = 0  # its place in the outbox, given by the store on write
+
+
+class Delivery(msgspec.Struct, kw_only=True):
+    """One attempt to deliver a batch. ``batch_id`` is the ``webhook-id`` header: the same for
+    every attempt of the batch. ``status`` is the receiver's HTTP status, ``None`` when no
+    answer came (``error`` says why: a timeout, a refused connection, a name that did not
+    resolve, an address that is not allowed)."""
+
+    id: str
+    brand_id: int
+    dest_id: str
+    batch_id: str
+    attempt: int  # 1 for the first try of a batch
+    items: int
+    kinds: list[str] = []
+    status: int | None = None
+    error: str | None = None
+    latency_ms: int = 0
+    response: str = ""  # the first 512 characters of the answer's body
+    attempted_at: int
+    next_attempt_at: int | None = None  # when it is tried again; None: delivered or given up
+    outcome: str = "failed"  # delivered | retrying | failed (not retried) | gave_up | disabled
+
+
+class WebhookCursor(msgspec.Struct, kw_only=True):
+    """Where one destination's deliveries stand in this process's outbox: every item up to
+    ``seq`` is settled. A batch being retried is ``(seq, batch_end]``, tried ``attempt`` times,
+    next at ``next_attempt_at``."""
+
+    dest_id: str
+    seq: int
+    batch_id: str | None = None
+    batch_end: int | None = None
+    attempt: int = 0
+    next_attempt_at: int | None = None
