@@ -9,12 +9,13 @@ through the collector's proxy (:mod:`.proxy`).
 
 Modules: :mod:`.css` (references in CSS text), :mod:`.walk` (one walk over an rrweb stream),
 :mod:`.extract` (the asset URLs of a stream), :mod:`.sanitize` (the viewer's stream),
-:mod:`.proxy` (signed links), :mod:`.store`, :mod:`.addresses` (which addresses are public),
-:mod:`.transport` (one request to a vetted address), :mod:`.fetch` (the fetching rules) and
-:mod:`.collect` (the background collector).
+:mod:`.proxy` (signed links), :mod:`.store`, :mod:`.transport` (one request to a vetted
+address), :mod:`.fetch` (the fetching rules) and :mod:`.collect` (the background collector).
+Which addresses are public, and the pinned connections, are :mod:`collector.net`'s (shared with
+the webhook deliveries).
 """
 
-from collector.replay.assets.addresses import IPAddress, IPNetwork, is_public_address
+from collector.net import IPAddress, IPNetwork, is_public_address
 from collector.replay.assets.collect import AssetCollector, Link
 from collector.replay.assets.css import MAX_URL_LENGTH, font_urls, import_urls, rewrite_css
 from collector.replay.assets.extract import asset_urls

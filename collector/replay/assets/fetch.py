@@ -16,9 +16,7 @@ given a timeout.
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import logging
-import socket
 import ssl
 import threading
 import time
@@ -27,11 +25,13 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urljoin
 
-from collector.replay.assets.addresses import (
-    IPAddress,
+from collector.net import (
     IPNetwork,
-    _parse_address,
-    is_public_address,
+    NotAllowed,
+    Target,
+    Unresolvable,
+    pinned_connection,
+    vetted_addresses,
 )
 from collector.replay.assets.css import font_urls, import_urls, rewrite_css
 from collector.replay.assets.store import ASSET_PREFIX, AssetStore
@@ -40,11 +40,8 @@ from collector.replay.assets.transport import (
     _accepted_type,
     _Download,
     _NotPublic,
-    _PinnedHTTP,
-    _PinnedHTTPS,
     _read_capped,
     _Refused,
-    _Target,
     _target,
 )
 
@@ -194,34 +191,17 @@ class AssetFetcher:
     def _vetted_addresses(self, host: str, port: int) -> list[str]:
         """Every address ``host`` resolves to, each checked; one forbidden address refuses."""
         try:
-            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except (socket.gaierror, UnicodeError) as exc:
-            raise _Refused(f"cannot resolve {host!r} ({exc})") from None
-        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
-        for text in addresses:
-            addr = _parse_address(text)
-            if not self._permitted(addr):
-                raise _NotPublic(f"{host} resolves to {addr}, not a public address")
-        if not addresses:
-            raise _Refused(f"no address for {host!r}")
-        return addresses
+            return vetted_addresses(host, port, self.allowed_networks)
+        except NotAllowed as exc:
+            raise _NotPublic(str(exc)) from None
+        except Unresolvable as exc:
+            raise _Refused(str(exc)) from None
 
-    def _permitted(self, addr: IPAddress) -> bool:
-        """Public, or inside ``allowed_networks`` (an IPv4-mapped address as its IPv4 too)."""
-        own = [addr]
-        if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-            own.append(addr.ipv4_mapped)
-        if any(a in net for a in own for net in self.allowed_networks):
-            return True
-        return is_public_address(addr)
-
-    def _connection(self, target: _Target, address: str, timeout: float) -> Any:
-        if target.scheme == "https":
-            return _PinnedHTTPS(target.host, target.port, address, timeout, self._tls)
-        return _PinnedHTTP(target.host, target.port, address, timeout)
+    def _connection(self, target: Target, address: str, timeout: float) -> Any:
+        return pinned_connection(target, address, timeout, self._tls)
 
     def _request(
-        self, url: str, target: _Target, addresses: list[str], deadline: float, accept: Accept
+        self, url: str, target: Target, addresses: list[str], deadline: float, accept: Accept
     ) -> _Download | str:
         """One GET to the first vetted address that accepts the connection: the download, or a
         redirect's ``Location``."""
@@ -244,7 +224,7 @@ class AssetFetcher:
         raise error
 
     def _exchange(
-        self, conn: Any, url: str, target: _Target, deadline: float, accept: Accept
+        self, conn: Any, url: str, target: Target, deadline: float, accept: Accept
     ) -> _Download | str:
         headers = {
             "User-Agent": _USER_AGENT,

@@ -1,6 +1,6 @@
-"""HTTP on a vetted address: the request target, connections pinned to an address, the
+"""HTTP on a vetted address for assets: the request target (refused as :class:`_Refused`), the
 accepted content types and a size- and time-capped body; and why an asset is refused
-(:class:`Refusal`)."""
+(:class:`Refusal`). The pinned connections themselves are :mod:`collector.net`'s."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ import enum
 import http.client
 import os
 import re
-import socket
-import ssl
 import time
 from collections.abc import Callable
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from collector.http.params import content_length
+from collector.net import BadURL, Target, parse_target
 from collector.replay.assets.css import MAX_URL_LENGTH
 from collector.replay.assets.store import _CONTENT_TYPE_RE
 
@@ -76,57 +75,12 @@ class _WrongType(_Refused):
 Accept = Callable[[str | None, str], tuple[str, str]]
 
 
-class _Target(NamedTuple):
-    scheme: str
-    host: str
-    port: int
-    path: str
-
-
-def _target(url: str) -> _Target:
+def _target(url: str) -> Target:
     """The parts of an http(s) URL needed for a request; :class:`_Refused` otherwise."""
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
-        raise _Refused(f"malformed URL ({exc})") from None
-    if parts.scheme not in ("http", "https"):
-        raise _Refused(f"scheme {parts.scheme!r} is not http(s)")
-    if not parts.hostname:
-        raise _Refused("no host")
-    if parts.username is not None or parts.password is not None:
-        raise _Refused("credentials in URL")
-    if len(url) > MAX_URL_LENGTH:
-        raise _Refused("URL too long")
-    default = 443 if parts.scheme == "https" else 80
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return _Target(parts.scheme, parts.hostname, port or default, path)
-
-
-class _PinnedHTTP(http.client.HTTPConnection):
-    """An HTTP connection to a given address; ``host`` only names it (Host header)."""
-
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self._address = address
-
-    def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
-
-
-class _PinnedHTTPS(http.client.HTTPSConnection):
-    """An HTTPS connection to a given address; SNI and the certificate check use ``host``."""
-
-    def __init__(
-        self, host: str, port: int, address: str, timeout: float, context: ssl.SSLContext
-    ) -> None:
-        super().__init__(host, port, timeout=timeout, context=context)
-        self._address = address
-        self._tls = context
-
-    def connect(self) -> None:
-        raw = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
+        return parse_target(url, MAX_URL_LENGTH)
+    except BadURL as exc:
+        raise _Refused(str(exc)) from None
 
 
 def _accepted_type(header: str | None, url: str) -> tuple[str, str]:
