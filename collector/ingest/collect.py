@@ -52,6 +52,7 @@ _NO_CONTENT = {
 }
 _EMPTY_BODY = {"type": "http.response.body", "body": b""}
 _NO_GEO = GeoInfo()
+_NO_STARTS: frozenset[str] = frozenset()
 _WANTED_HEADERS = {
     b"content-length",
     b"user-agent",
@@ -194,10 +195,17 @@ class Ingestor:
     async def session_for(
         self, brand_id: int, visitor_id: str, proposed: str | None, now_ms: int
     ) -> str:
+        return (await self.open_session(brand_id, visitor_id, proposed, now_ms))[0]
+
+    async def open_session(
+        self, brand_id: int, visitor_id: str, proposed: str | None, now_ms: int
+    ) -> tuple[str, bool]:
+        """(the hit's session, whether the hit opened it: not the visitor's current one)."""
         known = self.sessions.cached(brand_id, visitor_id, now_ms)
         if known is False:
             known = await self.blocking(self.sessions.stored, brand_id, visitor_id)
-        return self.sessions.assign(brand_id, visitor_id, proposed, now_ms, known)
+        session_id = self.sessions.assign(brand_id, visitor_id, proposed, now_ms, known)
+        return session_id, known is None or known[0] != session_id
 
     async def link_visit(self, brand_id: int, click_id: str | None) -> LinkVisit | None:
         """The short-link click a landing page's beacon names (``c``), if the brand has it."""
@@ -280,7 +288,7 @@ class Ingestor:
         ):
             # The page view continues the short-link click's visit: its visitor and session.
             visitor_id, proposed = visit.visitor_id, None
-        session_id = await self.session_for(brand.id, visitor_id, proposed, now_ms)
+        session_id, opened = await self.open_session(brand.id, visitor_id, proposed, now_ms)
         ctx = HitContext(
             brand=brand,
             visitor_id=visitor_id,
@@ -300,7 +308,8 @@ class Ingestor:
             clicks.append(build_click(beacon, ctx, domain_id, created_at, link_id))
         events = build_events(beacon, ctx, offset)
         self.identities.apply(brand.id, beacon, events, now_ms)
-        await self.writer.submit(clicks, events)
+        starts = frozenset((clicks[0].id,)) if opened and clicks else _NO_STARTS
+        await self.writer.submit(clicks, events, session_starts=starts)
 
 
 class CollectEndpoint:

@@ -23,8 +23,12 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from collector.storage.base import Click, Conversion, Event, ReplayChunk, Store
+
+if TYPE_CHECKING:
+    from collector.webhooks.feed import ClickstreamFeed
 
 log = logging.getLogger("clicktrail.writer")
 
@@ -38,6 +42,7 @@ class _Job:
     chunks: list[ReplayChunk]
     conversions: list[Conversion]
     done: asyncio.Future[None] = field(repr=False)
+    session_starts: frozenset[str] = frozenset()  # ids of the clicks that opened their session
 
     @property
     def size(self) -> int:
@@ -60,8 +65,13 @@ class _Job:
 
 
 class Writer:
-    def __init__(self, store: Store, max_batch_events: int = 5000) -> None:
+    """``feed``, when given, renders the clickstream items of each batch, stored with it."""
+
+    def __init__(
+        self, store: Store, max_batch_events: int = 5000, feed: ClickstreamFeed | None = None
+    ) -> None:
         self._store = store
+        self._feed = feed
         self._max_batch = max_batch_events
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clicktrail-writer")
@@ -83,12 +93,16 @@ class Writer:
         events: list[Event],
         chunks: list[ReplayChunk] | None = None,
         conversions: list[Conversion] | None = None,
+        session_starts: frozenset[str] = frozenset(),
     ) -> None:
-        """Returns once the rows are committed; raises if the commit failed."""
+        """Returns once the rows are committed; raises if the commit failed. ``session_starts``
+        names the clicks that opened their session (the clickstream's ``session.first``)."""
         if self._task is None or self._task.done():
             raise RuntimeError("the writer is not running")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Job(clicks, events, chunks or [], conversions or [], done))
+        self._queue.put_nowait(
+            _Job(clicks, events, chunks or [], conversions or [], done, session_starts)
+        )
         await done
 
     async def stop(self) -> None:
@@ -143,13 +157,32 @@ class Writer:
         events = [event for job in jobs for event in job.events]
         chunks = [chunk for job in jobs for chunk in job.chunks]
         conversions = [conversion for job in jobs for conversion in job.conversions]
+        starts = frozenset().union(*(job.session_starts for job in jobs))
         try:
             await loop.run_in_executor(
-                self._executor, self._store.write_batch, clicks, events, chunks, conversions
+                self._executor, self._store_rows, clicks, events, chunks, conversions, starts
             )
         except Exception as exc:
             return exc
         return None
+
+    def _store_rows(
+        self,
+        clicks: list[Click],
+        events: list[Event],
+        chunks: list[ReplayChunk],
+        conversions: list[Conversion],
+        session_starts: frozenset[str],
+    ) -> None:
+        """One commit (the writer's thread), with the clickstream items of its rows."""
+        feed = self._feed
+        if feed is None or not (clicks or conversions):
+            self._store.write_batch(clicks, events, chunks, conversions)
+            return
+        items = feed.items(clicks, conversions, session_starts)
+        self._store.write_batch(clicks, events, chunks, conversions, outbox=items or None)
+        if items:
+            feed.committed()
 
     async def _checkpoints(self, loop: asyncio.AbstractEventLoop) -> None:
         """Between commits: start a checkpoint in its own thread every

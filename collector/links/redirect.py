@@ -232,7 +232,7 @@ class Redirector:
         )
         user_agent = headers.get(b"user-agent")
         visitor_id = ingestor.cookieless.visitor_id(brand.id, ip, user_agent)
-        session_id = await ingestor.session_for(brand.id, visitor_id, None, now_ms)
+        session_id, opened = await ingestor.open_session(brand.id, visitor_id, None, now_ms)
         click_id = new_id(now_ms)
         location, url = forward_query(
             link.destination_url, scope.get("query_string", b""), click_id
@@ -260,7 +260,8 @@ class Redirector:
             link_id=link.id,
             is_repeat=self.repeats.seen(brand.id, visitor_id, link.id, now_ms),
         )
-        await ingestor.writer.submit([click], [])
+        starts = frozenset((click_id,)) if opened else frozenset()
+        await ingestor.writer.submit([click], [], session_starts=starts)
         ingestor.link_clicks.remember(LinkVisit.of(click, ip))
         return location
 
