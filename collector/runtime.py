@@ -40,6 +40,7 @@ from collector.replay.proxy import ReplayProxy
 from collector.replay.share import ShareSigner
 from collector.storage import open_store
 from collector.storage.base import Store
+from collector.webhooks.feed import ClickstreamFeed
 
 log = logging.getLogger("clicktrail")
 
@@ -103,7 +104,10 @@ class Runtime:
         self.share = ShareSigner(store.secret("share"))
         self.keys = KeyChecker(store, share=self.share)
 
-        self.writer = self._worker("writer", Writer(store, settings.writer_max_batch))
+        self.feed = ClickstreamFeed(store, self.brands)
+        self.writer = self._worker(
+            "writer", Writer(store, settings.writer_max_batch, feed=self.feed)
+        )
         self.ingestor = Ingestor(
             store=store,
             writer=self.writer,
