@@ -39,6 +39,7 @@ class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     mask_text_selector: Selector | None = None
     replay_external_assets: ExternalAssets | None = None
     attribution_days: Annotated[int, msgspec.Meta(ge=1, le=365)] | None = None
+    webhooks_https_only: bool | None = None
 
 
 class BrandPatch(msgspec.Struct, forbid_unknown_fields=True):

@@ -38,6 +38,8 @@ class BrandSettings(msgspec.Struct, kw_only=True):
     replay_external_assets: ExternalAssets = "proxy"
     # How long the tracker keeps a short link's click id (``ct_id``) to attribute later visits.
     attribution_days: int = 90
+    # Clickstream destinations must be https (checked when one is made or changed).
+    webhooks_https_only: bool = False
 
 
 class Brand(msgspec.Struct, kw_only=True):
