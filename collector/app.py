@@ -30,6 +30,7 @@ from collector.site.routes import DemoPage
 from collector.storage.base import Store
 from collector.tracker import routes as tracker
 from collector.users import routes as api_users
+from collector.webhooks import routes as api_webhooks
 
 _REDIRECTS = ("/g/", "/q/")
 
@@ -83,6 +84,7 @@ def create_app(
             *api_funnels.routes,
             *api_sessions.routes,
             *api_replays.routes,
+            *api_webhooks.routes,
             *replay_proxy.routes,
             *viewer.routes,
             *dashboard.routes,

@@ -23,6 +23,7 @@ from collector.sessions import routes as sessions
 from collector.site import routes as site
 from collector.tracker import routes as tracker
 from collector.users import routes as users
+from collector.webhooks import routes as webhooks
 
 # area -> what it holds, in the order of the documentation
 AREAS = {
@@ -38,6 +39,8 @@ AREAS = {
     "replays, and counted as visitors, sessions, bounce rate and visit duration.",
     "Replays": "Session recordings, one replay per recorded page; share links to watch one "
     "session without a key.",
+    "Webhooks": "The clickstream (seed 05): clicks, page views, leads and sales sent as "
+    "signed batches to your own URLs within a second, retried, and replayable by time range.",
     "Brand": "The brand's name, allowed domains and settings.",
     "Tracker": "What the tracker on a site loads and sends. No key: the site key is public, "
     "and the brand's allowed domains decide which pages may send.",
@@ -55,6 +58,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *funnels.endpoints,
     *sessions.endpoints,
     *replays.endpoints,
+    *webhooks.endpoints,
     *brands.endpoints,
     *users.endpoints,
     *tracker.endpoints,
