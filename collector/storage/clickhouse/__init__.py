@@ -13,6 +13,8 @@ the two dialects read side by side:
 - ``users.py``: dashboard users, their sign-in sessions, API keys' last use and revocation
 - ``sessions.py``: sessions made of page views, on compiler queries
 - ``replays.py``: replay chunks, compacted segment generations, dictionaries, asset links
+- ``webhooks.py``: clickstream destinations and their delivery log; the outbox and its cursors
+  in a local SQLite file (``outbox.py``)
 
 All tables live in one database, ``clicktrail`` unless the URL names another;
 ``schema_version`` holds one row per applied migration. A new domain (links, conversions, an
@@ -33,6 +35,7 @@ from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
 from .sessions import SessionsMixin
 from .users import UsersMixin
+from .webhooks import WebhooksMixin
 
 __all__ = ["DEFAULT_DATABASE", "SCHEMA_VERSION", "ClickHouseStore", "domain_id", "split_url"]
 
@@ -46,5 +49,6 @@ class ClickHouseStore(
     ReplaysMixin,
     SessionsMixin,
     UsersMixin,
+    WebhooksMixin,
 ):
     """The :class:`~collector.storage.base.Store` on a ClickHouse database."""

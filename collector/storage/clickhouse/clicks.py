@@ -40,7 +40,7 @@ from collector.query import clickhouse as compile_clickhouse
 from collector.query.clicks import click_list_query
 
 from ..columns import RowCodec
-from ..model import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, ReplayChunk
+from ..model import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, OutboxItem, ReplayChunk
 from ..rows import EVENT_ROWS, event_data, text
 from .connection import ClickHouseBase
 from .conversions import write_conversions
@@ -109,6 +109,7 @@ class ClicksMixin(ClickHouseBase):
         events: list[Event],
         chunks: list[ReplayChunk] | None = None,
         conversions: list[Conversion] | None = None,
+        outbox: list[OutboxItem] | None = None,
     ) -> None:
         if not clicks and not events and not chunks and not conversions:
             return

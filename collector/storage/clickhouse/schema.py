@@ -284,6 +284,29 @@ def _migration_11() -> list[str]:
     return []
 
 
+def _migration_12() -> list[str]:
+    """Clickstream webhooks (issue 13): destinations (one row per saved version, FINAL keeps
+    the highest ``version``; a deleted destination's rows are removed by a DELETE that is waited
+    for) and the delivery log (one row per attempt). The outbox and its cursors are not here:
+    each collector keeps them in a local SQLite file (``outbox.py``)."""
+    return [
+        "CREATE TABLE IF NOT EXISTS {db}.webhook_destinations ("
+        " id String, brand_id UInt64, url String, method LowCardinality(String),"
+        " header_key Nullable(String), header_value Nullable(String), secret String,"
+        " public_key String, events Array(LowCardinality(String)), enabled Bool,"
+        f" disabled_reason Nullable(String), disabled_at Nullable({TIME}),"
+        f" failing_since Nullable({TIME}), created_at {TIME}, updated_at {TIME}, version UInt64"
+        ") ENGINE = ReplacingMergeTree(version) ORDER BY (brand_id, id)",
+        "CREATE TABLE IF NOT EXISTS {db}.webhook_deliveries ("
+        " id String, brand_id UInt64, dest_id String, batch_id String, attempt UInt32,"
+        " items UInt32, kinds Array(LowCardinality(String)), status Nullable(Int32),"
+        " error Nullable(String), latency_ms Int64, response String,"
+        f" attempted_at {TIME}, next_attempt_at Nullable({TIME}),"
+        " outcome LowCardinality(String)"
+        ") ENGINE = MergeTree ORDER BY (brand_id, dest_id, attempted_at, id)",
+    ]
+
+
 MIGRATIONS: list[Callable[[], list[str]]] = [
     _migration_1,
     _migration_2,
@@ -297,5 +320,6 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     _migration_9,
     _migration_10,
     _migration_11,
+    _migration_12,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

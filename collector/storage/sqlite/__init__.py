@@ -11,6 +11,8 @@ of the ClickHouse engine (``storage/clickhouse/``), so the two dialects read sid
 - ``users.py``: dashboard users, their sign-in sessions, API keys' last use and revocation
 - ``sessions.py``: sessions made of page views, on compiler queries
 - ``replays.py``: replay chunks, summaries, compacted segments, dictionaries, asset links
+- ``webhooks.py``: clickstream destinations, their delivery log, the outbox and its cursors
+  (``outbox.py``: the outbox's SQL, also run on a ClickHouse collector's local outbox file)
 
 A new domain (links, conversions, an outbox) is a module here with a mixin on
 :class:`~.connection.SQLiteBase`, the same module in ``storage/clickhouse/``, and a protocol in
@@ -28,6 +30,7 @@ from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
 from .sessions import SessionsMixin
 from .users import UsersMixin
+from .webhooks import WebhooksMixin
 
 __all__ = ["SCHEMA_VERSION", "SQLiteStore"]
 
@@ -41,5 +44,6 @@ class SQLiteStore(
     ReplaysMixin,
     SessionsMixin,
     UsersMixin,
+    WebhooksMixin,
 ):
     """The :class:`~collector.storage.base.Store` on one SQLite file."""

@@ -32,8 +32,9 @@ from collector.query.clicks import click_list_query, only_time_and_bots
 from collector.utf8 import clean_json
 
 from ..columns import RowCodec
-from ..model import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, ReplayChunk
+from ..model import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, OutboxItem, ReplayChunk
 from ..rows import EVENT_ROWS, event_data, json_text
+from . import outbox as webhook_outbox
 from . import rollups
 from .connection import SQLiteBase
 from .conversions import write_conversions
@@ -132,6 +133,7 @@ class ClicksMixin(SQLiteBase):
         events: list[Event],
         chunks: list[ReplayChunk] | None = None,
         conversions: list[Conversion] | None = None,
+        outbox: list[OutboxItem] | None = None,
     ) -> None:
         if not clicks and not events and not chunks and not conversions:
             return
@@ -147,6 +149,9 @@ class ClicksMixin(SQLiteBase):
                 rollups.add(conn, rollups.ALL, fresh, stored)
             if event_rows:
                 insert_rows(conn, _INSERT_EVENTS, event_rows)
+            if outbox:
+                items = webhook_outbox.items_of_new_rows(outbox, (c.id for c in fresh), stored)
+                webhook_outbox.write_items(conn, items)
 
     def last_session(self, brand_id: int, visitor_id: str) -> tuple[str, int] | None:
         row = self._one(

@@ -24,6 +24,7 @@ from ..columns import Column, Kind, columns, without
 from ..model import CLICK_FACTS, Click, Conversion, Event, ShortLink
 from ..rows import json_text
 from . import rollups
+from .outbox import OUTBOX_DDL
 from .rollups import DAY_MS
 
 SQL_TYPES: dict[Kind, str] = {
@@ -384,6 +385,54 @@ def _migration_11(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_12(db: sqlite_utils.Database) -> None:
+    """Clickstream webhooks (issue 13): destinations (``events`` a JSON list of kinds), the
+    delivery log (one row per attempt, read newest first), and the outbox with its cursors
+    (``outbox.py``), in this file so that an item commits with its click."""
+    db.execute(
+        "CREATE TABLE webhook_destinations ("
+        " id TEXT PRIMARY KEY,"
+        " brand_id INTEGER NOT NULL,"
+        " url TEXT NOT NULL,"
+        " method TEXT NOT NULL,"
+        " header_key TEXT,"
+        " header_value TEXT,"
+        " secret TEXT NOT NULL,"
+        " public_key TEXT NOT NULL,"
+        " events TEXT NOT NULL DEFAULT '[]',"
+        " enabled INTEGER NOT NULL,"
+        " disabled_reason TEXT,"
+        " disabled_at INTEGER,"
+        " failing_since INTEGER,"
+        " created_at INTEGER NOT NULL,"
+        " updated_at INTEGER NOT NULL)"
+    )
+    db.execute("CREATE INDEX webhook_destinations_brand ON webhook_destinations (brand_id)")
+    db.execute(
+        "CREATE TABLE webhook_deliveries ("
+        " id TEXT PRIMARY KEY,"
+        " brand_id INTEGER NOT NULL,"
+        " dest_id TEXT NOT NULL,"
+        " batch_id TEXT NOT NULL,"
+        " attempt INTEGER NOT NULL,"
+        " items INTEGER NOT NULL,"
+        " kinds TEXT NOT NULL DEFAULT '[]',"
+        " status INTEGER,"
+        " error TEXT,"
+        " latency_ms INTEGER NOT NULL,"
+        " response TEXT NOT NULL,"
+        " attempted_at INTEGER NOT NULL,"
+        " next_attempt_at INTEGER,"
+        " outcome TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE INDEX webhook_deliveries_dest"
+        " ON webhook_deliveries (brand_id, dest_id, attempted_at)"
+    )
+    for statement in OUTBOX_DDL:
+        db.execute(statement)
+
+
 # Each migration takes the database inside migrate()'s transaction (connection.py).
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -397,5 +446,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_9,
     _migration_10,
     _migration_11,
+    _migration_12,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
