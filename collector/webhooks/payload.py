@@ -27,6 +27,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
+from collector.enrich.click import page_url_parts
+from collector.enrich.referrer import classify_referrer
 from collector.ids import id_time_ms, is_valid_id
 from collector.storage.base import Brand, Click, Conversion, ShortLink
 
@@ -207,7 +209,7 @@ def render_conversion(conversion: Conversion, ctx: ItemContext) -> bytes:
             agent=_agent(conversion.browser, None, conversion.os, None, conversion),
             session=SessionPart(session_started(conversion.session_id), False),
         ),
-        referral=referral(conversion.referrer, None, None),
+        referral=conversion_referral(conversion.referrer, conversion.url),
         route=_route(ctx, conversion.url, None),
         visitor_id=conversion.visitor_id,
         session_id=conversion.session_id,
@@ -248,13 +250,16 @@ def _agent(
 
 def _route(ctx: ItemContext, url: str, domain_id: int | None) -> Route:
     """The link's route for a short-link click (or a page it led to): its id, code and short
-    domain; a page view without a link has no id or slashtag, and its page's domain. The
+    domain (a short domain has no id: its host is its id); a page view without a link has no id
+    or slashtag, and its page's domain. Clicktrail keeps no link's maker: the creator is the
+    brand, as the workspace. The
     destination is where the visitor went: the link's destination with the short URL's query
     forwarded (``ct_id`` left out), or the page's URL."""
     brand, link = ctx.brand, ctx.link
-    creator = Creator(None, Workspace(str(brand.id), brand.name))
+    creator = Creator(str(brand.id), Workspace(str(brand.id), brand.name))
     if link is not None:
-        domain = RouteDomain(None, link.domain or _host(link.base_url))
+        short_host = link.domain or _host(link.base_url)
+        domain = RouteDomain(short_host, short_host)
         return Route(link.id, link.code, creator, domain, destination(url))
     host = _host(url)
     domain = RouteDomain(str(domain_id) if domain_id is not None else None, host)
@@ -314,6 +319,15 @@ def referral(referrer: str | None, kind: str | None, name: str | None) -> Referr
     return Referral(
         parts.hostname or None, parts.scheme or None, parts.path or "/", Origin(kind, slug(name))
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def conversion_referral(referrer: str | None, url: str) -> Referral:
+    """A conversion's referral: it copied its click's referrer and URL, not their class, which
+    is the click's again (the same rules)."""
+    host, query = page_url_parts(url)
+    classified = classify_referrer(referrer, host, query)
+    return referral(referrer, classified.type, classified.name)
 
 
 @functools.lru_cache(maxsize=8192)
