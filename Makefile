@@ -92,6 +92,7 @@ bench: install-test build wrk chromium
 	$(PY) bench/hostile.py
 	$(PY) bench/redirect.py
 	$(PY) bench/dashboard.py
+	$(PY) bench/webhooks.py --kill-runs 3
 
 # A few seconds of each benchmark: proves they still run (CI); the figures mean nothing.
 bench-smoke: install-test build wrk chromium
@@ -102,6 +103,7 @@ bench-smoke: install-test build wrk chromium
 	$(PY) bench/hostile.py --smoke
 	$(PY) bench/redirect.py --smoke
 	$(PY) bench/dashboard.py --smoke
+	$(PY) bench/webhooks.py --smoke
 
 clean:
 	rm -rf $(VENV) tracker-js/node_modules replay-viewer/node_modules dashboard/node_modules geo/node_modules $(TRACKER) collector/static/t collector/static/replay-viewer collector/static/dashboard data
