@@ -42,8 +42,10 @@ from collector.query.clicks import click_list_query
 from ..columns import RowCodec
 from ..model import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, OutboxItem, ReplayChunk
 from ..rows import EVENT_ROWS, event_data, text
+from ..sqlite.outbox import items_of_new_rows, write_items
 from .connection import ClickHouseBase
 from .conversions import write_conversions
+from .outbox import LocalOutboxBase
 from .replays import write_chunks
 
 RECENT_CLICK_IDS = 200_000  # ids remembered per process to skip re-sent clicks cheaply
@@ -92,7 +94,7 @@ def clicks_by_key(store: ClickHouseBase, brand_id: int, keys: list[tuple[Any, ..
     return [CLICK_ROWS.read(row) for row in rows]
 
 
-class ClicksMixin(ClickHouseBase):
+class ClicksMixin(LocalOutboxBase):
     """:class:`~collector.storage.base.ClickStore` on ClickHouse."""
 
     # ingest ------------------------------------------------------------------------------
@@ -117,8 +119,7 @@ class ClicksMixin(ClickHouseBase):
         with self._lock:
             if chunks:
                 write_chunks(self, chunks)
-            if conversions:
-                write_conversions(self, conversions)
+            stored_conversions = write_conversions(self, conversions) if conversions else []
             fresh: dict[str, Click] = {}
             for click in clicks:
                 if click.id not in self._recent and click.id not in fresh:
@@ -143,6 +144,10 @@ class ClicksMixin(ClickHouseBase):
             self._remember([c.id for c in clicks])
             if event_rows:
                 self._insert("events", EVENT_ROWS.names, event_rows)
+        if outbox:  # after the rows are stored, before the batch is answered
+            items = items_of_new_rows(outbox, fresh, stored_conversions)
+            if items:
+                self.local_outbox().write(lambda conn: write_items(conn, items))
 
     def last_session(self, brand_id: int, visitor_id: str) -> tuple[str, int] | None:
         params = {"brand": brand_id, "visitor": visitor_id}

@@ -71,12 +71,13 @@ def _customers_with_sales(store: ClickHouseBase, sales: list[Conversion]) -> set
     return {(int(brand), customer) for brand, customer in rows}
 
 
-def write_conversions(store: ClickHouseBase, conversions: list[Conversion]) -> None:
+def write_conversions(store: ClickHouseBase, conversions: list[Conversion]) -> list[Conversion]:
     """Insert the conversions whose dedupe key is new, in order, with each sale's type (one
-    insert, before the batch's events; see clicks.py). Called under the store's lock."""
+    insert, before the batch's events; see clicks.py). Called under the store's lock. Returns
+    the conversions stored."""
     seen = _stored_keys(store, conversions)
     sold = _customers_with_sales(store, [c for c in conversions if c.kind == "sale"])
-    rows = []
+    stored: list[Conversion] = []
     for conversion in conversions:
         key = (conversion.brand_id, conversion.dedupe_key)
         if key in seen:
@@ -87,9 +88,12 @@ def write_conversions(store: ClickHouseBase, conversions: list[Conversion]) -> N
             sale_type = "recurring" if customer in sold else "new"
             sold.add(customer)
             conversion = msgspec.structs.replace(conversion, sale_type=sale_type)
-        rows.append(CONVERSION_ROWS.row(conversion))
-    if rows:
-        store._insert("conversions", CONVERSION_ROWS.names, rows)
+        stored.append(conversion)
+    if stored:
+        store._insert(
+            "conversions", CONVERSION_ROWS.names, [CONVERSION_ROWS.row(c) for c in stored]
+        )
+    return stored
 
 
 class ConversionsMixin(ClickHouseBase):
