@@ -46,6 +46,17 @@ def _optional_path(value: str) -> str | None:
     return value or None
 
 
+def _retry_schedule(value: str) -> tuple[float, ...]:
+    """Comma-separated positive seconds (fractions allowed, for tests)."""
+    delays = tuple(float(part) for part in value.split(",") if part.strip())
+    if not delays or any(not 0 < delay < float("inf") for delay in delays):
+        raise ValueError("must be a comma-separated list of positive seconds")
+    return delays
+
+
+DEFAULT_WEBHOOK_RETRY_SCHEDULE = "5,300,1800,7200,18000,36000,50400,72000,86400"
+
+
 def _setting(default: Any, help: str, cast: Callable[[str], Any] = str) -> Any:
     """A field of :class:`Settings`: its default, its help text and how to read it from text."""
     return field(default=default, metadata={"help": help, "cast": cast})
@@ -109,6 +120,21 @@ class Settings:
     )
     replay_asset_max_bytes: int = _setting(
         5 * 1024 * 1024, "Largest stylesheet or font fetched for replays, in bytes.", _positive_int
+    )
+    webhook_networks: str = _setting(
+        "",
+        "Comma-separated private CIDRs webhook destinations may be in (default: none; tests "
+        "and receivers inside your own network).",
+    )
+    webhook_retry_schedule: tuple[float, ...] = _setting(
+        _retry_schedule(DEFAULT_WEBHOOK_RETRY_SCHEDULE),
+        "Seconds between a failed webhook delivery and its retries, comma-separated.",
+        _retry_schedule,
+    )
+    webhook_outbox: str = _setting(
+        "",
+        "Path of a ClickHouse collector's local webhook outbox, a SQLite file (default: "
+        "webhook-outbox.db in the chdb directory, or ./data/webhook-outbox.db).",
     )
     public_url: str = _setting(
         "",

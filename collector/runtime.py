@@ -40,12 +40,15 @@ from collector.replay.proxy import ReplayProxy
 from collector.replay.share import ShareSigner
 from collector.storage import open_store
 from collector.storage.base import Store
+from collector.webhooks.delivery import Sender
+from collector.webhooks.dispatcher import Dispatcher
 from collector.webhooks.feed import ClickstreamFeed
 
 log = logging.getLogger("clicktrail")
 
 ASSET_FETCH_TIMEOUT_S = 10.0
 ASSET_STOP_TIMEOUT_S = 5.0  # queued asset fetches may finish for this long at shutdown
+WEBHOOK_STOP_TIMEOUT_S = 10.0  # the dispatcher sends what waits for this long at shutdown
 
 
 class Worker(Protocol):
@@ -104,7 +107,23 @@ class Runtime:
         self.share = ShareSigner(store.secret("share"))
         self.keys = KeyChecker(store, share=self.share)
 
+        self.webhook_networks = parse_trusted_proxies(settings.webhook_networks)
+        if settings.webhook_outbox and hasattr(store, "outbox_path"):
+            store.outbox_path = settings.webhook_outbox  # a ClickHouse collector's local outbox
         self.feed = ClickstreamFeed(store, self.brands)
+        # Declared before the writer, so it stops after it (stop runs in reverse): the writer
+        # commits what is queued, then the dispatcher drains, with those last items too.
+        self.webhooks = self._thread_worker(
+            "webhooks",
+            Dispatcher(
+                store,
+                self.feed.wakeup,
+                Sender(self.webhook_networks),
+                settings.webhook_retry_schedule,
+                on_change=self.feed.invalidate,
+            ),
+            stop_timeout=WEBHOOK_STOP_TIMEOUT_S,
+        )
         self.writer = self._worker(
             "writer", Writer(store, settings.writer_max_batch, feed=self.feed)
         )

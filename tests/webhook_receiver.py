@@ -19,9 +19,15 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # close the connection without answering
     delay_s: float = 0.0  # wait this long before answering
+    late: bool = False  # the sender will have given up by then: recorded as not answered
 
 
 DROP = Answer(drop=True)
+
+
+def hang(seconds: float) -> Answer:
+    """An answer that comes after the sender's timeout (give it a shorter one)."""
+    return Answer(delay_s=seconds, late=True)
 
 
 @dataclass
@@ -76,7 +82,7 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length)
             answer = receiver.next_answer()
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status = None if answer.drop else answer.status
+            status = None if answer.drop or answer.late else answer.status
             request = Request(self.command, self.path, headers, body, status, time.monotonic())
             with receiver.lock:
                 receiver.requests.append(request)
