@@ -145,7 +145,10 @@ class ClicksMixin(LocalOutboxBase):
             if event_rows:
                 self._insert("events", EVENT_ROWS.names, event_rows)
         if outbox:  # after the rows are stored, before the batch is answered
-            items = items_of_new_rows(outbox, fresh, stored_conversions)
+            # Every click of the batch, not only the fresh ones: a collector killed between the
+            # rows and this write answered nothing, and the beacon sent again finds its click
+            # stored; its item must still be written (the outbox ignores one it has).
+            items = items_of_new_rows(outbox, (c.id for c in clicks), stored_conversions)
             if items:
                 self.local_outbox().write(lambda conn: write_items(conn, items))
 
