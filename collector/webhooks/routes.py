@@ -49,7 +49,7 @@ def _now() -> int:
 
 def _networks(rt: Runtime) -> tuple[IPNetwork, ...]:
     """The private networks destinations may be in (``--webhook-networks``)."""
-    return tuple(getattr(rt, "webhook_networks", ()))
+    return rt.webhook_networks
 
 
 def _brand(rt: Runtime, brand_id: int) -> Brand:
