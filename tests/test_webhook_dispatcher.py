@@ -330,3 +330,18 @@ def test_destinations_are_delivered_in_parallel(store: Store) -> None:
             assert fast.wait_for(lambda: len(fast.delivered()) == 1)
             assert slow.wait_for(lambda: len(slow.delivered()) == 1)
         assert abs(fast.requests[0].at - slow.requests[0].at) < 0.3
+
+
+def test_an_unexpected_error_is_a_retried_failure_not_a_loop(store: Store) -> None:
+    brand = new_brand(store)  # a header value the API would refuse: http.client raises
+    with receiving() as got, dispatching(store, schedule=(0.3, 0.3)) as dispatcher:
+        dest = add_destination(store, brand, got.url, header_key="X-A", header_value="a\nb")
+        assert wait_until(lambda: watched(store, dest))
+        write_items(store, brand, 1)
+        dispatcher.wakeup.set()
+        assert wait_until(lambda: len(deliveries(store, dest)) == 3)
+        time.sleep(0.5)
+    log = deliveries(store, dest)
+    assert [d.outcome for d in log] == ["retrying", "retrying", "gave_up"]
+    assert log[0].error == "internal error: ValueError"
+    assert got.requests == []

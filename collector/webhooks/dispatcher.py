@@ -54,6 +54,7 @@ class _Lane:
     seen_end: int = -1  # the outbox end when its items were last read (-1: read again)
     waiting: int = 0  # how many items were waiting then
     due_ms: int | None = None  # when they fall due (the first one's write + the linger)
+    paused_until_ms: int = 0  # after an error while settling
 
     def forget(self) -> None:
         self.seen_end, self.waiting, self.due_ms = -1, 0, None
@@ -109,7 +110,7 @@ class Dispatcher:
         self.wakeup.set()
         self._thread.join(timeout)
         self._closed = True
-        drained = not self._thread.is_alive() and not self._busy()
+        drained = not self._thread.is_alive() and not self._busy()  # (the thread mutates lanes)
         if not drained:
             log.warning("webhooks: stopped with batches still in flight (they are resent)")
         return drained
@@ -238,6 +239,9 @@ class Dispatcher:
         for lane in list(self._lanes.values()):
             if lane.busy or lane.gone or in_flight >= self.parallel:
                 continue
+            if lane.paused_until_ms > now:
+                next_due = min(next_due or lane.paused_until_ms, lane.paused_until_ms)
+                continue
             found = self._next_batch(lane, end, now, draining)
             if isinstance(found, Batch):
                 self._launch(lane, found)
@@ -300,15 +304,25 @@ class Dispatcher:
         thread.start()
 
     def _deliver(self, lane: _Lane, batch: Batch) -> None:
-        """One attempt and its consequences (in the batch's own thread)."""
+        """One attempt and its consequences (in the batch's own thread). An unexpected error
+        counts as a retried failure; one while settling pauses the lane for a while (the
+        batch goes again then) rather than resending it in a loop."""
         try:
-            result = self.sender.send(batch.destination, batch.batch_id, batch.items, self._now_s())
+            result = self._send(batch)
             self._settle(lane, batch, result)
         except Exception:
-            log.exception("webhooks: delivering batch %s failed", batch.batch_id)
+            log.exception("webhooks: settling batch %s failed", batch.batch_id)
+            lane.paused_until_ms = self._now_ms() + int(_ERROR_PAUSE_S * 1000)
         finally:
             lane.busy = False
             self.wakeup.set()
+
+    def _send(self, batch: Batch) -> Result:
+        try:
+            return self.sender.send(batch.destination, batch.batch_id, batch.items, self._now_s())
+        except Exception as exc:
+            log.exception("webhooks: sending batch %s failed", batch.batch_id)
+            return Result("retry", error=f"internal error: {type(exc).__name__}")
 
     def _settle(self, lane: _Lane, batch: Batch, result: Result) -> None:
         if self._closed:
