@@ -253,3 +253,12 @@ def test_items_are_ascii_json_that_reads_back_the_same() -> None:
     assert item["route"]["creator"]["workspace"]["name"] == "Marca Ñ 😀"
     assert item["route"]["destination"]["raw"] == "https://x.example/ü?q=é"
     assert ascii_json(b'{"a":"b"}') == b'{"a":"b"}'
+
+
+def test_a_referrer_that_is_no_url_still_renders() -> None:
+    row = click(referrer="http://[not-ipv6/x", referrer_type="referral", referrer_name=None)
+    item = json.loads(render_click(row, ItemContext(BRAND, LINK)))
+    assert item["referral"]["hostname"] is None
+    assert item["referral"]["origin"] == {"type": "referral", "name": None}
+    led = conversion("lead", referrer="http://[nope", url="http://[bad")
+    assert json.loads(render_conversion(led, ItemContext(BRAND, None)))["referral"]["path"] is None

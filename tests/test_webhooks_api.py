@@ -349,3 +349,11 @@ def _iso(ms: int) -> str:
     shown = iso(ms)
     assert shown is not None
     return shown
+
+
+def test_a_beacon_with_a_broken_referrer_is_stored_with_its_item(hooks: Kit) -> None:
+    kit = hooks
+    create(kit, url=CLOSED, events=["pageview"])
+    assert kit.collect(kit.beacon(r="http://[not-ipv6/x")).status_code == 204
+    (item,) = outbox(kit)
+    assert json.loads(item.body)["referral"]["hostname"] is None

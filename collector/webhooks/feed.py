@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from collector.brands.cache import BrandCache
 from collector.storage.base import Click, Conversion, OutboxItem, ShortLink, Store
@@ -57,16 +59,16 @@ class ClickstreamFeed:
             if wanted is None or kind not in wanted:
                 continue
             ctx = self._context(click.brand_id, click.link_id, click.id in session_starts)
-            if ctx is not None:
-                body = render_click(click, ctx)
+            body = _rendered(render_click, click, ctx)
+            if body is not None:
                 found.append(_item(click.id, click.brand_id, kind, click.created_at, body))
         for conversion in conversions:
             wanted = kinds.get(conversion.brand_id)
             if wanted is None or conversion.kind not in wanted:
                 continue
             ctx = self._context(conversion.brand_id, conversion.link_id, False)
-            if ctx is not None:
-                body = render_conversion(conversion, ctx)
+            body = _rendered(render_conversion, conversion, ctx)
+            if body is not None:
                 found.append(
                     _item(
                         conversion.id,
@@ -138,3 +140,19 @@ def _item(item_id: str, brand_id: int, kind: str, created_at: int, body: bytes) 
     return OutboxItem(
         item_id=item_id, brand_id=brand_id, kind=kind, created_at=created_at, body=body
     )
+
+
+def _rendered(
+    render: Callable[[Any, ItemContext], bytes], row: Any, ctx: ItemContext | None
+) -> bytes | None:
+    """The item's JSON; None (logged) when it cannot be made: a row is never refused for its
+    clickstream item (the item is lost, the click is not; a replay of its range remakes it)."""
+    if ctx is None:
+        return None
+    try:
+        return render(row, ctx)
+    except Exception:
+        log.exception(
+            "the clickstream item of %s %s could not be rendered", type(row).__name__, row.id
+        )
+        return None

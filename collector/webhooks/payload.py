@@ -315,7 +315,10 @@ def referral(referrer: str | None, kind: str | None, name: str | None) -> Referr
     """The referrer's parts; all null but the origin's type (``direct``) without one."""
     if not referrer:
         return Referral(None, None, None, Origin(kind or "direct", None))
-    parts = urlsplit(referrer)
+    try:
+        parts = urlsplit(referrer)
+    except ValueError:  # as sent by the browser or the tracker: anything
+        return Referral(None, None, None, Origin(kind, slug(name)))
     return Referral(
         parts.hostname or None, parts.scheme or None, parts.path or "/", Origin(kind, slug(name))
     )
