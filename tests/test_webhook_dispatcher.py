@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -21,6 +22,7 @@ from collector.storage.model import Delivery, OutboxItem, WebhookDestination
 from collector.webhooks.delivery import Sender
 from collector.webhooks.dispatcher import Dispatcher
 from collector.webhooks.settle import FAILING_LIMIT_MS, GONE_REASON
+from tests.appkit import geoip_settings, run_kit
 from tests.webhook_receiver import DROP, Answer, hang, receiving
 
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
@@ -345,3 +347,28 @@ def test_an_unexpected_error_is_a_retried_failure_not_a_loop(store: Store) -> No
     assert [d.outcome for d in log] == ["retrying", "retrying", "gave_up"]
     assert log[0].error == "internal error: ValueError"
     assert got.requests == []
+
+
+def test_a_collector_stopping_delivers_what_it_just_answered(
+    store: Store, testdata_dir: Path, tmp_path: Path
+) -> None:
+    """The runtime's dispatcher drains when the collector stops: page views answered 204 just
+    before go out during the stop, without waiting for their second."""
+    settings = geoip_settings(
+        testdata_dir, replay_assets_dir=str(tmp_path / "assets"), webhook_networks="127.0.0.0/8"
+    )
+    with receiving() as got:
+        with contextmanager(run_kit)(store, settings) as kit:
+            made = kit.http.post(
+                f"/api/brands/{kit.brand.id}/webhooks",
+                json={"url": got.url + "/hook", "events": ["pageview"]},
+                headers={"EF-Access-Key": kit.admin_key},
+            )
+            assert made.status_code == 201, made.text
+            assert wait_until(lambda: made.json()["id"] in store.webhook_cursors())
+            beacons = [kit.beacon() for _ in range(3)]
+            assert all(kit.collect(b).status_code == 204 for b in beacons)
+            answered = time.monotonic()
+        assert got.wait_for(lambda: len(got.delivered_ids()) == 3, timeout=1)
+    assert sorted(got.delivered_ids()) == sorted(b["p"] for b in beacons)
+    assert got.requests[0].at - answered < 0.9
