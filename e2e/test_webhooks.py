@@ -17,7 +17,7 @@ from standardwebhooks.webhooks import Webhook
 
 from e2e.conftest import DESKTOP_UA, TESTDATA, Collector, static_site
 from tests.servers import start_collector
-from tests.webhookkit import DROP, hang, receiver
+from tests.webhook_receiver import DROP, Answer, hang, receiving
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +27,7 @@ IPHONE_UA = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1"
 )
+HOST = "127.0.0.2"  # the receivers' address, the one private network destinations may use
 TIMEOUT_S = 15  # the dispatcher's per-request timeout (docs/WEBHOOKS.md)
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Offer</title>
@@ -112,7 +113,7 @@ def test_visits_and_link_clicks_arrive_signed_in_the_seed_shape_through_failures
 ):
     brand = _brand(hooked, "Hooked")
     api = hooked.api(brand)
-    with receiver([500, hang(TIMEOUT_S + 2), DROP]) as got:
+    with receiving([Answer(500), hang(TIMEOUT_S + 2), DROP], HOST) as got:
         destination = _destination(api, got.url + "/hook")
         assert destination["secret"].startswith("whsec_")
         (tmp_path / "offer.html").write_text(
@@ -132,10 +133,10 @@ def test_visits_and_link_clicks_arrive_signed_in_the_seed_shape_through_failures
             _visit(browser, f"{hooked.url}/g/{code}", hooked.url, PHONE_IP, IPHONE_UA, None)
 
         # the short-link click, its landing page view and the first visit's page view
-        assert got.wait_for(lambda r: len({i["id"] for i in r.delivered_items()}) >= 3, 90), [
-            (a.status, len(a.items())) for a in got.arrivals
+        assert got.wait_for(lambda: len(set(got.delivered_ids())) >= 3, 90), [
+            (a.answered, len(a.items)) for a in got.requests
         ]
-    assert [a.status for a in got.arrivals[:3]] == [500, None, None]  # 500, timeout, dropped
+    assert [a.answered for a in got.requests[:3]] == [500, None, None]  # 500, timeout, dropped
     verifier = Webhook(destination["secret"])
     for arrival in got.delivered():
         assert arrival.method == "PUT"
@@ -162,18 +163,18 @@ def test_visits_and_link_clicks_arrive_signed_in_the_seed_shape_through_failures
         v["route"]["destination"]["params"]["query"].get("utm_source") == ["hook"] for v in views
     )
     # each failed batch was tried again under the same id
-    ids = [a.headers.get("webhook-id") for a in got.arrivals]
+    ids = [a.headers.get("webhook-id") for a in got.requests]
     assert ids[0] in ids[1:], ids
 
 
 def test_a_410_disables_the_destination_and_says_why(hooked, tmp_path, browser):
     brand = _brand(hooked, "Gone")
     api = hooked.api(brand)
-    with receiver([410]) as got:
+    with receiving([Answer(410)], HOST) as got:
         destination = _destination(api, got.url + "/gone")
         link = api.post("/short-links/generate", json={"destination_url": "https://example.com/"})
         httpx.get(f"{hooked.url}/g/{link.json()['code']}", follow_redirects=False)
-        assert got.wait_for(lambda r: len(r.arrivals) >= 1, 30)
+        assert got.wait_for(lambda: len(got.requests) >= 1, 30)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             shown = api.get(f"/webhooks/{destination['id']}").json()
@@ -184,7 +185,7 @@ def test_a_410_disables_the_destination_and_says_why(hooked, tmp_path, browser):
         assert "410" in shown["disabled_reason"]
         assert shown["disabled_at"]
         time.sleep(1.5)
-        assert len(got.arrivals) == 1  # nothing more goes to a disabled destination
+        assert len(got.requests) == 1  # nothing more goes to a disabled destination
     deliveries = api.get(f"/webhooks/{destination['id']}/deliveries").json()
     assert deliveries[0]["status"] == 410
 
@@ -194,20 +195,20 @@ def test_a_replay_resends_what_fell_in_a_range(hooked):
     api = hooked.api(brand)
     link = api.post("/short-links/generate", json={"destination_url": "https://example.com/"})
     code = link.json()["code"]
-    with receiver() as got:
+    with receiving(host=HOST) as got:
         destination = _destination(api, got.url + "/r", events=["click"])
         start = datetime.now(UTC) - timedelta(seconds=1)
         for _ in range(5):
             assert httpx.get(f"{hooked.url}/g/{code}").status_code == 302
-        assert got.wait_for(lambda r: len(r.delivered_items()) >= 5, 20)
+        assert got.wait_for(lambda: len(got.delivered_ids()) >= 5, 20)
         end = datetime.now(UTC) + timedelta(seconds=1)
-        first_ids = sorted(i["id"] for i in got.delivered_items())
+        first_ids = sorted(got.delivered_ids())
         answer = api.post(
             f"/webhooks/{destination['id']}/replay",
             json={"start": start.isoformat(), "end": end.isoformat()},
         )
         assert answer.status_code == 202, answer.text
         assert answer.json()["items"] == 5
-        assert got.wait_for(lambda r: len(r.delivered_items()) >= 10, 20)
-    again = sorted(i["id"] for i in got.delivered_items())
+        assert got.wait_for(lambda: len(got.delivered_ids()) >= 10, 20)
+    again = sorted(got.delivered_ids())
     assert again == sorted(first_ids * 2)  # the same items, ids and all, sent once more

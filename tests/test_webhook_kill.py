@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.webhookkit import kill_run
+from tests.webhook_kill_run import kill_run
 
 ENGINES = {"sqlite": "sqlite:///{tmp}/ct.db", "chdb": "chdb:///{tmp}/ch"}
 

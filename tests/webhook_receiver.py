@@ -1,13 +1,15 @@
-"""A scripted webhook receiver for the delivery and dispatcher tests: a real HTTP server on
-loopback that records each request and answers the next :class:`Answer` of its script (a
-status with headers, a dropped connection, or a wait past the sender's timeout), then 200."""
+"""A scripted webhook receiver for the webhook tests, the e2e test and the benchmark: a real HTTP
+server on loopback that records each request and answers the next :class:`Answer` of its script
+(a status with headers, a dropped connection, or a wait past the sender's timeout), then what its
+``fallback`` says (200 unless told)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,26 +38,37 @@ class Request:
     path: str
     headers: dict[str, str]
     body: bytes
-    answered: int | None  # the status sent; None when dropped
+    answered: int | None  # the status sent; None when dropped or too late for the sender
     at: float  # time.monotonic() when it arrived
+    wall: float = field(default_factory=time.time)  # the same, on the wall clock
 
     def json(self) -> dict:
         return json.loads(self.body)
 
+    @functools.cached_property
+    def items(self) -> list[dict]:
+        """The body's items (parsed once)."""
+        try:
+            data = self.json().get("data")
+        except (ValueError, AttributeError):
+            return []
+        return [item for item in data or [] if isinstance(item, dict)]
+
     def item_ids(self) -> list[str]:
-        return [item["id"] for item in self.json()["data"]]
+        return [item["id"] for item in self.items]
 
 
 @dataclass
 class Receiver:
     url: str = ""
     script: list[Answer] = field(default_factory=list)
+    fallback: Callable[[], Answer] = Answer
     requests: list[Request] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def next_answer(self) -> Answer:
         with self.lock:
-            return self.script.pop(0) if self.script else Answer()
+            return self.script.pop(0) if self.script else self.fallback()
 
     def delivered(self) -> list[Request]:
         with self.lock:
@@ -64,18 +77,24 @@ class Receiver:
     def delivered_ids(self) -> list[str]:
         return [i for r in self.delivered() for i in r.item_ids()]
 
-    def wait_for(self, condition, timeout: float = 15.0) -> bool:
+    def delivered_items(self) -> list[dict]:
+        return [item for r in self.delivered() for item in r.items]
+
+    def wait_for(self, condition, timeout: float = 15.0, interval: float = 0.02) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if condition():
                 return True
-            time.sleep(0.02)
+            time.sleep(interval)
         return condition()
 
 
 def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # The answer's head and body go out in two writes: without this, Nagle holds the second
+        # until the sender's delayed ACK (40 ms a request), which no real receiver suffers.
+        disable_nagle_algorithm = True
 
         def _any(self) -> None:
             length = int(self.headers.get("content-length") or 0)
@@ -108,9 +127,13 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def receiving(script: list[Answer] | None = None, host: str = "127.0.0.1") -> Iterator[Receiver]:
+def receiving(
+    script: list[Answer] | None = None,
+    host: str = "127.0.0.1",
+    fallback: Callable[[], Answer] = Answer,
+) -> Iterator[Receiver]:
     """A :class:`Receiver` on ``host`` (a free port) until the block ends."""
-    receiver = Receiver(script=list(script or []))
+    receiver = Receiver(script=list(script or []), fallback=fallback)
     server = ThreadingHTTPServer((host, 0), _handler(receiver))
     server.daemon_threads = True
     receiver.url = f"http://{host}:{server.server_address[1]}"
