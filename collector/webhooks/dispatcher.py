@@ -203,14 +203,16 @@ class Dispatcher:
 
     def _seq_before(self, destination: WebhookDestination, after: int, end: int) -> int:
         """The seq just before the first of the destination's items (after ``after``) made at
-        or after its ``updated_at``: the feed rendered them before this lane existed. Looks at
-        most :data:`FIRST_SIGHT_PAGES` batches; else ``end``."""
+        or after its ``updated_at``, or addressed to it: the feed rendered them, or a replay
+        asked for them, before this lane existed. Looks at most :data:`FIRST_SIGHT_PAGES`
+        batches; else ``end``."""
         for _ in range(FIRST_SIGHT_PAGES):
             items = self.store.outbox_items(
                 destination.brand_id, destination.id, destination.events, after, self.batch_size
             )
             for item in items:
-                if item.created_at >= destination.updated_at:
+                # made since it was (re-)enabled, or addressed to it (a replay made at once)
+                if item.created_at >= destination.updated_at or item.dest_id == destination.id:
                     return min(item.seq - 1, end)
             if len(items) < self.batch_size:
                 break
