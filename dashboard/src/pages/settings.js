@@ -1,11 +1,13 @@
 // Settings (/settings, admins): the brand's domains, privacy, replay and short domain (PATCH the
-// brand), API keys (the new key shown once), the users, and the script tag to copy.
+// brand), API keys (the new key shown once), clickstream webhooks (settings-webhooks.js), the
+// users, and the script tag to copy.
 import { useState } from 'preact/hooks';
 import { formatDateTime } from '../format.js';
 import { html } from '../html.js';
 import { useLoad } from '../load.js';
 import { DataTable, ErrorBox, Loaded, PageTitle } from '../ui/common.js';
 import { Panel } from '../ui/panel.js';
+import { WebhooksPanel } from './settings-webhooks.js';
 
 export const scriptTag = (origin, siteKey) =>
   `<script defer src="${origin}/t.js?site=${encodeURIComponent(siteKey)}"></script>`;
@@ -174,5 +176,6 @@ export function SettingsPage({ api, boot }) {
       <${ScriptTag} siteKey=${brand.site_key} />
       <${BrandForm} key=${version} api=${api} brand=${brand} onSaved=${() => setVersion((v) => v + 1)} />`}</${Loaded}>
     <${ApiKeys} api=${api} />
+    <${WebhooksPanel} api=${api} />
     <${Users} api=${api} />`;
 }
