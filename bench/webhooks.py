@@ -200,8 +200,16 @@ def main() -> None:
             collector.stop()
     report(seconds, options.rate, latency, through, bare)
     for run in range(options.kill_runs):
-        result = kill_run(f"sqlite:///{work}/kill{run}.db", work)
-        print(f"kill -9 run {run + 1}: {result}")
+        for engine, url in (
+            ("sqlite", f"sqlite:///{work}/kill{run}.db"),
+            ("chdb", f"chdb:///{work}/ch{run}"),
+        ):
+            result = kill_run(url, work)
+            print(
+                f"kill -9 run {run + 1} ({engine}): {result.answered} answered before the kill, "
+                f"{result.delivered} delivered, {result.duplicates} duplicates, "
+                f"{result.lost} lost, caught up {result.seconds_to_catch_up:.1f} s after restart"
+            )
     shutil.rmtree(work, ignore_errors=True)
 
 

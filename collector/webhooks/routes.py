@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from collector.analytics.routes import page_links
+from collector.errors import Conflict, Invalid, NotFound
 from collector.http.auth import authorize
 from collector.http.body import decode_body, query_struct
-from collector.http.errors import ApiError
 from collector.http.params import JSON, iso
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.schema import BrandPath
@@ -55,7 +55,7 @@ def _networks(rt: Runtime) -> tuple[IPNetwork, ...]:
 def _brand(rt: Runtime, brand_id: int) -> Brand:
     brand = rt.store.get_brand(brand_id)
     if brand is None:
-        raise ApiError(404, f"no brand {brand_id}")
+        raise NotFound(f"no brand {brand_id}")
     return brand
 
 
@@ -91,7 +91,7 @@ async def one_destination(request: Request) -> Response:
     if request.method == "DELETE":
         gone = await anyio.to_thread.run_sync(rt.store.delete_webhook, brand_id, wanted)
         if not gone:
-            raise ApiError(404, f"no webhook destination {wanted[:64]!r}")
+            raise NotFound(f"no webhook destination {wanted[:64]!r}")
         rt.feed.invalidate()
         return Response(status_code=204)
     patch: WebhookUpdate = await decode_body(request, _update, "webhook update", MAX_BODY)
@@ -130,14 +130,14 @@ async def replay(request: Request) -> JSON:
     start = service.parse_moment(body.start, "start")
     end = service.parse_moment(body.end, "end")
     if end < start:
-        raise ApiError(422, "`end` is before `start`", param="end")
+        raise Invalid("`end` is before `start`", param="end")
     rt = runtime(request)
     wanted = request.path_params["webhook"]
 
     def queue() -> int:
         destination = service.find_destination(rt.store, brand_id, wanted)
         if not destination.enabled:
-            raise ApiError(409, "the destination is disabled: enable it first (PATCH enabled)")
+            raise Conflict("the destination is disabled: enable it first (PATCH enabled)")
         items = service.replay_items(rt.store, _brand(rt, brand_id), destination, start, end)
         if items:
             rt.store.append_outbox(items)

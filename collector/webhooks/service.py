@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import msgspec
 
-from collector.http.errors import ApiError
+from collector.errors import Conflict, Invalid, NotFound
 from collector.http.params import iso
 from collector.ids import new_id
 from collector.net import IPNetwork, vet_destination
@@ -80,24 +80,23 @@ def delivery_json(delivery: Delivery) -> DeliveryJson:
 def check_url(url: str, allowed: tuple[IPNetwork, ...], brand: Brand) -> None:
     problem = vet_destination(url, allowed, brand.settings.webhooks_https_only)
     if problem is not None:
-        raise ApiError(422, f"`url`: {problem}", param="url")
+        raise Invalid(f"`url`: {problem}", param="url")
 
 
 def check_header(key: str | None, value: str | None) -> None:
     """The auth header: both or neither; a name that is not ours; a value a header can carry."""
     if (key is None) != (value is None):
         missing = "header_value" if value is None else "header_key"
-        raise ApiError(422, "`header_key` and `header_value` come together", param=missing)
+        raise Invalid("`header_key` and `header_value` come together", param=missing)
     if key is None or value is None:
         return
     lowered = key.lower()
     if lowered in RESERVED_HEADERS or lowered.startswith("webhook-"):
-        raise ApiError(
-            422, f"`header_key` {key!r} is set by the collector; choose another", param="header_key"
+        raise Invalid(
+            f"`header_key` {key!r} is set by the collector; choose another", param="header_key"
         )
     if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value) or not value.isascii():
-        raise ApiError(
-            422,
+        raise Invalid(
             "`header_value` must be printable ASCII (no control characters)",
             param="header_value",
         )
@@ -117,7 +116,7 @@ def create_destination(
 ) -> WebhookDestination:
     check_header(body.header_key, body.header_value)
     if len(store.list_webhooks(brand.id)) >= MAX_DESTINATIONS:
-        raise ApiError(409, f"a brand has at most {MAX_DESTINATIONS} destinations")
+        raise Conflict(f"a brand has at most {MAX_DESTINATIONS} destinations")
     check_url(body.url, allowed, brand)
     destination = WebhookDestination(
         id=new_id(now),
@@ -145,7 +144,7 @@ def new_secret() -> str:
 def find_destination(store: Store, brand_id: int, dest_id: str) -> WebhookDestination:
     found = store.get_webhook(brand_id, dest_id)
     if found is None:
-        raise ApiError(404, f"no webhook destination {dest_id[:64]!r}")
+        raise NotFound(f"no webhook destination {dest_id[:64]!r}")
     return found
 
 
@@ -180,14 +179,14 @@ def _header_changes(current: WebhookDestination, patch: WebhookUpdate) -> dict[s
     key, value = patch.header_key, patch.header_value
     if key is None:
         if isinstance(value, str):
-            raise ApiError(422, "`header_value` needs a `header_key`", param="header_value")
+            raise Invalid("`header_value` needs a `header_key`", param="header_value")
         return {"header_key": None, "header_value": None}
     if isinstance(key, str):
         check_header(key, value if isinstance(value, str) else None)
         return {"header_key": key, "header_value": value}
     if isinstance(value, str):
         if current.header_key is None:
-            raise ApiError(422, "`header_value` needs a `header_key`", param="header_value")
+            raise Invalid("`header_value` needs a `header_key`", param="header_value")
         check_header(current.header_key, value)
         return {"header_value": value}
     return {}
@@ -201,8 +200,8 @@ def parse_moment(value: str, name: str) -> int:
     try:
         moment = datetime.fromisoformat(value.strip().replace("z", "Z"))
     except ValueError:
-        raise ApiError(
-            422, f"`{name}` must be an RFC 3339 date-time, not {value[:40]!r}", param=name
+        raise Invalid(
+            f"`{name}` must be an RFC 3339 date-time, not {value[:40]!r}", param=name
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -218,8 +217,8 @@ def replay_items(
         brand.id, start, end, list(destination.events), MAX_REPLAY_ITEMS
     )
     if len(clicks) + len(conversions) > MAX_REPLAY_ITEMS:
-        raise ApiError(
-            422, f"more than {MAX_REPLAY_ITEMS:,} items in the range: narrow the range", param="end"
+        raise Invalid(
+            f"more than {MAX_REPLAY_ITEMS:,} items in the range: narrow the range", param="end"
         )
     link_ids = {click.link_id for click in clicks if click.link_id}
     link_ids.update(conversion.link_id for conversion in conversions if conversion.link_id)
