@@ -171,6 +171,8 @@ def test_the_click_json_keeps_the_shape_the_api_has_always_answered() -> None:
         *("sub1", "sub2", "sub3", "sub4", "sub5", "utm", "ad_click", "query", "referrer"),
         *("geo", "device", "os", "browser", "language", "viewport", "is_bot"),
         *("link_id", "is_repeat"),  # issue 10: added at the end, as every new field is
+        *("accept_language", "organization", "connection_type", "mobile_carrier"),  # issue 14
+        *("is_proxy", "proxy_type"),
     ]
     assert shown["ad_click"] == {"network": "google", "id": "g1"}
     assert list(shown["geo"]) == [

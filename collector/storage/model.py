@@ -125,6 +125,21 @@ class Click(msgspec.Struct, kw_only=True):
     link_id: str | None = None
     # The same visitor followed the same short link within the hour before (link clicks only).
     is_repeat: bool = False
+    # Issue 14: the hit's raw Accept-Language header (at most 256 characters), and the network
+    # facts of the MaxMind ISP, Connection-Type and Anonymous-IP databases (when configured).
+    accept_language: str | None = None
+    organization: str | None = None  # ISP db: the organisation the address is registered to
+    connection_type: str | None = None  # Dialup | Cable/DSL | Corporate | Cellular | Satellite
+    mobile_carrier: str | None = None  # ISP db: "NAME (mcc-mnc)" when the network is mobile
+    is_proxy: bool = False  # Anonymous-IP db: anonymous, VPN, proxy, Tor, hosting or resi proxy
+    proxy_type: str | None = None  # tor|vpn|public_proxy|residential_proxy|hosting|anonymous
+
+
+# The click fields issue 14 added (one migration on each engine).
+NETWORK_FACTS: tuple[str, ...] = (
+    *("accept_language", "organization", "connection_type", "mobile_carrier"),
+    *("is_proxy", "proxy_type"),
+)
 
 
 class Event(msgspec.Struct, kw_only=True):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import msgspec
 
 from ..columns import Column, Kind, columns, without
-from ..model import CLICK_FACTS, Click, Conversion, Event, ShortLink
+from ..model import CLICK_FACTS, NETWORK_FACTS, Click, Conversion, Event, ShortLink
 from ..rows import json_text
 
 TIME = "DateTime64(3, 'UTC')"
@@ -75,6 +75,10 @@ CLICK_LOW_CARDINALITY = frozenset(
         "browser",
         "browser_version",
         "language",
+        "organization",
+        "connection_type",
+        "mobile_carrier",
+        "proxy_type",
     }
 )
 LINK_LOW_CARDINALITY = frozenset({"domain", "base_url", "folder"})
@@ -321,5 +325,6 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     _migration_10,
     _migration_11,
     _migration_12,
+    AddColumns("clicks", NETWORK_FACTS),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

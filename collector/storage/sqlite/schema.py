@@ -21,7 +21,7 @@ import msgspec
 import sqlite_utils
 
 from ..columns import Column, Kind, columns, without
-from ..model import CLICK_FACTS, Click, Conversion, Event, ShortLink
+from ..model import CLICK_FACTS, NETWORK_FACTS, Click, Conversion, Event, ShortLink
 from ..rows import json_text
 from . import rollups
 from .outbox import OUTBOX_DDL
@@ -447,5 +447,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_10,
     _migration_11,
     _migration_12,
+    AddColumns("clicks", NETWORK_FACTS),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
