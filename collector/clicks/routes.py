@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import anyio
 import msgspec
+from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
 from collector.clicks import examples
@@ -77,7 +78,12 @@ def click_json(click: Click, domains: dict[int, str], events: list[Event]) -> An
 
 def click_query(request: Request) -> tuple[ClickQuery, int]:
     """The list filters (seed 01) and the page number, from the query string."""
-    q = request.query_params
+    return click_query_of(request.query_params)
+
+
+def click_query_of(q: QueryParams) -> tuple[ClickQuery, int]:
+    """The list filters and the page number from query parameters (also an export's
+    ``filters``); each bad value a 422 naming its parameter."""
     page = params.integer(q, "page", minimum=1, maximum=MAX_PAGE) or 1
     params.integer(q, "per_page", minimum=0)  # ignored (always 30), but a number
     query = ClickQuery(
