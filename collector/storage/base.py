@@ -24,6 +24,7 @@ from .model import (
     Delivery,
     Domain,
     Event,
+    ExportJob,
     ExternalAssets,
     IpMode,
     KeyInfo,
@@ -65,6 +66,8 @@ __all__ = [
     "Delivery",
     "Domain",
     "Event",
+    "ExportJob",
+    "ExportStore",
     "ExternalAssets",
     "IpMode",
     "KeyInfo",
@@ -464,6 +467,35 @@ class WebhookStore(Protocol):
         clicks among them that opened their session (no earlier click in it)."""
 
 
+class ExportStore(Protocol):
+    """CSV export jobs and the rows they write (``exports.py`` of each engine)."""
+
+    def add_export(self, job: ExportJob) -> None: ...
+
+    def get_export(self, brand_id: int, job_id: str) -> ExportJob | None: ...
+
+    def save_export(self, job: ExportJob) -> None:
+        """Replace a stored job (its status, rows and times)."""
+
+    def exports_in(self, statuses: list[str]) -> list[ExportJob]:
+        """Every brand's jobs in one of ``statuses``, oldest first."""
+
+    def delete_export(self, brand_id: int, job_id: str) -> None: ...
+
+    def export_rows(
+        self,
+        brand_id: int,
+        query: ClickQuery,
+        columns: tuple[str, ...],
+        after: tuple[int, str] | None,
+        limit: int,
+    ) -> list[tuple[Any, ...]]:
+        """At most ``limit`` clicks matching ``query``'s filters (not its page, sort or
+        ``click_or_session``) ordered by (created_at, id) in ``query.direction``, after the
+        key ``after``: each row the values of ``columns`` as ``Click`` holds them, then the
+        row's key, created_at (ms) and id."""
+
+
 class Store(
     Lifecycle,
     BrandStore,
@@ -476,6 +508,7 @@ class Store(
     SessionStore,
     UserStore,
     WebhookStore,
+    ExportStore,
     Protocol,
 ):
     """What every storage engine provides. Methods are synchronous; the app calls them from a

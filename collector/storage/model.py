@@ -496,3 +496,26 @@ class WebhookCursor(msgspec.Struct, kw_only=True):
     batch_end: int | None = None
     attempt: int = 0
     next_attempt_at: int | None = None
+
+
+ExportStatus = Literal["queued", "running", "done", "failed"]
+
+
+class ExportJob(msgspec.Struct, kw_only=True):
+    """A CSV export of clicks (issue 14): what to write (``columns``, in order; ``filters``, the
+    clicks list's query parameters as text; ``click_codes``, or None for no such limit), and how
+    far it got. ``rows`` counts the rows written; ``expires_at`` is when its file (and the job)
+    is deleted, set when it finishes."""
+
+    id: str
+    brand_id: int
+    status: ExportStatus = "queued"
+    columns: list[str] = []
+    filters: dict[str, str] = {}
+    click_codes: list[str] | None = None
+    rows: int = 0
+    error: str | None = None
+    created_at: int
+    started_at: int | None = None
+    finished_at: int | None = None
+    expires_at: int | None = None

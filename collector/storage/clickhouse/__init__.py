@@ -13,6 +13,7 @@ the two dialects read side by side:
 - ``users.py``: dashboard users, their sign-in sessions, API keys' last use and revocation
 - ``sessions.py``: sessions made of page views, on compiler queries
 - ``replays.py``: replay chunks, compacted segment generations, dictionaries, asset links
+- ``exports.py``: CSV export jobs and the keyset pages of clicks they write
 - ``webhooks.py``: clickstream destinations and their delivery log; the outbox and its cursors
   in a local SQLite file (``outbox.py``)
 
@@ -30,6 +31,7 @@ from .brands import BrandsMixin, domain_id
 from .clicks import ClicksMixin
 from .connection import DEFAULT_DATABASE, split_url
 from .conversions import ConversionsMixin
+from .exports import ExportsMixin
 from .links import LinksMixin
 from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
@@ -50,5 +52,6 @@ class ClickHouseStore(
     SessionsMixin,
     UsersMixin,
     WebhooksMixin,
+    ExportsMixin,
 ):
     """The :class:`~collector.storage.base.Store` on a ClickHouse database."""

@@ -311,6 +311,19 @@ def _migration_12() -> list[str]:
     ]
 
 
+def _migration_exports() -> list[str]:
+    """CSV export jobs (issue 14, ``exports.py``): one row per saved version, FINAL keeps the
+    highest ``version``; an expired job's rows are removed by a DELETE."""
+    return [
+        "CREATE TABLE IF NOT EXISTS {db}.export_jobs ("
+        " id String, brand_id UInt64, status LowCardinality(String), columns Array(String),"
+        " filters Map(String, String), click_codes Nullable(String), rows UInt64,"
+        f" error Nullable(String), created_at {TIME}, started_at Nullable({TIME}),"
+        f" finished_at Nullable({TIME}), expires_at Nullable({TIME}), version UInt64"
+        ") ENGINE = ReplacingMergeTree(version) ORDER BY (brand_id, id)",
+    ]
+
+
 MIGRATIONS: list[Callable[[], list[str]]] = [
     _migration_1,
     _migration_2,
@@ -326,5 +339,6 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     _migration_11,
     _migration_12,
     AddColumns("clicks", NETWORK_FACTS),
+    _migration_exports,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

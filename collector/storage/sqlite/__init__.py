@@ -11,6 +11,7 @@ of the ClickHouse engine (``storage/clickhouse/``), so the two dialects read sid
 - ``users.py``: dashboard users, their sign-in sessions, API keys' last use and revocation
 - ``sessions.py``: sessions made of page views, on compiler queries
 - ``replays.py``: replay chunks, summaries, compacted segments, dictionaries, asset links
+- ``exports.py``: CSV export jobs and the keyset pages of clicks they write
 - ``webhooks.py``: clickstream destinations, their delivery log, the outbox and its cursors
   (``outbox.py``: the outbox's SQL, also run on a ClickHouse collector's local outbox file)
 
@@ -25,6 +26,7 @@ from .analytics import AnalyticsMixin
 from .brands import BrandsMixin
 from .clicks import ClicksMixin
 from .conversions import ConversionsMixin
+from .exports import ExportsMixin
 from .links import LinksMixin
 from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
@@ -45,5 +47,6 @@ class SQLiteStore(
     SessionsMixin,
     UsersMixin,
     WebhooksMixin,
+    ExportsMixin,
 ):
     """The :class:`~collector.storage.base.Store` on one SQLite file."""

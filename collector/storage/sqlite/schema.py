@@ -433,6 +433,19 @@ def _migration_12(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
+def _migration_exports(db: sqlite_utils.Database) -> None:
+    """CSV export jobs (issue 14, ``exports.py``): one row per job; the runner reads them by
+    status."""
+    db.execute(
+        "CREATE TABLE export_jobs ("
+        " id TEXT PRIMARY KEY, brand_id INTEGER NOT NULL, status TEXT NOT NULL,"
+        " columns TEXT NOT NULL, filters TEXT NOT NULL, click_codes TEXT,"
+        ' "rows" INTEGER NOT NULL DEFAULT 0, error TEXT, created_at INTEGER NOT NULL,'
+        " started_at INTEGER, finished_at INTEGER, expires_at INTEGER)"
+    )
+    db.execute("CREATE INDEX export_jobs_status ON export_jobs (status, created_at)")
+
+
 # Each migration takes the database inside migrate()'s transaction (connection.py).
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -448,5 +461,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_11,
     _migration_12,
     AddColumns("clicks", NETWORK_FACTS),
+    _migration_exports,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
