@@ -81,6 +81,20 @@ class Settings:
     asn_db: str | None = _setting(
         None, "Optional path to a MaxMind ASN or ISP database.", _optional_path
     )
+    isp_db: str | None = _setting(
+        None,
+        "Optional path to a MaxMind GeoIP2 ISP database: ISP, AS number, organisation and "
+        "mobile carrier (wins over --asn-db).",
+        _optional_path,
+    )
+    connection_type_db: str | None = _setting(
+        None, "Optional path to a MaxMind GeoIP2 Connection-Type database.", _optional_path
+    )
+    anonymous_ip_db: str | None = _setting(
+        None,
+        "Optional path to a MaxMind GeoIP2 Anonymous-IP database: the proxy flag and type.",
+        _optional_path,
+    )
     trusted_proxies: str = _setting(
         "", "Comma-separated IPs/CIDRs allowed to set X-Forwarded-For (default: none)."
     )

@@ -21,6 +21,7 @@ MAX_URL = 2048
 MAX_QUERY_PARAMS = 50
 MAX_QUERY_VALUE = 500
 MAX_CLICK_TEXT = 100
+MAX_ACCEPT_LANGUAGE = 256
 FUTURE_SKEW_MS = 60_000
 PAST_SKEW_MS = 24 * 3600 * 1000
 
@@ -41,6 +42,7 @@ class HitContext:
     ua: UAInfo
     geo: GeoInfo
     now_ms: int
+    accept_language: str | None = None  # the raw header, as sent
 
 
 @functools.lru_cache(maxsize=8192)
@@ -66,6 +68,11 @@ def clock_offset(beacon: Beacon, now_ms: int) -> int:
     if newest > now_ms + FUTURE_SKEW_MS or newest < now_ms - PAST_SKEW_MS:
         return now_ms - newest
     return 0
+
+
+def _bounded(text: str | None, limit: int) -> str | None:
+    """``text`` cut to ``limit`` characters; ``None`` when absent or empty."""
+    return text[:limit] if text else None
 
 
 def _funnel_id(value: int | None) -> int | None:
@@ -146,8 +153,8 @@ def make_click(
     is_repeat: bool = False,
 ) -> Click:
     """A click with every enrichment: what the URL's query says (subs, utm, affiliate, ad
-    click), the referrer's class, geo, device and the bot flag. A page view and a short-link
-    redirect are both built here."""
+    click), the referrer's class, geo and network facts, device, the bot flag and the
+    Accept-Language header. A page view and a short-link redirect are both built here."""
     facts = _landing_facts(url, referrer)
     classified, ad = facts.referrer, facts.ad
     geo, ua = ctx.geo, ctx.ua
@@ -196,6 +203,12 @@ def make_click(
         is_bot=bot_reason(ctx.user_agent, ua) is not None,
         link_id=link_id,
         is_repeat=is_repeat,
+        accept_language=_bounded(ctx.accept_language, MAX_ACCEPT_LANGUAGE),
+        organization=geo.organization,
+        connection_type=geo.connection_type,
+        mobile_carrier=geo.mobile_carrier,
+        is_proxy=geo.is_proxy,
+        proxy_type=geo.proxy_type,
     )
 
 

@@ -1,5 +1,7 @@
 """IP geolocation from MaxMind databases (GeoIP2/GeoLite2 City or Country, ASN or ISP), or
-an ip-location-db City database such as DB-IP's City Lite (:mod:`collector.enrich.flatgeo`).
+an ip-location-db City database such as DB-IP's City Lite (:mod:`collector.enrich.flatgeo`),
+plus the network facts of MaxMind's ISP, Connection-Type and Anonymous-IP databases
+(:mod:`collector.enrich.network`).
 
 The databases are opened once (memory-mapped, through the C extension when it is installed)
 and lookups are cached per address. A lookup never raises: an address that is missing, not
@@ -13,21 +15,13 @@ import ipaddress
 from typing import Any
 
 import geoip2.database
-import geoip2.errors
 import geoip2.models
-import maxminddb
 import msgspec
 
 from collector.enrich.flatgeo import FlatCityDb, is_flat_city_db
+from collector.enrich.network import LOOKUP_ERRORS, NetworkDbs, isp_facts, open_mmdb
 
 CACHE_SIZE = 50_000
-
-_LOOKUP_ERRORS = (
-    geoip2.errors.AddressNotFoundError,
-    maxminddb.InvalidDatabaseError,
-    ValueError,  # also raised by a closed reader
-    TypeError,
-)
 
 
 class GeoInfo(msgspec.Struct, frozen=True):
@@ -44,6 +38,12 @@ class GeoInfo(msgspec.Struct, frozen=True):
     continent: str | None = None
     asn: int | None = None
     isp: str | None = None
+    # from the ISP, Connection-Type and Anonymous-IP databases (collector.enrich.network)
+    organization: str | None = None
+    connection_type: str | None = None
+    mobile_carrier: str | None = None
+    is_proxy: bool = False
+    proxy_type: str | None = None
 
 
 EMPTY = GeoInfo()
@@ -65,46 +65,52 @@ def _public_address(ip: str | None) -> str | None:
     return str(addr)
 
 
-def _open(path: str, kinds: tuple[str, ...], role: str) -> tuple[geoip2.database.Reader, str]:
-    """Open ``path`` and check that its database type contains one of ``kinds``."""
-    reader = geoip2.database.Reader(path, mode=geoip2.database.MODE_AUTO)
-    db_type = reader.metadata().database_type
-    if not any(kind in db_type for kind in kinds):
-        reader.close()
-        raise ValueError(f"{path}: a {db_type} database cannot be used as the {role} database")
-    return reader, db_type
-
-
 class GeoResolver:
-    """Looks IP addresses up in an optional location DB and an optional ASN/ISP DB.
+    """Looks IP addresses up in an optional location DB, an optional ASN/ISP DB and the
+    optional network databases, one cached lookup per address for all of them.
 
     ``city_db``: a GeoIP2/GeoLite2 City (or Country, or Enterprise) ``.mmdb`` path, or an
     ip-location-db City one (DB-IP's City Lite: :attr:`geo_attribution` is then true).
-    ``asn_db``: a GeoLite2-ASN or GeoIP2-ISP ``.mmdb`` path. Either may be ``None``.
-    Raises ``ValueError`` (or ``OSError``) at construction for a missing or wrong-type file.
-    Thread-safe.
+    ``asn_db``: a GeoLite2-ASN or GeoIP2-ISP ``.mmdb`` path. ``isp_db``,
+    ``connection_type_db``, ``anonymous_ip_db``: MaxMind's network databases
+    (:class:`~collector.enrich.network.NetworkDbs`; an ISP one wins over ``asn_db``).
+    Any may be ``None``. Raises ``ValueError`` (or ``OSError``) at construction for a missing
+    or wrong-type file. Thread-safe.
     """
 
     def __init__(
-        self, city_db: str | None, asn_db: str | None, cache_size: int = CACHE_SIZE
+        self,
+        city_db: str | None,
+        asn_db: str | None,
+        cache_size: int = CACHE_SIZE,
+        *,
+        isp_db: str | None = None,
+        connection_type_db: str | None = None,
+        anonymous_ip_db: str | None = None,
     ) -> None:
         self._city: geoip2.database.Reader | None = None
         self._asn: geoip2.database.Reader | None = None
         self._flat: FlatCityDb | None = None
+        self._net = NetworkDbs()
         self._city_type = self._asn_type = ""
+        try:
+            self._open_location(city_db)
+            if asn_db:
+                self._asn, self._asn_type = open_mmdb(asn_db, ("ASN", "ISP"), "ASN")
+            self._net = NetworkDbs(isp_db, connection_type_db, anonymous_ip_db)
+        except Exception:
+            self.close()
+            raise
+        self._cached = functools.lru_cache(maxsize=cache_size)(self._lookup)
+        self._by_text = functools.lru_cache(maxsize=cache_size)(self._lookup_text)
+
+    def _open_location(self, city_db: str | None) -> None:
         if city_db and is_flat_city_db(city_db):
             self._flat = FlatCityDb(city_db)
             self._city_type = self._flat.database_type
         elif city_db:
-            self._city, self._city_type = _open(city_db, ("City", "Country", "Enterprise"), "city")
-        if asn_db:
-            try:
-                self._asn, self._asn_type = _open(asn_db, ("ASN", "ISP"), "ASN")
-            except Exception:
-                self.close()
-                raise
-        self._cached = functools.lru_cache(maxsize=cache_size)(self._lookup)
-        self._by_text = functools.lru_cache(maxsize=cache_size)(self._lookup_text)
+            kinds = ("City", "Country", "Enterprise")
+            self._city, self._city_type = open_mmdb(city_db, kinds, "city")
 
     @property
     def database_types(self) -> tuple[str, str]:
@@ -120,7 +126,9 @@ class GeoResolver:
     def lookup(self, ip: str | None) -> GeoInfo:
         """Geo and network data for ``ip``; empty for ``None``, junk, non-public or unknown
         addresses. Never raises."""
-        if ip is None or (self._city is None and self._asn is None and self._flat is None):
+        if ip is None or (
+            self._city is None and self._asn is None and self._flat is None and self._net.empty
+        ):
             return EMPTY
         return self._by_text(ip)
 
@@ -130,8 +138,9 @@ class GeoResolver:
         return EMPTY if addr is None else self._cached(addr)
 
     def _lookup(self, addr: str) -> GeoInfo:
-        """Uncached lookup of a canonical public address in both databases."""
-        fields = {**self._location(addr), **self._network(addr)}
+        """Uncached lookup of a canonical public address in every database."""
+        # the ISP database's isp and asn win over the ASN database's where it has them
+        fields = {**self._location(addr), **self._network(addr), **self._net.facts(addr)}
         return GeoInfo(**fields) if fields else EMPTY
 
     def _location(self, addr: str) -> dict[str, Any]:
@@ -148,7 +157,7 @@ class GeoResolver:
                 rec = reader.enterprise(addr)
             else:
                 rec = reader.country(addr)
-        except _LOOKUP_ERRORS:
+        except LOOKUP_ERRORS:
             return {}
         fields: dict[str, Any] = {
             "country": rec.country.iso_code,
@@ -166,21 +175,18 @@ class GeoResolver:
         return {k: v for k, v in fields.items() if v is not None}
 
     def _network(self, addr: str) -> dict[str, Any]:
-        """Autonomous system number and ISP (the AS organisation for an ASN database)."""
+        """Autonomous system number and ISP (the AS organisation for an ASN database; with an
+        ISP database also the organisation and mobile carrier)."""
         reader = self._asn
         if reader is None:
             return {}
         try:
             if "ISP" in self._asn_type:
-                isp = reader.isp(addr)
-                asn, name = isp.autonomous_system_number, isp.isp
-                name = name or isp.autonomous_system_organization
-            else:
-                rec = reader.asn(addr)
-                asn, name = rec.autonomous_system_number, rec.autonomous_system_organization
-        except _LOOKUP_ERRORS:
+                return isp_facts(reader.isp(addr))
+            rec = reader.asn(addr)
+        except LOOKUP_ERRORS:
             return {}
-        fields = {"asn": asn, "isp": name}
+        fields = {"asn": rec.autonomous_system_number, "isp": rec.autonomous_system_organization}
         return {k: v for k, v in fields.items() if v is not None}
 
     def cache_info(self) -> functools._CacheInfo:
@@ -193,6 +199,7 @@ class GeoResolver:
             if reader is not None:
                 reader.close()
         self._city = self._asn = None
+        self._net.close()
         if self._flat is not None:
             self._flat.close()
             self._flat = None

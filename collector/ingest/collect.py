@@ -56,6 +56,7 @@ _NO_STARTS: frozenset[str] = frozenset()
 _WANTED_HEADERS = {
     b"content-length",
     b"user-agent",
+    b"accept-language",
     b"origin",
     b"x-forwarded-for",
     b"dnt",
@@ -298,6 +299,7 @@ class Ingestor:
             ua=parse_user_agent(user_agent),
             geo=self.geo.lookup(ip) if beacon.n else _NO_GEO,
             now_ms=now_ms,
+            accept_language=headers.get(b"accept-language"),
         )
         offset = clock_offset(beacon, now_ms)
         clicks: list[Click] = []

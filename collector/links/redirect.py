@@ -247,6 +247,7 @@ class Redirector:
             ua=parse_user_agent(user_agent),
             geo=ingestor.geo.lookup(ip),
             now_ms=now_ms,
+            accept_language=headers.get(b"accept-language"),
         )
         click = make_click(
             ctx,
