@@ -172,9 +172,12 @@ def test_every_key_header_style_is_accepted(kit):
     for headers in (
         {"EF-Access-Key": kit.read_key},
         {"X-Api-Key": kit.read_key},
+        {"X-Eflow-Api-Key": kit.read_key},  # Everflow's own header (issue 14)
         {"Authorization": f"Bearer {kit.read_key}"},
     ):
         assert kit.http.get(path, headers=headers).status_code == 200
+    bad = kit.read_key[:-2] + "xx"
+    assert kit.http.get(path, headers={"X-Eflow-Api-Key": bad}).status_code == 401
 
 
 def test_missing_or_bad_key_is_401(kit):

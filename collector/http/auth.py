@@ -58,9 +58,14 @@ def mint_api_key(brand_id: int, scope: Scope, now_ms: int) -> tuple[str, ApiKey]
     return f"{_PREFIX}{key_id}_{secret}", record
 
 
+# Headers that carry a key, first found wins: the seed's, ours, and Everflow's own (so its
+# existing clients work unchanged). ``Authorization: Bearer KEY`` is read after them.
+KEY_HEADERS = ("ef-access-key", "x-api-key", "x-eflow-api-key")
+
+
 def key_from_headers(request: Request) -> str | None:
     headers = request.headers
-    key = headers.get("ef-access-key") or headers.get("x-api-key")
+    key = next((value for name in KEY_HEADERS if (value := headers.get(name))), None)
     if key:
         return key.strip()
     authorization = headers.get("authorization", "")
