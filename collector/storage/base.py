@@ -66,6 +66,7 @@ __all__ = [
     "Delivery",
     "Domain",
     "Event",
+    "ExplorerStore",
     "ExportJob",
     "ExportStore",
     "ExternalAssets",
@@ -496,6 +497,29 @@ class ExportStore(Protocol):
         row's key, created_at (ms) and id."""
 
 
+class ExplorerStore(Protocol):
+    """A visitor's hits for the explorer (``explorer.py`` of each engine): reads of the
+    ``(brand_id, visitor_id, created_at)`` index (SQLite) or the visitor bloom filter
+    (ClickHouse)."""
+
+    def visitor_hits(
+        self,
+        brand_id: int,
+        visitor_id: str,
+        span: tuple[int | None, int | None],
+        before: tuple[int, str] | None,
+        limit: int,
+    ) -> list[Click]:
+        """The visitor's clicks with ``created_at`` in ``span`` (ms, both ends inclusive, either
+        open), newest first (``created_at``, then ``id``, descending), only those ordered after
+        ``before`` (a row's ``(created_at, id)``, exclusive), at most ``limit``."""
+
+    def visitor_summary(
+        self, brand_id: int, visitor_id: str, span: tuple[int | None, int | None]
+    ) -> tuple[int, Click | None, int | None]:
+        """(the visitor's clicks in ``span``, the first of them, the last one's ``created_at``)."""
+
+
 class Store(
     Lifecycle,
     BrandStore,
@@ -509,6 +533,7 @@ class Store(
     UserStore,
     WebhookStore,
     ExportStore,
+    ExplorerStore,
     Protocol,
 ):
     """What every storage engine provides. Methods are synchronous; the app calls them from a

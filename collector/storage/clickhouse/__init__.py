@@ -31,6 +31,7 @@ from .brands import BrandsMixin, domain_id
 from .clicks import ClicksMixin
 from .connection import DEFAULT_DATABASE, split_url
 from .conversions import ConversionsMixin
+from .explorer import ExplorerMixin
 from .exports import ExportsMixin
 from .links import LinksMixin
 from .replays import ReplaysMixin
@@ -53,5 +54,6 @@ class ClickHouseStore(
     UsersMixin,
     WebhooksMixin,
     ExportsMixin,
+    ExplorerMixin,
 ):
     """The :class:`~collector.storage.base.Store` on a ClickHouse database."""

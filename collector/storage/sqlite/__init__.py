@@ -26,6 +26,7 @@ from .analytics import AnalyticsMixin
 from .brands import BrandsMixin
 from .clicks import ClicksMixin
 from .conversions import ConversionsMixin
+from .explorer import ExplorerMixin
 from .exports import ExportsMixin
 from .links import LinksMixin
 from .replays import ReplaysMixin
@@ -48,5 +49,6 @@ class SQLiteStore(
     UsersMixin,
     WebhooksMixin,
     ExportsMixin,
+    ExplorerMixin,
 ):
     """The :class:`~collector.storage.base.Store` on one SQLite file."""
