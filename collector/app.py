@@ -16,6 +16,7 @@ from collector.config import Settings
 from collector.conversions import routes as api_conversions
 from collector.dashboard import routes as dashboard
 from collector.enrich.netaddr import parse_trusted_proxies
+from collector.explorer import routes as api_explorer
 from collector.funnels import routes as api_funnels
 from collector.http import audit, openapi
 from collector.http.errors import EXCEPTION_HANDLERS
@@ -83,6 +84,7 @@ def create_app(
             *api_analytics.routes,
             *api_funnels.routes,
             *api_sessions.routes,
+            *api_explorer.routes,
             *api_replays.routes,
             *api_webhooks.routes,
             *replay_proxy.routes,

@@ -13,6 +13,7 @@ from collector.brands import routes as brands
 from collector.clicks import routes as clicks
 from collector.conversions import routes as conversions
 from collector.dashboard import routes as dashboard
+from collector.explorer import routes as explorer
 from collector.funnels import routes as funnels
 from collector.http.routing import Endpoint
 from collector.links import routes as links
@@ -37,6 +38,8 @@ AREAS = {
     "(seed 02): totals, time series in any time zone, and breakdowns by every dimension.",
     "Sessions": "Visits made of page views: listed with their source, conversions and "
     "replays, and counted as visitors, sessions, bounce rate and visit duration.",
+    "Explorer": "One visitor's hits, and one hit with its conversions and custom events, "
+    "in FunnelFlux's explorer shape (seed 03).",
     "Replays": "Session recordings, one replay per recorded page; share links to watch one "
     "session without a key.",
     "Webhooks": "The clickstream (seed 05): clicks, page views, leads and sales sent as "
@@ -57,6 +60,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *analytics.endpoints,
     *funnels.endpoints,
     *sessions.endpoints,
+    *explorer.endpoints,
     *replays.endpoints,
     *webhooks.endpoints,
     *brands.endpoints,
