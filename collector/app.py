@@ -29,6 +29,7 @@ from collector.sessions import routes as api_sessions
 from collector.site import routes as site
 from collector.site.routes import DemoPage
 from collector.storage.base import Store
+from collector.stream import routes as api_stream
 from collector.tracker import routes as tracker
 from collector.users import routes as api_users
 from collector.webhooks import routes as api_webhooks
@@ -78,6 +79,7 @@ def create_app(
             *site.routes,
             *api_brands.routes,
             *api_users.routes,
+            *api_stream.routes,
             *api_clicks.routes,
             *api_links.routes,
             *api_conversions.routes,

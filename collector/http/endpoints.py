@@ -22,6 +22,7 @@ from collector.replay import routes as replays
 from collector.replay import viewer
 from collector.sessions import routes as sessions
 from collector.site import routes as site
+from collector.stream import routes as stream
 from collector.tracker import routes as tracker
 from collector.users import routes as users
 from collector.webhooks import routes as webhooks
@@ -55,6 +56,7 @@ AREAS = {
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     *clicks.endpoints,
+    *stream.endpoints,
     *links.endpoints,
     *conversions.endpoints,
     *analytics.endpoints,

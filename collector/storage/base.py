@@ -47,7 +47,7 @@ from .model import (
 if TYPE_CHECKING:  # the compiler's types, for annotations only (the compiler imports storage)
     from collector.query.fields import Source
     from collector.query.funnel import Funnel
-    from collector.query.model import Query
+    from collector.query.model import Filter, Query
     from collector.query.sessions import Edge, SessionExtras, SessionQuery, SortKey
 
 __all__ = [
@@ -520,6 +520,27 @@ class ExplorerStore(Protocol):
         """(the visitor's clicks in ``span``, the first of them, the last one's ``created_at``)."""
 
 
+class StreamStore(Protocol):
+    """The raw clicks stream (``stream.py`` of each engine, ``collector/stream/``)."""
+
+    def stream_clicks(
+        self,
+        brand_id: int,
+        query: Query,
+        groups: tuple[tuple[Filter, ...], ...],
+        after: tuple[int, str] | None,
+        limit: int,
+    ) -> list[Click]:
+        """At most ``limit`` clicks in ``query``'s time range matching its filters and one
+        filter of each group, by (created_at, id), only those after ``after`` (exclusive)."""
+
+    def visitor_history(
+        self, brand_id: int, visitor_ids: list[str], start: int, end: int
+    ) -> list[tuple[Any, ...]]:
+        """(visitor_id, link_id, funnel_id, created_at ms, id) of these visitors' clicks in
+        [start, end] ms."""
+
+
 class Store(
     Lifecycle,
     BrandStore,
@@ -534,6 +555,7 @@ class Store(
     WebhookStore,
     ExportStore,
     ExplorerStore,
+    StreamStore,
     Protocol,
 ):
     """What every storage engine provides. Methods are synchronous; the app calls them from a

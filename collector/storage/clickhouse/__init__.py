@@ -12,6 +12,7 @@ the two dialects read side by side:
 - ``analytics.py``: the events and analytics API, on compiler queries
 - ``users.py``: dashboard users, their sign-in sessions, API keys' last use and revocation
 - ``sessions.py``: sessions made of page views, on compiler queries
+- ``stream.py``: the raw clicks stream, pages by (created_at, id) and visitors' history
 - ``replays.py``: replay chunks, compacted segment generations, dictionaries, asset links
 - ``exports.py``: CSV export jobs and the keyset pages of clicks they write
 - ``webhooks.py``: clickstream destinations and their delivery log; the outbox and its cursors
@@ -37,6 +38,7 @@ from .links import LinksMixin
 from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
 from .sessions import SessionsMixin
+from .stream import StreamMixin
 from .users import UsersMixin
 from .webhooks import WebhooksMixin
 
@@ -53,6 +55,7 @@ class ClickHouseStore(
     SessionsMixin,
     UsersMixin,
     WebhooksMixin,
+    StreamMixin,
     ExportsMixin,
     ExplorerMixin,
 ):

@@ -10,6 +10,7 @@ of the ClickHouse engine (``storage/clickhouse/``), so the two dialects read sid
 - ``analytics.py``: the events and analytics API, on compiler queries
 - ``users.py``: dashboard users, their sign-in sessions, API keys' last use and revocation
 - ``sessions.py``: sessions made of page views, on compiler queries
+- ``stream.py``: the raw clicks stream, pages by (created_at, id) and visitors' history
 - ``replays.py``: replay chunks, summaries, compacted segments, dictionaries, asset links
 - ``exports.py``: CSV export jobs and the keyset pages of clicks they write
 - ``webhooks.py``: clickstream destinations, their delivery log, the outbox and its cursors
@@ -32,6 +33,7 @@ from .links import LinksMixin
 from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
 from .sessions import SessionsMixin
+from .stream import StreamMixin
 from .users import UsersMixin
 from .webhooks import WebhooksMixin
 
@@ -48,6 +50,7 @@ class SQLiteStore(
     SessionsMixin,
     UsersMixin,
     WebhooksMixin,
+    StreamMixin,
     ExportsMixin,
     ExplorerMixin,
 ):
