@@ -16,7 +16,6 @@ from typing import Any
 
 from collector.errors import Invalid, NotFound
 from collector.http.params import iso
-from collector.query.model import AnyOf, Query
 from collector.storage.base import Click, Conversion, Event, Store
 
 from . import facts
@@ -31,7 +30,6 @@ from .schema import (
     VisitorInfo,
 )
 
-MAX_CONVERSIONS = 10_000  # leads and sales read for one page of hits
 _MILLIS = re.compile(r"-?[0-9]{1,19}")
 
 
@@ -96,20 +94,21 @@ def _hit(store: Store, brand_id: int, hit_id: str) -> Click:
 
 
 def context(store: Store, brand_id: int, clicks: list[Click]) -> HitContext:
-    """The links, domains, leads and sales, and replays of these hits."""
-    ids = tuple(click.id for click in clicks)
+    """The links, domains, leads and sales, and replays of these hits. Leads and sales are read
+    per session (an index range on SQLite, a bloom filter on ClickHouse): a conversion carries
+    its click's session, and a visitor's page of hits spans few sessions."""
+    ids = {click.id for click in clicks}
     links = sorted({click.link_id for click in clicks if click.link_id})
     domains = sorted({click.domain_id for click in clicks if click.domain_id is not None})
-    found = store.page_conversions(
-        brand_id, Query(filters=(AnyOf("clickId", ids),)), False, MAX_CONVERSIONS, 0
-    )
     conversions: dict[str, list[Conversion]] = {}
-    for conversion in found:
-        conversions.setdefault(conversion.click_id, []).append(conversion)
-    sessions = sorted({click.session_id for click in clicks if click.trigger == "pageview"})
+    for session_id in sorted({click.session_id for click in clicks}):
+        for conversion in store.session_conversions(brand_id, session_id):
+            if conversion.click_id in ids:
+                conversions.setdefault(conversion.click_id, []).append(conversion)
+    pages = sorted({click.session_id for click in clicks if click.trigger == "pageview"})
     replays = {
         replay.page_session_id: replay
-        for session_id in sessions
+        for session_id in pages
         for replay in store.replays_for_session(brand_id, session_id)
     }
     return HitContext(
