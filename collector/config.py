@@ -150,6 +150,12 @@ class Settings:
         "Path of a ClickHouse collector's local webhook outbox, a SQLite file (default: "
         "webhook-outbox.db in the chdb directory, or ./data/webhook-outbox.db).",
     )
+    export_dir: str = _setting(
+        "./data/exports", "Directory of the CSV export files (gzip-compressed) until they expire."
+    )
+    export_ttl_days: int = _setting(
+        7, "Days a finished CSV export is kept before its file is deleted.", _positive_int
+    )
     public_url: str = _setting(
         "",
         "Base URL of the collector as users reach it, for share links (default: the request's).",
