@@ -27,6 +27,7 @@ from collector.brands.cache import BrandCache
 from collector.config import Settings
 from collector.enrich.geo import GeoResolver
 from collector.enrich.netaddr import parse_trusted_proxies
+from collector.exports.runner import ExportRunner
 from collector.http.auth import KeyChecker
 from collector.ingest.collect import Ingestor
 from collector.ingest.writer import Writer
@@ -175,6 +176,10 @@ class Runtime:
                 interval_s=settings.compact_interval_seconds,
                 idle_ms=settings.replay_idle_minutes * 60_000,
             ),
+        )
+        self.exports = self._thread_worker(
+            "exports",
+            ExportRunner(store, Path(settings.export_dir), settings.export_ttl_days * 86_400_000),
         )
 
     # --- declaring ----------------------------------------------------------------------------
