@@ -16,6 +16,7 @@ from collector.config import Settings
 from collector.conversions import routes as api_conversions
 from collector.dashboard import routes as dashboard
 from collector.enrich.netaddr import parse_trusted_proxies
+from collector.exports import routes as api_exports
 from collector.explorer import routes as api_explorer
 from collector.funnels import routes as api_funnels
 from collector.http import audit, openapi
@@ -80,6 +81,7 @@ def create_app(
             *api_brands.routes,
             *api_users.routes,
             *api_stream.routes,
+            *api_exports.routes,
             *api_clicks.routes,
             *api_links.routes,
             *api_conversions.routes,

@@ -13,6 +13,7 @@ from collector.brands import routes as brands
 from collector.clicks import routes as clicks
 from collector.conversions import routes as conversions
 from collector.dashboard import routes as dashboard
+from collector.exports import routes as exports
 from collector.explorer import routes as explorer
 from collector.funnels import routes as funnels
 from collector.http.routing import Endpoint
@@ -56,6 +57,7 @@ AREAS = {
 
 ENDPOINTS: tuple[Endpoint, ...] = (
     *clicks.endpoints,
+    *exports.endpoints,
     *stream.endpoints,
     *links.endpoints,
     *conversions.endpoints,
