@@ -16,8 +16,8 @@ from collector.config import Settings
 from collector.conversions import routes as api_conversions
 from collector.dashboard import routes as dashboard
 from collector.enrich.netaddr import parse_trusted_proxies
-from collector.exports import routes as api_exports
 from collector.explorer import routes as api_explorer
+from collector.exports import routes as api_exports
 from collector.funnels import routes as api_funnels
 from collector.http import audit, openapi
 from collector.http.errors import EXCEPTION_HANDLERS

@@ -13,8 +13,8 @@ from collector.brands import routes as brands
 from collector.clicks import routes as clicks
 from collector.conversions import routes as conversions
 from collector.dashboard import routes as dashboard
-from collector.exports import routes as exports
 from collector.explorer import routes as explorer
+from collector.exports import routes as exports
 from collector.funnels import routes as funnels
 from collector.http.routing import Endpoint
 from collector.links import routes as links
