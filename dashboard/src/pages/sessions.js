@@ -2,6 +2,7 @@
 import { html } from '../html.js';
 import { PageTitle } from '../ui/common.js';
 import { ReportControls } from '../ui/controls.js';
+import { ExportButton } from '../ui/exportbutton.js';
 import { ListFilters, listParams, SessionTable } from '../ui/sessionlist.js';
 
 const NAMES = [
@@ -23,6 +24,7 @@ export function SessionsPage({ api, state, search, path }) {
   return html`
     <${PageTitle}>Sessions</${PageTitle}>
     <${ReportControls} state=${state} path=${path} search=${search} />
+    <${ExportButton} api=${api} state=${state} />
     <${ListFilters} names=${NAMES} search=${search} path=${path} />
     <${SessionTable} api=${api} params=${params} title="Sessions" search=${search} path=${path} />`;
 }
