@@ -75,7 +75,7 @@ def row(click: Click, unique: bool, links: dict[str, ShortLink]) -> StreamRow:
             offer=_offer(click, links),
             geolocation=_geolocation(click),
             device_information=_device(click),
-            query_parameters=dict(query),
+            query_parameters=query,
         ),
     )
 

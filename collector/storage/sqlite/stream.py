@@ -5,6 +5,9 @@ rows in (created_at, id) order after the cursor, filtered by the compiler's cond
 (``collector/query/sqlite.py``; a group of alternatives is their conditions OR-ed), stopped
 after ``limit`` rows. ``is_unique`` reads the page's visitors' clicks of the day before through
 the ``(brand_id, visitor_id, created_at, is_bot)`` index.
+
+Rows read only the columns a stream row shows (:data:`STREAM_FIELDS`; the click's other fields
+keep their defaults): at 5,000 rows, decoding the other ~30 columns was a sixth of the time.
 """
 
 from __future__ import annotations
@@ -16,8 +19,30 @@ from collector.query.model import Filter, Query
 
 from ..model import Click
 from ..rows import json_text
-from .clicks import _CLICK_COLUMNS_SQL_C, CLICK_ROWS
+from .clicks import _query_params
 from .connection import SQLiteBase
+
+# The fields of a click the stream shows (collector/stream/rows.py), read as they are but for
+# ``query`` (JSON text) and the flags (0 or 1).
+STREAM_FIELDS = (
+    "id", "brand_id", "session_id", "visitor_id", "created_at", "ip_address", "url",
+    "domain_id", "funnel_id", "sub1", "sub2", "sub3", "sub4", "sub5", "utm_source", "query",
+    "referrer", "country", "region", "city", "zip", "time_zone", "isp", "device_type",
+    "device_brand", "device_model", "os", "os_version", "browser", "browser_version",
+    "language", "is_bot", "link_id", "accept_language", "organization", "connection_type",
+    "mobile_carrier", "is_proxy",
+)  # fmt: skip
+_COLUMNS_SQL = ", ".join(f'c."{name}"' for name in STREAM_FIELDS)
+_QUERY = STREAM_FIELDS.index("query")
+_FLAGS = (STREAM_FIELDS.index("is_bot"), STREAM_FIELDS.index("is_proxy"))
+
+
+def _stream_click(row: tuple[Any, ...]) -> Click:
+    values = list(row)
+    values[_QUERY] = _query_params(values[_QUERY])
+    for at in _FLAGS:
+        values[at] = bool(values[at])
+    return Click(**dict(zip(STREAM_FIELDS, values, strict=True)))
 
 
 def _conditions(query: Query, groups: tuple[tuple[Filter, ...], ...]) -> tuple[str, list[Any]]:
@@ -46,13 +71,13 @@ class StreamMixin(SQLiteBase):
         limit: int,
     ) -> list[Click]:
         where, params = _conditions(query, groups)
-        sql = f"SELECT {_CLICK_COLUMNS_SQL_C} FROM clicks AS c WHERE c.brand_id = ? AND {where}"
+        sql = f"SELECT {_COLUMNS_SQL} FROM clicks AS c WHERE c.brand_id = ? AND {where}"
         params = [brand_id, *params]
         if after is not None:
             sql += " AND c.created_at >= ? AND (c.created_at > ? OR c.id > ?)"
             params += [after[0], after[0], after[1]]
         rows = self._all(sql + " ORDER BY c.created_at, c.id LIMIT ?", [*params, limit])
-        return [CLICK_ROWS.read(r) for r in rows]
+        return [_stream_click(r) for r in rows]
 
     def visitor_history(
         self, brand_id: int, visitor_ids: list[str], start: int, end: int
