@@ -26,7 +26,7 @@ from collector.storage.clickhouse import conversions as clickhouse_conversions
 from collector.storage.clickhouse import links as clickhouse_links
 from collector.storage.clickhouse import schema as clickhouse_schema
 from collector.storage.columns import columns
-from collector.storage.model import CLICK_FACTS
+from collector.storage.model import CLICK_FACTS, NETWORK_FACTS
 from collector.storage.sqlite import SQLiteStore
 from collector.storage.sqlite import clicks as sqlite_clicks
 from collector.storage.sqlite import connection as sqlite_connection
@@ -626,7 +626,7 @@ def test_a_schema_6_database_upgrades_its_conversions_and_links(store_url, monke
         a = old.create_brand("Old", "site-old", [], BrandSettings(), T0).id
         # raw rows: today's write_batch also fills tables a schema-6 file does not have yet
         click = msgspec.structs.replace(link_click("c1", a, "l1"), **FACTS)
-        _insert_as_schema_6(old, "clicks", click_rows, 0, click)
+        _insert_as_schema_6(old, "clicks", click_rows, len(NETWORK_FACTS), click)
         stored = conversion("cv1", a, click_id="c1")
         orphan = conversion("cv2", a, "sale", click_id="gone")
         for item in (stored, orphan):
