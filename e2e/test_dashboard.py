@@ -172,6 +172,12 @@ def test_a_sessions_lead_opens_the_replay_at_that_second(world: World, admin) ->
         first_ms = api.get(f"/replays/{replay_id}/index").json()["first_event_ms"]
     expected_ms = _epoch_ms(lead_at) - first_ms
     viewer_frame = next(f for f in admin.frames if "/replay/" in f.url)
+    # the viewer seeks once the replay's window has loaded: on a busy machine, a moment later
+    viewer_frame.wait_for_function(
+        "expected => window.viewer && Math.abs(window.viewer.currentMs() - expected) < 1000",
+        arg=expected_ms,
+        timeout=15_000,
+    )
     at = viewer_frame.evaluate("() => window.viewer.currentMs()")
     assert abs(at - expected_ms) < 1000, (at, expected_ms)
     admin.wait_for_timeout(500)
