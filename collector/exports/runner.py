@@ -11,7 +11,8 @@
 - Finished jobs expire ``ttl_ms`` after they finish: their file and their row are deleted by a
   sweep every ``sweep_s`` seconds.
 - ``on_finished`` is called with every job that ends (``done`` or ``failed``): the hook for
-  announcing it to the brand's webhooks (a webhook kind for it does not exist yet).
+  announcing it to the brand's webhooks (``collector/webhooks/announce.py``, the ``export``
+  kind).
 """
 
 from __future__ import annotations
@@ -148,16 +149,16 @@ class ExportRunner:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             rows = self._write(job, part)
+            part.replace(path)
         except Stopped:
-            part.unlink(missing_ok=True)
+            _discard(part)
             self.store.save_export(msgspec.structs.replace(job, status="queued", rows=0))
             return
         except Exception as error:
             log.exception("export %s failed", job.id)
-            part.unlink(missing_ok=True)
+            _discard(part)
             self._finish(job, "failed", job.rows, f"the export failed: {type(error).__name__}")
             return
-        part.replace(path)
         self._finish(job, "done", rows, None)
 
     def _write(self, job: ExportJob, part: Path) -> int:
@@ -223,3 +224,9 @@ class ExportRunner:
                 self.store.delete_export(job.brand_id, job.id)
                 gone += 1
         return gone
+
+
+def _discard(part: Path) -> None:
+    """Remove a partial file, if it could be made at all (a failed job must still end)."""
+    with contextlib.suppress(OSError):
+        part.unlink(missing_ok=True)
