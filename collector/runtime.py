@@ -41,6 +41,7 @@ from collector.replay.proxy import ReplayProxy
 from collector.replay.share import ShareSigner
 from collector.storage import open_store
 from collector.storage.base import Store
+from collector.webhooks.announce import ExportAnnouncer
 from collector.webhooks.delivery import Sender
 from collector.webhooks.dispatcher import Dispatcher
 from collector.webhooks.feed import ClickstreamFeed
@@ -179,7 +180,12 @@ class Runtime:
         )
         self.exports = self._thread_worker(
             "exports",
-            ExportRunner(store, Path(settings.export_dir), settings.export_ttl_days * 86_400_000),
+            ExportRunner(
+                store,
+                Path(settings.export_dir),
+                settings.export_ttl_days * 86_400_000,
+                on_finished=ExportAnnouncer(store, self.feed, settings.public_url),
+            ),
         )
 
     # --- declaring ----------------------------------------------------------------------------

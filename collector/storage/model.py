@@ -420,7 +420,7 @@ class KeyInfo(msgspec.Struct, kw_only=True):
 
 
 WebhookKind = Literal["click", "pageview", "lead", "sale"]
-WEBHOOK_KINDS: tuple[str, ...] = ("click", "pageview", "lead", "sale")
+WEBHOOK_KINDS: tuple[str, ...] = ("click", "pageview", "lead", "sale", "export")
 
 
 class WebhookDestination(msgspec.Struct, kw_only=True):

@@ -7,11 +7,13 @@ from typing import Annotated, Literal
 import msgspec
 
 from collector.http.schema import BrandPath, Time
+from collector.storage.model import WEBHOOK_KINDS
 
 MAX_URL = 2048
 MAX_HEADER_VALUE = 1024
 PER_PAGE = 100
-ALL_EVENTS = ["click", "pageview", "lead", "sale"]
+ALL_EVENTS = ["click", "pageview", "lead", "sale"]  # the default: the clickstream (seed 05)
+KINDS = list(WEBHOOK_KINDS)  # with `export`, asked for by name
 
 Url = Annotated[
     str,
@@ -24,14 +26,15 @@ Url = Annotated[
     ),
 ]
 Method = Literal["POST", "PUT"]
-Kind = Literal["click", "pageview", "lead", "sale"]
+Kind = Literal["click", "pageview", "lead", "sale", "export"]
 Events = Annotated[
     list[Kind],
     msgspec.Meta(
         min_length=1,
-        max_length=4,
+        max_length=5,
         description="What goes to it: `click` (short-link clicks and QR scans), `pageview`, "
-        "`lead`, `sale`.",
+        "`lead`, `sale` (the default: all four), and `export` (a CSV export job that ended; "
+        "only when asked for).",
     ),
 ]
 HeaderKey = Annotated[

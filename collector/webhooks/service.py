@@ -24,7 +24,14 @@ from collector.storage.base import (
 )
 
 from .payload import ItemContext, click_kind, render_click, render_conversion
-from .schema import DeliveryJson, WebhookCreate, WebhookCreated, WebhookJson, WebhookUpdate
+from .schema import (
+    KINDS,
+    DeliveryJson,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookJson,
+    WebhookUpdate,
+)
 
 MAX_DESTINATIONS = 20
 MAX_REPLAY_ITEMS = 100_000
@@ -105,7 +112,7 @@ def check_header(key: str | None, value: str | None) -> None:
 def _events(events: Iterable[str]) -> list[str]:
     """The kinds, each once, in the documentation's order."""
     wanted = set(events)
-    return [kind for kind in ("click", "pageview", "lead", "sale") if kind in wanted]
+    return [kind for kind in KINDS if kind in wanted]
 
 
 # --- making and changing -----------------------------------------------------------------------
