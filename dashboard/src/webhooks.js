@@ -7,6 +7,7 @@ export const EVENTS = [
   { value: 'pageview', label: 'Page views' },
   { value: 'lead', label: 'Leads' },
   { value: 'sale', label: 'Sales' },
+  { value: 'export', label: 'Finished CSV exports', off: true },
 ];
 
 /** The form's fields by the API's names (a 422's `param`), with their labels. */

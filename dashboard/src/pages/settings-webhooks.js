@@ -81,7 +81,7 @@ function AddForm({ api, onMade }) {
     <div class="field"><label for=${FIELDS.method.id}>Method</label>
       <select ...${fieldAttrs('method', bad)}><option value="POST">POST</option><option value="PUT">PUT</option></select></div>
     <fieldset class="wide events" ...${fieldAttrs('events', bad)}><legend>Events</legend>
-      ${EVENTS.map((e) => html`<label class="check"><input type="checkbox" name="events" value=${e.value} checked /> ${e.label}</label>`)}
+      ${EVENTS.map((e) => html`<label class="check"><input type="checkbox" name="events" value=${e.value} checked=${!e.off} /> ${e.label}</label>`)}
     </fieldset>
     <div class="field"><label for=${FIELDS.header_key.id}>Auth header name (optional)</label>
       <input ...${fieldAttrs('header_key', bad)} type="text" placeholder="X-Hook-Auth" autocomplete="off" spellcheck="false" /></div>
