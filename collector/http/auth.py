@@ -118,7 +118,10 @@ class KeyChecker:
     def verify(self, key: str | None) -> ApiKey:
         """The key's record, or a 401 ApiError."""
         if not key:
-            raise ApiError(401, "an API key is required (EF-Access-Key, X-Api-Key or Bearer)")
+            raise ApiError(
+                401,
+                "an API key is required (EF-Access-Key, X-Api-Key, X-Eflow-Api-Key or Bearer)",
+            )
         if not key.startswith(_PREFIX) or key.count("_") < 2:
             raise ApiError(401, "the API key is not valid")
         key_id, _, secret = key[len(_PREFIX) :].partition("_")

@@ -29,7 +29,7 @@ ERROR_TEXT = {
 }
 _ERROR_EXAMPLE = {
     400: "the body is not valid JSON",
-    401: "an API key is required (EF-Access-Key, X-Api-Key or Bearer)",
+    401: "an API key is required (EF-Access-Key, X-Api-Key, X-Eflow-Api-Key or Bearer)",
     403: "this needs a key with the 'admin' scope",
     404: "not found",
     409: "the key 'spring' is taken on this short domain",
@@ -39,7 +39,7 @@ _ERROR_EXAMPLE = {
     502: "the asset could not be fetched",
     503: "busy: try again in a moment",
 }
-_KEY_SCHEMES = ("EFAccessKey", "ApiKey", "Bearer")
+_KEY_SCHEMES = ("EFAccessKey", "ApiKey", "EflowApiKey", "Bearer")
 SECURITY_SCHEMES = {
     "EFAccessKey": {
         "type": "apiKey",
@@ -48,6 +48,12 @@ SECURITY_SCHEMES = {
         "description": "An API key, as the seed's API takes it.",
     },
     "ApiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key", "description": "An API key."},
+    "EflowApiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Eflow-Api-Key",
+        "description": "An API key, as Everflow's clients send it (the raw clicks stream's seed).",
+    },
     "Bearer": {
         "type": "http",
         "scheme": "bearer",
