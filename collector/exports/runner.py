@@ -2,9 +2,10 @@
 
 - Jobs run oldest first on ``threads`` threads, at most ``per_brand`` of one brand at a time:
   one brand's big exports never hold up every other brand's.
-- A job reads its clicks a page at a time by keyset (``Store.export_rows``: ``(created_at, id)``
-  after the last row written) and writes each page as CSV to a gzip file before reading the
-  next, so memory stays at one page whatever the export's size.
+- A job reads its clicks a page at a time by keyset (``Store.export_csv``: ``(created_at, id)``
+  after the last row written), each page as CSV lines the store's statement formatted, and
+  writes it to a gzip file before reading the next, so memory stays at one page whatever the
+  export's size.
 - Queued jobs live in the store, so they survive a restart. A job that was running when the
   collector stopped (or died) is queued again at start and written from the start; so is one
   the runner stops in the middle (its part file is removed).
@@ -30,13 +31,13 @@ import msgspec
 
 from collector.storage.base import ExportJob, Store
 
-from .csvfile import CsvFile, column_kinds, rows_as_cells
+from .csvfile import CsvFile
 from .service import file_path, job_query
 
 log = logging.getLogger("clicktrail.exports")
 
-PAGE_ROWS = 20_000
-PAGE_CELLS = 200_000  # a page of many columns has fewer rows: memory follows the cells
+PAGE_ROWS = 50_000
+PAGE_CELLS = 1_000_000  # a page of many columns has fewer rows: memory follows the cells
 PROGRESS_PAGES = 10  # a running job's `rows` is saved every this many pages
 OPEN = ["queued", "running"]
 ENDED = ["done", "failed"]
@@ -165,7 +166,6 @@ class ExportRunner:
         """Every matching click's row written to ``part``; the number of rows."""
         query = job_query(self.store, job)
         names = tuple(job.columns)
-        kinds = column_kinds(names)
         page = max(1_000, min(PAGE_ROWS, PAGE_CELLS // len(names)))
         out = CsvFile(str(part), job.columns)
         written = 0
@@ -174,16 +174,14 @@ class ExportRunner:
             while True:
                 if self._stop.is_set():
                     raise Stopped
-                rows = self.store.export_rows(job.brand_id, query, names, after, page)
-                if not rows:
-                    break
-                out.write(rows_as_cells(rows, kinds))
-                written += len(rows)
-                if written % (page * PROGRESS_PAGES) == 0:
+                lines, rows, last = self.store.export_csv(job.brand_id, query, names, after, page)
+                out.write(lines)
+                written += rows
+                if rows and written % (page * PROGRESS_PAGES) == 0:
                     self.store.save_export(msgspec.structs.replace(job, rows=written))
-                after = (rows[-1][-2], rows[-1][-1])
-                if len(rows) < page:
+                if rows < page:
                     break
+                after = last
         finally:
             out.close()
         return written

@@ -483,18 +483,18 @@ class ExportStore(Protocol):
 
     def delete_export(self, brand_id: int, job_id: str) -> None: ...
 
-    def export_rows(
+    def export_csv(
         self,
         brand_id: int,
         query: ClickQuery,
         columns: tuple[str, ...],
         after: tuple[int, str] | None,
         limit: int,
-    ) -> list[tuple[Any, ...]]:
+    ) -> tuple[bytes, int, tuple[int, str] | None]:
         """At most ``limit`` clicks matching ``query``'s filters (not its page, sort or
         ``click_or_session``) ordered by (created_at, id) in ``query.direction``, after the
-        key ``after``: each row the values of ``columns`` as ``Click`` holds them, then the
-        row's key, created_at (ms) and id."""
+        key ``after``, as CSV: (the lines of ``columns``' cells as ``exports/csvfile.py`` says,
+        UTF-8, each ending CR LF; how many; the last row's key (created_at ms, id))."""
 
 
 class ExplorerStore(Protocol):

@@ -1,12 +1,15 @@
-"""ClickHouse: CSV export jobs and the rows they write.
+"""ClickHouse: CSV export jobs and the CSV they write.
 
 - ``export_jobs``: ``ReplacingMergeTree(version) ORDER BY (brand_id, id)``, read with ``FINAL``
   (as webhook destinations are): a status change inserts a newer version; an expired job is
   removed by a lightweight ``DELETE``.
-- :meth:`ExportsMixin.export_rows` reads a page of clicks by keyset, ``(created_at, id)`` after
+- :meth:`ExportsMixin.export_csv` reads a page of clicks by keyset, ``(created_at, id)`` after
   the last row written, in the table's sort order (``brand_id, created_at, id``): each page is a
   range of the primary key, only the selected columns are read, and ``LIMIT 1 BY id`` keeps a
   twin stored by two collectors out.
+- Each row comes out of ClickHouse as its CSV line (the export's fast path, docs/DECISIONS.md,
+  issue 14): the statement formats every cell as ``collector/exports/csvfile.py`` says, as the
+  SQLite one does, so Python only joins a page of lines, as bytes.
 """
 
 from __future__ import annotations
@@ -21,14 +24,61 @@ from collector.query.clicks import click_list_query
 
 from ..columns import columns as declared_columns
 from ..model import Click, ClickQuery, ExportJob
-from ..rows import json_text, text
-from .clicks import _text_map
+from ..rows import json_text
 from .connection import ClickHouseBase
 
 _FIELDS: tuple[str, ...] = ExportJob.__struct_fields__
 _SELECT = f"SELECT {', '.join(f'`{f}`' for f in _FIELDS)} FROM {{db}}.export_jobs FINAL"
 _KINDS = {c.name: c.kind for c in declared_columns(Click)}
-_DECODERS: dict[str, Callable[[Any], Any]] = {"text": text, "map": _text_map, "bool": bool}
+_RISKY_FIRST = "('=', '+', '-', '@', '\\t', '\\r')"  # as csvfile.safe_text
+_NEEDS_QUOTES = "[',', '\"', '\\n', '\\r']"  # as the csv module's QUOTE_MINIMAL
+_QUOTE, _QUOTES = "'\"'", "'\"\"'"  # " and "" as SQL literals
+# toJSONString then writes / as it is, as msgspec does
+_SETTINGS = " SETTINGS output_format_json_escape_forward_slashes = 0"
+
+
+def _text_cell(ref: str) -> str:
+    """A text cell: ``'`` before a formula start, quoted when it needs to be; NULL empty."""
+    value = f"ifNull({ref}, '')"
+    lead = f"if(substring({value}, 1, 1) IN {_RISKY_FIRST}, '''', '')"
+    quoted = f"concat({_QUOTE}, {lead}, replaceAll({value}, {_QUOTE}, {_QUOTES}), {_QUOTE})"
+    return f"if(multiSearchAny({value}, {_NEEDS_QUOTES}), {quoted}, concat({lead}, {value}))"
+
+
+def _float_cell(ref: str) -> str:
+    """As Python's repr for the numbers a click holds: ``52.0``, not ``52``."""
+    whole = f"isFinite({ref}) AND {ref} = trunc({ref}) AND abs({ref}) < 1e16"
+    return f"ifNull(if({whole}, concat(toString({ref}), '.0'), toString({ref})), '')"
+
+
+_CELLS: dict[str, Callable[[str], str]] = {
+    "text": _text_cell,
+    "json": _text_cell,
+    "time": lambda ref: f"ifNull(concat(replaceOne(toString({ref}), ' ', 'T'), 'Z'), '')",
+    "map": lambda ref: _text_cell(f"toJSONString({ref})"),
+    "bool": lambda ref: f"multiIf(isNull({ref}), '', {ref}, 'true', 'false')",
+    "int": lambda ref: f"ifNull(toString({ref}), '')",
+    "float": _float_cell,
+}
+
+
+def csv_line(columns: tuple[str, ...]) -> str:
+    """One expression: a click's CSV line (its cells joined by commas, then CR LF). A lone
+    empty cell is written ``""``, as the csv module does (an empty line reads as no row)."""
+    cells = [_CELLS[_KINDS[name]](f"`{name}`") for name in columns]
+    if len(cells) == 1:
+        cells = [f"if(({cells[0]}) = '', {_QUOTES}, {cells[0]})"]
+    joined = ", ',', ".join(cells)
+    return f"concat({joined}, '\\r\\n')"
+
+
+def _utf8(lines: bytes) -> bytes:
+    """``lines`` as valid UTF-8: text stored with invalid bytes gets U+FFFD, as other reads."""
+    try:
+        lines.decode()
+    except UnicodeDecodeError:
+        return lines.decode("utf-8", "replace").encode()
+    return lines
 
 
 def _read_job(row: tuple[Any, ...]) -> ExportJob:
@@ -37,12 +87,6 @@ def _read_job(row: tuple[Any, ...]) -> ExportJob:
     codes = values["click_codes"]
     values["click_codes"] = None if codes is None else msgspec.json.decode(codes)
     return msgspec.convert(values, ExportJob)
-
-
-def _decoders(columns: tuple[str, ...]) -> list[tuple[int, Callable[[Any], Any]]]:
-    """(position, converter) of each selected column read as another type than the struct's
-    (text as bytes, decoded leniently; the query map's bytes); None stays None."""
-    return [(i, _DECODERS[_KINDS[c]]) for i, c in enumerate(columns) if _KINDS[c] in _DECODERS]
 
 
 class ExportsMixin(ClickHouseBase):
@@ -81,14 +125,14 @@ class ExportsMixin(ClickHouseBase):
             {"brand": brand_id, "id": job_id},
         )
 
-    def export_rows(
+    def export_csv(
         self,
         brand_id: int,
         query: ClickQuery,
         columns: tuple[str, ...],
         after: tuple[int, str] | None,
         limit: int,
-    ) -> list[tuple[Any, ...]]:
+    ) -> tuple[bytes, int, tuple[int, str] | None]:
         compiled = compile_clickhouse.where(click_list_query(query), prefix="q")
         direction, beyond = ("ASC", ">") if query.direction == "asc" else ("DESC", "<")
         where = ["brand_id = {brand:UInt64}", *compiled.parts]
@@ -100,19 +144,14 @@ class ExportsMixin(ClickHouseBase):
                 + " (fromUnixTimestamp64Milli({after_ms:Int64}, 'UTC'), {after_id:String})"
             )
             params |= {"after_ms": after[0], "after_id": after[1]}
-        selected = ", ".join(f"`{name}`" for name in columns)
-        rows = self._text_rows(
-            f"SELECT {selected}, created_at, id FROM {{db}}.clicks WHERE {' AND '.join(where)}"
-            f" ORDER BY created_at {direction}, id {direction} LIMIT 1 BY id"
-            " LIMIT {limit:UInt64}",
-            params,
+        result = self.client.query(
+            f"SELECT {csv_line(columns)} AS line, created_at, id FROM {self._db}.clicks"
+            f" WHERE {' AND '.join(where)} ORDER BY created_at {direction}, id {direction}"
+            f" LIMIT 1 BY id LIMIT {{limit:UInt64}}{_SETTINGS}",
+            parameters=params,
+            query_formats={"DateTime64*": "int", "String": "bytes"},
         )
-        decoders = [*_decoders(columns), (len(columns) + 1, text)]
-        decoded = []
-        for row in rows:
-            values = list(row)
-            for i, convert in decoders:
-                if values[i] is not None:
-                    values[i] = convert(values[i])
-            decoded.append(tuple(values))
-        return decoded
+        lines, times, ids = result.result_columns or ([], [], [])
+        if not lines:
+            return b"", 0, None
+        return _utf8(b"".join(lines)), len(lines), (times[-1], ids[-1].decode())
