@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 import msgspec
 
 from collector.enrich.bots import bot_reason
+from collector.enrich.frustration import RAGE_MIN_CLICKS, SIGNALS, rage_clicks, signal_data
 from collector.enrich.geo import GeoInfo
 from collector.enrich.netaddr import anonymize_ip
 from collector.enrich.referrer import ReferrerInfo, ad_click, classify_referrer
@@ -218,7 +219,7 @@ def _event_data(kind: str, data: msgspec.Raw) -> dict[str, Any] | msgspec.Raw:
     if not has_data(data):
         return {}
     if kind != "click":
-        return data
+        return signal_data(kind, data) if kind in SIGNALS else data
     click = decode_click_data(data)
     return {
         "selector": click.s,
@@ -233,7 +234,8 @@ def _number(value: float | None) -> int | float | None:
 
 
 def build_events(beacon: Beacon, ctx: HitContext, offset: int) -> list[Event]:
-    return [
+    """The beacon's events as rows, and a ``rage_click`` for each burst of its clicks."""
+    events = [
         Event(
             brand_id=ctx.brand.id,
             click_id=beacon.p,
@@ -246,3 +248,6 @@ def build_events(beacon: Beacon, ctx: HitContext, offset: int) -> list[Event]:
         )
         for index, event in enumerate(beacon.e)
     ]
+    if len(events) >= RAGE_MIN_CLICKS:
+        events += rage_clicks(events)
+    return events

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
 
@@ -16,6 +16,7 @@ MAX_TIMESTAMP = 2**53 - 1
 MAX_SPAN_MS = 24 * 3600 * 1000  # the events of one beacon lie within a day of each other
 MAX_DATA_BYTES = 16 * 1024  # one event's `d`
 MAX_DATA_DEPTH = 32  # arrays and objects inside one event's `d`
+MAX_ERROR_MESSAGE = 200  # characters of an error click's message
 INT64 = (-(2**63), 2**63 - 1)
 
 _Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
@@ -62,8 +63,35 @@ class ClickData(msgspec.Struct):
     tx: Annotated[str, msgspec.Meta(max_length=1000)] | None = None
 
 
+class DeadClickData(msgspec.Struct):
+    """``d`` of a ``dead_click`` event: the click's selector and page coordinates."""
+
+    s: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    x: _Coordinate | None = None
+    y: _Coordinate | None = None
+
+
+class ErrorClickData(DeadClickData):
+    """``d`` of an ``error_click`` event: the click's, and the error's message."""
+
+    m: Annotated[str, msgspec.Meta(max_length=MAX_ERROR_MESSAGE)] | None = None
+
+
+class RageClickData(DeadClickData):
+    """``d`` of a ``rage_click`` event: the burst's first click's, and how many clicks."""
+
+    n: Annotated[int, msgspec.Meta(ge=0, le=MAX_EVENTS)] | None = None
+
+
 _decoder = msgspec.json.Decoder(Beacon)
 _click_decoder = msgspec.json.Decoder(ClickData)
+# Events whose ``d`` has typed fields, checked by msgspec: only those fields are kept.
+TYPED_DATA: dict[str, msgspec.json.Decoder[Any]] = {
+    "click": _click_decoder,
+    "dead_click": msgspec.json.Decoder(DeadClickData),
+    "error_click": msgspec.json.Decoder(ErrorClickData),
+    "rage_click": msgspec.json.Decoder(RageClickData),
+}
 
 
 def has_data(raw: msgspec.Raw) -> bool:
@@ -105,14 +133,15 @@ def _data_problem(event: WireEvent) -> str | None:
         return "must be an object"
     if len(data) > MAX_DATA_BYTES:
         return f"is {len(data)} bytes; at most {MAX_DATA_BYTES} are kept"
-    if event.t != "click":
+    decoder = TYPED_DATA.get(event.t)
+    if decoder is None:
         return json_problem(data, MAX_DATA_DEPTH)
     try:  # only the typed fields are kept, and msgspec checks those
-        decode_click_data(data)
+        decoder.decode(data)
     except msgspec.ValidationError as exc:
-        return f"is not click data: {exc}"
+        return f"is not {event.t} data: {exc}"
     except (msgspec.DecodeError, RecursionError):
-        return "is not click data: " + (json_problem(data, MAX_DATA_DEPTH) or "malformed")
+        return f"is not {event.t} data: " + (json_problem(data, MAX_DATA_DEPTH) or "malformed")
     return None
 
 
