@@ -23,7 +23,7 @@ export function readTag() {
 }
 
 // The browser asks not to be tracked (Do Not Track or Global Privacy Control).
-export const dnt = () => navigator.doNotTrack == '1' || navigator.globalPrivacyControl === true;
+export const dnt = () => navigator.doNotTrack == '1' || !!navigator.globalPrivacyControl;
 
 // The brand config: the baked one when it is this site's, else GET /config/{site}. A failure
 // rejects with the HTTP status (404: unknown site key) or the network error.

@@ -59,7 +59,7 @@ guard(() => {
   on(document, 'click', onClick);
   spa(guard(nav));
   on(window, 'pagehide', () => hide());
-  on(document, 'visibilitychange', () => document.visibilityState == 'hidden' && hide());
+  on(document, 'visibilitychange', () => document.hidden && hide());
   on(window, 'pageshow', (e) => e.persisted && page());
 
   // An unknown site key stops; any other failure (network, blocked, CORS, 5xx) is as if the

@@ -6,7 +6,7 @@ import { guard, warn } from './guard.js';
 export const post = guard((json) => {
   const url = cfg.a + '/collect';
   try {
-    if (navigator.sendBeacon(url, new Blob([json], { type: 'text/plain' }))) return;
+    if (navigator.sendBeacon(url, json)) return;
   } catch {
     // missing or broken sendBeacon: fall through to fetch
   }

@@ -115,6 +115,8 @@ export async function open({
           if (beacon === 'throw') throw new w.TypeError('sendBeacon is broken');
           if (beacon === 'refuse') return false;
           const to = u.endsWith('/collect/replay') ? page.replayRaw : page.raw;
+          // A string is sent as text/plain;charset=UTF-8, as browsers do.
+          if (typeof blob === 'string') blob = new w.Blob([blob], { type: 'text/plain;charset=UTF-8' });
           to.push({ via: 'beacon', url: u, blob, type: blob.type });
           return true;
         };
@@ -223,6 +225,7 @@ export async function open({
   };
   page.hide = () => {
     Object.defineProperty(w.document, 'visibilityState', { value: 'hidden', configurable: true });
+    Object.defineProperty(w.document, 'hidden', { value: true, configurable: true });
     w.document.dispatchEvent(new w.Event('visibilitychange'));
   };
   page.leave = () => w.dispatchEvent(new w.PageTransitionEvent('pagehide', { persisted: false }));
