@@ -1,0 +1,91 @@
+"""Frustration signals with replay off (issue 15), in real Chromium: a page tagged with the
+tracker (``data-replay="0"``) on one origin, the collector on another; a scripted visit's clicks
+come back from the API as signal events on the page view's click."""
+
+from __future__ import annotations
+
+import pytest
+
+from e2e.conftest import DESKTOP_UA, static_site
+from e2e.recording import wait_for
+
+pytestmark = pytest.mark.e2e
+
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Signals</title>
+<script defer src="{proxy}/t.js" data-site="{site_key}" data-replay="0"></script>
+<style>button {{ display: block; margin: 40px; width: 160px; height: 40px; }}</style>
+</head><body>
+<h1>Checkout</h1>
+<button id="stuck">Pay now</button>
+<button id="grow">Show more</button>
+<ul id="more"></ul>
+<script>
+document.getElementById("grow").addEventListener("click", function () {{
+  var item = document.createElement("li"); item.textContent = "one more";
+  document.getElementById("more").append(item);
+}});
+</script>
+</body></html>
+"""
+
+
+def _box_center(page, selector: str) -> tuple[float, float]:
+    box = page.locator(selector).bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def _events_of(api, page_id: str, wanted: str):
+    click = wait_for(
+        lambda: api.get(f"/clicks/{page_id}"),
+        lambda r: r.status_code == 200 and any(e["type"] == wanted for e in r.json()["events"]),
+    )
+    assert click.status_code == 200, click.text
+    return click.json()["events"]
+
+
+def test_rage_clicks_are_flagged_from_the_trackers_clicks_with_replay_off(
+    collector, proxy, browser, tmp_path
+):
+    brand = collector.cli("brands", "create", "Signals shop", "--domain", "localhost")
+    (tmp_path / "signals.html").write_text(PAGE.format(proxy=proxy, site_key=brand["site_key"]))
+    api = collector.api(brand)
+    with static_site(tmp_path) as site:
+        context = browser.new_context(user_agent=DESKTOP_UA)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{site}/signals.html")
+        page.wait_for_function("() => window.clicktrail && window.clicktrail.loaded")
+        page.wait_for_timeout(500)  # the config is in: later clicks are batched
+        x, y = _box_center(page, "#stuck")
+        for _ in range(3):
+            page.mouse.click(x, y)
+            page.wait_for_timeout(120)
+        page.wait_for_timeout(1500)
+        page.click("#grow")  # two clicks far apart in time and space: no burst
+        page.wait_for_timeout(300)
+        assert not page.evaluate("() => !!window.clicktrail._r"), "replay must be off"
+        page.close()  # pagehide sends what is queued
+    context.close()
+    assert errors == []
+
+    clicks = wait_for(lambda: api.get("/clicks").json(), lambda body: body["total"] >= 1)
+    assert clicks["total"] == 1
+    click_id = clicks["data"][0]["id"]
+    events = _events_of(api, click_id, "rage_click")
+    rages = [e for e in events if e["type"] == "rage_click"]
+    assert len(rages) == 1
+    rage = rages[0]
+    stuck = [e for e in events if e["type"] == "click" and e["data"]["selector"] == "button#stuck"]
+    assert len(stuck) == 3
+    assert rage["timestamp"] == stuck[0]["timestamp"]
+    assert rage["data"] == {
+        "s": "button#stuck",
+        "x": stuck[0]["data"]["x"],
+        "y": stuck[0]["data"]["y"],
+        "n": 3,
+        "src": "tracker",
+    }
+    assert [e["type"] for e in events].count("click") == 4
