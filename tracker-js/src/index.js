@@ -7,18 +7,15 @@ import { isId } from './ids.js';
 import { landed } from './session.js';
 import { spa } from './spa.js';
 
-const api = {
-  track(name, data) {
-    if (typeof name != 'string' || !name || name.length > 64) throw 'bad event name';
-    if (data != null && (typeof data != 'object' || Array.isArray(data))) throw 'bad event data';
-    // A snapshot now, and a circular object fails here rather than in the beacon. Data the
-    // collector would refuse (over 16 KiB) is dropped here, so it never costs the beacon.
-    const j = data && JSON.stringify(data);
-    if (j && new Blob([j]).size > 16384) throw 'event data over 16 KiB';
-    record(name, j && JSON.parse(j));
-  },
-  identify,
-};
+function track(name, data) {
+  if (typeof name != 'string' || !name || name.length > 64) throw 'bad event name';
+  if (data != null && (typeof data != 'object' || Array.isArray(data))) throw 'bad event data';
+  // A snapshot now, and a circular object fails here rather than in the beacon. Data the
+  // collector would refuse (over 16 KiB) is dropped here, so it never costs the beacon.
+  const j = data && JSON.stringify(data);
+  if (j && new Blob([j]).size > 16384) throw 'event data over 16 KiB';
+  record(name, j && JSON.parse(j));
+}
 
 // A short link's click id in the landing URL (`?ct_id=`): kept (session.js) and taken out of
 // the address bar, every other parameter and the hash left as they were. Before spa() wraps
@@ -42,8 +39,8 @@ guard(() => {
   window.clicktrail = ct;
   if (ct.loaded) return; // the tag is on the page twice
   ct.loaded = 1;
-  ct.track = guard(api.track);
-  ct.identify = guard(api.identify);
+  ct.track = guard(track);
+  ct.identify = guard(identify);
   try {
     readTag();
   } catch (e) {
@@ -51,8 +48,9 @@ guard(() => {
   }
   guard(landing)();
   page();
-  // Calls made before the script loaded: [["track", name, data], ["identify", id], ...]
-  (ct.q || []).forEach(guard((c) => api[c[0]](...c.slice(1))));
+  // Calls made before the script loaded: [["track", name, data], ["identify", id], ...], each
+  // to the guarded API.
+  (ct.q || []).forEach(guard((c) => ct[c[0]](...c.slice(1))));
   ct.q = [];
 
   const on = (t, f, o) => t.addEventListener(f, guard(o), true);
