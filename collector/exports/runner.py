@@ -36,8 +36,8 @@ from .service import file_path, job_query
 
 log = logging.getLogger("clicktrail.exports")
 
-PAGE_ROWS = 50_000
-PAGE_CELLS = 1_000_000  # a page of many columns has fewer rows: memory follows the cells
+PAGE_ROWS = 100_000
+PAGE_CELLS = 2_000_000  # a page of many columns has fewer rows: memory follows the cells
 PROGRESS_PAGES = 10  # a running job's `rows` is saved every this many pages
 OPEN = ["queued", "running"]
 ENDED = ["done", "failed"]
@@ -179,7 +179,7 @@ class ExportRunner:
                 written += rows
                 if rows and written % (page * PROGRESS_PAGES) == 0:
                     self.store.save_export(msgspec.structs.replace(job, rows=written))
-                if rows < page:
+                if last is None:
                     break
                 after = last
         finally:

@@ -494,7 +494,8 @@ class ExportStore(Protocol):
         """At most ``limit`` clicks matching ``query``'s filters (not its page, sort or
         ``click_or_session``) ordered by (created_at, id) in ``query.direction``, after the
         key ``after``, as CSV: (the lines of ``columns``' cells as ``exports/csvfile.py`` says,
-        UTF-8, each ending CR LF; how many; the last row's key (created_at ms, id))."""
+        UTF-8, each ending CR LF; how many; the key (created_at ms, id) of the page's last row
+        to read the next page after, None when no rows are left)."""
 
 
 class ExplorerStore(Protocol):

@@ -33,8 +33,13 @@ _KINDS = {c.name: c.kind for c in declared_columns(Click)}
 _RISKY_FIRST = "('=', '+', '-', '@', '\\t', '\\r')"  # as csvfile.safe_text
 _NEEDS_QUOTES = "[',', '\"', '\\n', '\\r']"  # as the csv module's QUOTE_MINIMAL
 _QUOTE, _QUOTES = "'\"'", "'\"\"'"  # " and "" as SQL literals
-# toJSONString then writes / as it is, as msgspec does
-_SETTINGS = " SETTINGS output_format_json_escape_forward_slashes = 0"
+# toJSONString writes / as it is, as msgspec does. One thread and 128 KiB read buffers (not 1
+# MiB per column and thread): at 1,000,000 clicks and every column, +90 MB of resident memory
+# instead of +110-180 MB, for 6 % fewer rows/s.
+_SETTINGS = (
+    " SETTINGS output_format_json_escape_forward_slashes = 0, max_threads = 1,"
+    " max_read_buffer_size = 131072"
+)
 
 
 def _text_cell(ref: str) -> str:
@@ -70,6 +75,11 @@ def csv_line(columns: tuple[str, ...]) -> str:
         cells = [f"if(({cells[0]}) = '', {_QUOTES}, {cells[0]})"]
     joined = ", ',', ".join(cells)
     return f"concat({joined}, '\\r\\n')"
+
+
+def _key(name: str) -> str:
+    """A (created_at, id) key of parameters ``{name}_ms`` and ``{name}_id``."""
+    return f"(fromUnixTimestamp64Milli({{{name}_ms:Int64}}, 'UTC'), {{{name}_id:String}})"
 
 
 def _utf8(lines: bytes) -> bytes:
@@ -136,22 +146,34 @@ class ExportsMixin(ClickHouseBase):
         compiled = compile_clickhouse.where(click_list_query(query), prefix="q")
         direction, beyond = ("ASC", ">") if query.direction == "asc" else ("DESC", "<")
         where = ["brand_id = {brand:UInt64}", *compiled.parts]
-        params: dict[str, Any] = {**compiled.params, "brand": brand_id, "limit": limit}
+        params: dict[str, Any] = {**compiled.params, "brand": brand_id}
         if after is not None:
-            where.append(
-                "(created_at, id) "
-                + beyond
-                + " (fromUnixTimestamp64Milli({after_ms:Int64}, 'UTC'), {after_id:String})"
-            )
+            where.append(f"(created_at, id) {beyond} {_key('after')}")
             params |= {"after_ms": after[0], "after_id": after[1]}
+        order = f" ORDER BY created_at {direction}, id {direction}"
+        end = self._page_end(" AND ".join(where), order, params, limit)
+        if end is not None:  # the page is the key range up to its last row
+            where.append(f"(created_at, id) {'<=' if beyond == '>' else '>='} {_key('end')}")
+            params |= {"end_ms": end[0], "end_id": end[1]}
         result = self.client.query(
-            f"SELECT {csv_line(columns)} AS line, created_at, id FROM {self._db}.clicks"
-            f" WHERE {' AND '.join(where)} ORDER BY created_at {direction}, id {direction}"
-            f" LIMIT 1 BY id LIMIT {{limit:UInt64}}{_SETTINGS}",
+            f"SELECT {csv_line(columns)} AS line FROM {self._db}.clicks"
+            f" WHERE {' AND '.join(where)}{order} LIMIT 1 BY id{_SETTINGS}",
             parameters=params,
-            query_formats={"DateTime64*": "int", "String": "bytes"},
+            query_formats={"String": "bytes"},
         )
-        lines, times, ids = result.result_columns or ([], [], [])
-        if not lines:
-            return b"", 0, None
-        return _utf8(b"".join(lines)), len(lines), (times[-1], ids[-1].decode())
+        lines = result.result_columns[0] if result.result_columns else []
+        return _utf8(b"".join(lines)), len(lines), end
+
+    def _page_end(
+        self, where: str, order: str, params: dict[str, Any], limit: int
+    ) -> tuple[int, str] | None:
+        """The key of the ``limit``-th row after the cursor (None when fewer are left), read
+        from the sort key alone: the lines' statement then reads a key range, where with
+        ``LIMIT`` it read and sorted every row left (+300 MB and a third slower for every
+        column at 1,000,000 clicks)."""
+        rows = self._rows(
+            f"SELECT created_at, id FROM {{db}}.clicks WHERE {where}{order}"
+            f" LIMIT 1 OFFSET {limit - 1}{_SETTINGS}",
+            params,
+        )
+        return (rows[0][0], rows[0][1]) if rows else None

@@ -205,4 +205,5 @@ class ExportsMixin(SQLiteBase):
         if not rows:
             return b"", 0, None
         lines = utf8(b"".join([row[0] for row in rows]))
-        return lines, len(rows), (rows[-1][1], rows[-1][2].decode())
+        end = (rows[-1][1], rows[-1][2].decode()) if len(rows) == limit else None
+        return lines, len(rows), end
