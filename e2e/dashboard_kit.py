@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -178,8 +179,10 @@ def record_visit_with_lead(world: World, browser, workdir: Path) -> None:
         answer = api.post("/track/lead", json=lead)
         assert answer.status_code == 200, answer.text
         page.wait_for_timeout(2500)
+        scrolled_ms = time.time_ns() // 1_000_000
         page.mouse.wheel(0, 400)
         page.wait_for_timeout(500)
+        keep_open_until_recorded(page, api, pricing[0]["session_id"], scrolled_ms)
         context.close()
     world.replay_session = pricing[0]["session_id"]
     world.expected.visit("GB", 2)
@@ -189,6 +192,36 @@ def record_visit_with_lead(world: World, browser, workdir: Path) -> None:
         lambda rows: len(rows) >= 2,
     )
     api.close()
+
+
+def keep_open_until_recorded(page, api: httpx.Client, session_id: str, until_ms: int) -> None:
+    """Keeps the pricing page open until the collector has its replay up to `until_ms`.
+
+    The recorder sends the full snapshot at once and what follows (here only the scroll) with
+    its flush every 5 s; the context's route (the X-Forwarded-For above) passes a request on
+    only while this thread is inside a Playwright call. A flush that came after the last
+    `wait_for_timeout` waited in the route until `context.close()` dropped it: the replay then
+    ended ~50 ms in, before the lead (4 seeds in 8 on a loaded machine). So wait in the page."""
+    deadline = time.monotonic() + 60
+    replay = None
+    while time.monotonic() < deadline:
+        replay = pricing_replay(api, session_id)
+        if replay is not None and _end_ms(replay) >= until_ms:
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the pricing page's replay stops before {until_ms}: {replay}")
+
+
+def pricing_replay(api: httpx.Client, session_id: str) -> dict | None:
+    """The session's replay of the pricing page, once the collector has one."""
+    rows = api.get("/replays", params={"session_id": session_id}).json()
+    return next((r for r in rows if r["url"].endswith("/pricing.html")), None)
+
+
+def _end_ms(replay: dict) -> int:
+    """Epoch ms of a replay's last stored event."""
+    started = datetime.fromisoformat(replay["started_at"].replace("Z", "+00:00"))
+    return int(started.timestamp() * 1000) + replay["duration_ms"]
 
 
 def sign_in(page, base: str, email: str, password: str) -> None:
