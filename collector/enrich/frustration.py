@@ -6,7 +6,7 @@ them. Their data is typed: ``{s, x, y, src}`` (the click's selector and page coo
 
 from __future__ import annotations
 
-import math
+from operator import itemgetter
 from typing import Any
 
 import msgspec
@@ -34,31 +34,27 @@ def _number(value: float | None) -> int | float | None:
     return int(value) if value is not None and value.is_integer() else value
 
 
-def _point(click: Event) -> tuple[float, float] | None:
-    data = click.data
-    x, y = data.get("x"), data.get("y")
-    return None if x is None or y is None else (x, y)
-
-
-def _placed_clicks(events: list[Event]) -> list[tuple[Event, tuple[float, float]]]:
-    """The ``click`` events that have page coordinates, in time order."""
+def _placed_clicks(events: list[Event]) -> list[tuple[int, float, float, Event]]:
+    """(time, x, y, event) of the ``click`` events that have page coordinates, in time order
+    (a stable sort: clicks of the same ms stay in beacon order)."""
     placed = []
     for event in events:
-        if event.type == "click" and (point := _point(event)) is not None:
-            placed.append((event, point))
-    placed.sort(key=lambda pair: (pair[0].timestamp, pair[0].seq))
+        if event.type == "click":
+            data = event.data
+            x, y = data.get("x"), data.get("y")
+            if x is not None and y is not None:
+                placed.append((event.timestamp, x, y, event))
+    placed.sort(key=itemgetter(0))
     return placed
 
 
-def _burst_length(placed: list[tuple[Event, tuple[float, float]]], start: int) -> int:
+def _burst_length(placed: list[tuple[int, float, float, Event]], start: int) -> int:
     """How many clicks from ``start`` on are within the window and radius of the first."""
-    first, (x0, y0) = placed[start]
+    t0, x0, y0, _ = placed[start]
     end = start + 1
     while end < len(placed):
-        click, (x, y) = placed[end]
-        if click.timestamp - first.timestamp > RAGE_WINDOW_MS:
-            break
-        if math.hypot(x - x0, y - y0) > RAGE_RADIUS_PX:
+        t, x, y, _ = placed[end]
+        if t - t0 > RAGE_WINDOW_MS or (x - x0) ** 2 + (y - y0) ** 2 > RAGE_RADIUS_PX**2:
             break
         end += 1
     return end - start
@@ -71,6 +67,8 @@ def rage_clicks(events: list[Event]) -> list[Event]:
     if len(events) < RAGE_MIN_CLICKS:
         return []
     placed = _placed_clicks(events)
+    if len(placed) < RAGE_MIN_CLICKS:
+        return []
     found: list[Event] = []
     start = 0
     while start <= len(placed) - RAGE_MIN_CLICKS:
@@ -78,7 +76,7 @@ def rage_clicks(events: list[Event]) -> list[Event]:
         if length < RAGE_MIN_CLICKS:
             start += 1
             continue
-        found.append(_rage_event(placed[start][0], length, len(events) + len(found)))
+        found.append(_rage_event(placed[start][3], length, len(events) + len(found)))
         start += length
     return found
 
