@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { replayFor } from '../src/replays.js';
+import { replayFor, seekStatus } from '../src/replays.js';
 
 const at = (iso) => Date.parse(iso);
 const replays = [
@@ -19,4 +19,11 @@ test('without its page, the last replay started by then (a second of grace)', ()
   assert.equal(replayFor(replays, at('2026-12-02T10:09:00.000Z'), 'unknown').id, 'r2');
   assert.equal(replayFor(replays, 0).id, 'r1');
   assert.equal(replayFor([], 0), null);
+});
+
+test('a moment past the end of the recording is said to be so', () => {
+  assert.equal(seekStatus(1966, 4500), 'Replay at 0:01');
+  assert.equal(seekStatus(4900, 4500), 'Replay at 0:04'); // within a second of the end
+  assert.equal(seekStatus(1966, 16), 'The recording ends at 0:00, before this moment (0:01)');
+  assert.equal(seekStatus(1966, undefined), 'Replay at 0:01'); // a viewer that does not say
 });

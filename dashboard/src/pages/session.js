@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { clock, formatDateTime, formatMoney, shortUrl } from '../format.js';
 import { html } from '../html.js';
 import { useLoad } from '../load.js';
-import { replayFor } from '../replays.js';
+import { replayFor, seekStatus } from '../replays.js';
 import { countryName } from '../report.js';
 import { Link, navigate } from '../router.js';
 import { CsvButton, ErrorBox, Loaded, PageTitle } from '../ui/common.js';
@@ -112,15 +112,18 @@ function ReplayFrame({ api, target }) {
     if (load.status !== 'done' || !frame.current) return;
     const seekMs = Math.max(0, target.ms - load.data.firstMs);
     let cancelled = false;
+    let seeked = null; // the viewer (one per document in the frame) already asked to seek
     const seek = async () => {
       const viewer = frame.current?.contentWindow?.viewer;
-      if (!viewer) return;
+      // the viewer can be there before the frame's load event: seek once, not twice
+      if (!viewer || viewer === seeked) return;
+      seeked = viewer;
       try {
         await viewer.ready;
         if (cancelled) return;
         await viewer.seek(seekMs);
         if (cancelled) return;
-        setStatus(`Replay at ${clock(seekMs)}`);
+        setStatus(seekStatus(seekMs, viewer.durationMs));
         // test hook: which replay was opened where, and how many times one was opened
         const opened = (window.dashboard?.opened || 0) + 1;
         window.dashboard = { ...window.dashboard, replayId: target.replay.id, seekMs, opened };
