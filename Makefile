@@ -93,6 +93,7 @@ bench: install-test build wrk chromium
 	$(PY) bench/redirect.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/webhooks.py --kill-runs 3
+	$(PY) bench/exports.py
 
 # A few seconds of each benchmark: proves they still run (CI); the figures mean nothing.
 bench-smoke: install-test build wrk chromium
@@ -104,6 +105,7 @@ bench-smoke: install-test build wrk chromium
 	$(PY) bench/redirect.py --smoke
 	$(PY) bench/dashboard.py --smoke
 	$(PY) bench/webhooks.py --smoke
+	$(PY) bench/exports.py --smoke
 
 clean:
 	rm -rf $(VENV) tracker-js/node_modules replay-viewer/node_modules dashboard/node_modules geo/node_modules $(TRACKER) collector/static/t collector/static/replay-viewer collector/static/dashboard data

@@ -1,5 +1,13 @@
 """Explorer benchmark (issue 14, seed 03): POST explorer/visitor and explorer/hit through the
-real HTTP API at N clicks of skewed traffic over 90 days (bench/seeding.py), SQLite and chDB."""
+real HTTP API at N clicks of skewed traffic over 90 days (bench/seeding.py), SQLite and chDB.
+
+Baseline, measured in the same run on the same server: `GET /healthz` (what HTTP and the app
+alone cost); each case's p50 is also given as a multiple of its p50.
+
+    python bench/explorer.py                          # 1,000,000 clicks, SQLite
+    python bench/explorer.py --engine chdb
+    python bench/explorer.py --clicks 20000 --runs 20  # smoke run
+"""
 
 from __future__ import annotations
 
@@ -18,7 +26,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.seeding import open_bench_brand, percentile, seed  # noqa: E402
+from bench.seeding import open_bench_brand, percentile, seed, timed  # noqa: E402
 from collector.app import create_app  # noqa: E402
 from collector.config import Settings  # noqa: E402
 from collector.http.params import iso  # noqa: E402
@@ -70,6 +78,9 @@ def bench_engine(url, clicks, runs):
     }
     with serve_in_thread(app) as server, httpx.Client(base_url=server, timeout=120) as http:
         post(http, f"{base}/visitor", key, {"hitId": hits[0][0]})
+        health = [timed(http, "/healthz", key, 1)[0] for _ in range(runs)]
+        baseline = statistics.median(health)
+        print(f"  {'baseline GET /healthz':<28}{baseline:>9.1f}{percentile(health, 0.95):>9.1f}")
         totals = []
         for name, requests in cases.items():
             times = []
@@ -78,7 +89,8 @@ def bench_engine(url, clicks, runs):
                 times.append(elapsed)
                 if what == "visitor" and "visitorId" in body:
                     totals.append(answer["visitor"]["totalHits"])
-            print(f"  {name:<28}{statistics.median(times):>9.1f}{percentile(times, 0.95):>9.1f}")
+            p50 = statistics.median(times)
+            print(f"  {name:<28}{p50:>9.1f}{percentile(times, 0.95):>9.1f}{p50 / baseline:>8.1f}x")
         print(f"  hits per visitor drawn: median {statistics.median(totals)}, max {max(totals)}")
         # page the visitor with the most hits, 2 a page
         v = hits[totals.index(max(totals))][1]
@@ -104,7 +116,7 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="clicktrail-explorer-"))
     urls = {"sqlite": f"sqlite:///{work}/explorer.db", "chdb": f"chdb://{work}/chdb"}
     try:
-        print(f"{o.engine}: {o.clicks:,} clicks; case, p50 ms, p95 ms")
+        print(f"{o.engine}: {o.clicks:,} clicks; case, p50 ms, p95 ms, p50 / baseline p50")
         bench_engine(urls[o.engine], o.clicks, o.runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
