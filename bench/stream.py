@@ -8,6 +8,9 @@ there are); paging a whole day through `next_from` must give each of its clicks 
 
     python bench/stream.py                              # 1,000,000 clicks, both engines
     python bench/stream.py --clicks 20000 --runs 5     # smoke run
+
+Baseline, measured in the same run on the same server: `GET /healthz` (what HTTP and the app
+alone cost); each case's p50 is also given as a multiple of its p50.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.seeding import open_bench_brand, percentile, seed  # noqa: E402
+from bench.seeding import open_bench_brand, percentile, seed, timed  # noqa: E402
 from collector.app import create_app  # noqa: E402
 from collector.config import Settings  # noqa: E402
 from tests.servers import serve_in_thread  # noqa: E402
@@ -89,6 +92,9 @@ def bench_engine(url: str, clicks: int, runs: int) -> dict[str, tuple[float, flo
     path = f"/api/brands/{brand_id}/clicks/stream"
     figures = {}
     with serve_in_thread(app) as server, httpx.Client(base_url=server, timeout=120) as http:
+        health = [timed(http, "/healthz", key, 1)[0] for _ in range(runs)]
+        baseline = statistics.median(health)
+        print(f"  {'baseline GET /healthz':<32}{baseline:>9.1f}{percentile(health, 0.95):>9.1f}")
         for name, body in bodies(http, path, key).items():
             times = []
             for _ in range(runs):
@@ -97,7 +103,8 @@ def bench_engine(url: str, clicks: int, runs: int) -> dict[str, tuple[float, flo
                     raise RuntimeError(f"{name}: {len(answer['table'])} rows")
                 times.append(elapsed)
             figures[name] = (statistics.median(times), percentile(times, 0.95))
-            print(f"  {name:<32}{figures[name][0]:>9.1f}{figures[name][1]:>9.1f}")
+            p50, p95 = figures[name]
+            print(f"  {name:<32}{p50:>9.1f}{p95:>9.1f}{p50 / baseline:>8.1f}x")
         print(f"  a day paged through next_from: {check_day(http, path, key):,} clicks, each once")
     store.close()
     return figures
@@ -114,7 +121,7 @@ def main() -> None:
     engines = ["sqlite", "chdb"] if options.engine == "both" else [options.engine]
     try:
         for engine in engines:
-            print(f"{engine}: {options.clicks:,} clicks; case, p50 ms, p95 ms")
+            print(f"{engine}: {options.clicks:,} clicks; case, p50 ms, p95 ms, p50 / baseline")
             found = bench_engine(urls[engine], options.clicks, options.runs)
             goal = GOAL_MS[engine]
             if goal is not None and found["5,000 rows, 14 days"][0] > goal:
