@@ -3,14 +3,16 @@ implements, composing them.
 
 Each domain protocol matches the module of the same name in each engine package
 (``sqlite/brands.py`` and ``clickhouse/brands.py`` implement :class:`BrandStore`, and so on);
-a new domain (links, conversions, an outbox) adds a protocol here, a module beside them in both
-engines, and a base of :class:`Store`. The entities live in ``model.py`` and are exported here
-too. SQL of any engine stays inside its own package.
+a new domain (links, conversions, an outbox) adds a protocol, a module beside them in both
+engines, and a base of :class:`Store`. The core domains' protocols are here; the reporting
+reads are in ``reads.py`` and the outbound side (webhooks, exports) in ``outbound.py``, all
+exported here. The entities live in ``model.py`` and are exported here too. SQL of any engine
+stays inside its own package.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Protocol
 
 from .model import (
     SCOPE_RANK,
@@ -43,12 +45,8 @@ from .model import (
     WebhookCursor,
     WebhookDestination,
 )
-
-if TYPE_CHECKING:  # the compiler's types, for annotations only (the compiler imports storage)
-    from collector.query.fields import Source
-    from collector.query.funnel import Funnel
-    from collector.query.model import Filter, Query
-    from collector.query.sessions import Edge, SessionExtras, SessionQuery, SortKey
+from .outbound import ExportStore, WebhookStore
+from .reads import AnalyticsStore, ExplorerStore, SessionStore, StreamStore
 
 __all__ = [
     "SCOPE_RANK",
@@ -247,35 +245,6 @@ class ConversionStore(Protocol):
         """The session's leads and sales by created_at (each dedupe key once)."""
 
 
-class AnalyticsStore(Protocol):
-    """The events and analytics API (seed 02) on compiler queries of ``query/events.py``
-    (``analytics.py`` of each engine)."""
-
-    def aggregate(
-        self,
-        brand_id: int,
-        query: Query,
-        sources: list[Source],
-        order: int | None,
-        limit: int | None,
-    ) -> list[tuple[Any, ...]]:
-        """The compiler's ``aggregate`` rows: group keys, the bucket (ms) when the query has
-        one, then one int per measure; text keys decoded leniently."""
-
-    def page_clicks(
-        self, brand_id: int, query: Query, descending: bool, limit: int, offset: int
-    ) -> list[Click]:
-        """A page of the clicks matching a ``CLICK_EVENTS`` query, by time then id."""
-
-    def page_conversions(
-        self, brand_id: int, query: Query, descending: bool, limit: int, offset: int
-    ) -> list[Conversion]:
-        """A page of the leads and sales matching a ``CONVERSION_EVENTS`` query."""
-
-    def funnel(self, brand_id: int, funnel: Funnel) -> list[int]:
-        """The visitors reaching each step of ``funnel``, in order (``query/funnel.py``)."""
-
-
 class ReplayStore(Protocol):
     """Replays: chunks, compacted segments, dictionaries, asset links (``replays.py`` of each
     engine). Chunks are written by :meth:`ClickStore.write_batch`."""
@@ -327,38 +296,6 @@ class ReplayStore(Protocol):
         """url -> sha256 of every asset linked to the replay."""
 
 
-class SessionStore(Protocol):
-    """Sessions made of page views, on compiler queries of ``query/sessions.py``
-    (``sessions.py`` of each engine). Rows are the compiler's columns, text decoded leniently."""
-
-    def session_summary(self, brand_id: int, query: SessionQuery) -> tuple[Any, ...]:
-        """(sessions, visitors, page views, bounces, mean duration in ms or None)."""
-
-    def session_series(self, brand_id: int, query: SessionQuery) -> list[tuple[Any, ...]]:
-        """(bucket ms, visitors, sessions, page views) of each bucket that has page views."""
-
-    def session_pages(
-        self, brand_id: int, query: SessionQuery, edge: Edge, limit: int
-    ) -> list[tuple[Any, ...]]:
-        """(url, sessions, visitors) of the entry or exit pages, the most sessions first."""
-
-    def session_breakdown(
-        self, brand_id: int, query: SessionQuery, keys: tuple[str, ...], limit: int
-    ) -> list[tuple[Any, ...]]:
-        """Arrivals (page views not from the site's own pages) by ``keys``: (key...,
-        visitors, sessions, page views), the most visitors first."""
-
-    def session_list(
-        self, brand_id: int, query: SessionQuery, sort: SortKey, page: tuple[bool, int, int]
-    ) -> tuple[int, list[tuple[Any, ...]]]:
-        """(sessions matching, one page of them: session id, visitor id, pages, started ms,
-        ended ms, first and last page view's click id); ``page`` is (descending, limit,
-        offset)."""
-
-    def session_extras(self, brand_id: int, session_ids: list[str]) -> dict[str, SessionExtras]:
-        """Conversions, click interactions and replays of each session."""
-
-
 class UserStore(Protocol):
     """Dashboard users, their sign-in sessions, and API keys as their admins manage them
     (``users.py`` of each engine)."""
@@ -394,152 +331,6 @@ class UserStore(Protocol):
 
     def touch_api_key(self, key_id: str, now: int) -> None:
         """Record that the key was used at ``now`` (ms)."""
-
-
-class WebhookStore(Protocol):
-    """Clickstream destinations, their delivery log, and the outbox (``webhooks.py`` of each
-    engine). Destinations and deliveries are shared by every collector of the database. The
-    outbox and its cursors are this process's: on SQLite they live in the database itself
-    (written in the same transaction as the clicks); on ClickHouse in a local SQLite file
-    beside the collector (``outbox_path``), so that each collector delivers what it ingested."""
-
-    # destinations
-    def add_webhook(self, destination: WebhookDestination) -> None: ...
-
-    def get_webhook(self, brand_id: int, dest_id: str) -> WebhookDestination | None: ...
-
-    def list_webhooks(self, brand_id: int | None = None) -> list[WebhookDestination]:
-        """A brand's destinations, oldest first; every brand's when ``brand_id`` is None."""
-
-    def update_webhook(self, destination: WebhookDestination) -> None:
-        """Replace a stored destination (KeyError if unknown)."""
-
-    def delete_webhook(self, brand_id: int, dest_id: str) -> bool:
-        """False when there was none. Its outbox items and cursor go too."""
-
-    # the delivery log
-    def add_deliveries(self, deliveries: list[Delivery]) -> None: ...
-
-    def list_deliveries(
-        self, brand_id: int, dest_id: str, limit: int, offset: int
-    ) -> tuple[int, list[Delivery]]:
-        """(how many in all, one page of them newest first)."""
-
-    # the outbox (local)
-    def append_outbox(self, items: list[OutboxItem]) -> int:
-        """Write items outside a click batch (a replay's); returns how many were new."""
-
-    def outbox_items(
-        self,
-        brand_id: int,
-        dest_id: str,
-        kinds: list[str],
-        after_seq: int,
-        limit: int,
-        through_seq: int | None = None,
-    ) -> list[OutboxItem]:
-        """The items of ``brand_id`` after ``after_seq`` (and up to ``through_seq``) that go to
-        ``dest_id``: fanned-out items of one of ``kinds``, and items addressed to it, by seq."""
-
-    def outbox_end(self) -> int:
-        """The highest seq ever given (0 for an empty outbox)."""
-
-    def outbox_written_at(self, seq: int) -> int | None:
-        """When (ms, wall clock) the item ``seq`` was written, if it is still there."""
-
-    def webhook_cursors(self) -> dict[str, WebhookCursor]: ...
-
-    def save_webhook_cursor(self, cursor: WebhookCursor) -> None: ...
-
-    def delete_webhook_cursor(self, dest_id: str) -> None: ...
-
-    def prune_outbox(self, keep: dict[int, int]) -> int:
-        """Delete fanned-out items of each brand in ``keep`` up to its seq, items of brands
-        not in ``keep``, and addressed items at or below their destination's cursor (or of
-        no destination); returns how many went."""
-
-    # a replay's sources (the main store)
-    def webhook_sources(
-        self, brand_id: int, start: int, end: int, kinds: list[str], limit: int
-    ) -> tuple[list[Click], list[Conversion], set[str]]:
-        """For a replay of [start, end] ms: the clicks (trigger ``link``/``qr`` for ``click``,
-        ``pageview`` for ``pageview``) and conversions (``lead``, ``sale``) of the kinds asked,
-        oldest first, at most ``limit`` in all (+1 to tell there are more), and the ids of the
-        clicks among them that opened their session (no earlier click in it)."""
-
-
-class ExportStore(Protocol):
-    """CSV export jobs and the rows they write (``exports.py`` of each engine)."""
-
-    def add_export(self, job: ExportJob) -> None: ...
-
-    def get_export(self, brand_id: int, job_id: str) -> ExportJob | None: ...
-
-    def save_export(self, job: ExportJob) -> None:
-        """Replace a stored job (its status, rows and times)."""
-
-    def exports_in(self, statuses: list[str]) -> list[ExportJob]:
-        """Every brand's jobs in one of ``statuses``, oldest first."""
-
-    def delete_export(self, brand_id: int, job_id: str) -> None: ...
-
-    def export_csv(
-        self,
-        brand_id: int,
-        query: ClickQuery,
-        columns: tuple[str, ...],
-        after: tuple[int, str] | None,
-        limit: int,
-    ) -> tuple[bytes, int, tuple[int, str] | None]:
-        """At most ``limit`` clicks matching ``query``'s filters (not its page, sort or
-        ``click_or_session``) ordered by (created_at, id) in ``query.direction``, after the
-        key ``after``, as CSV: (the lines of ``columns``' cells as ``exports/csvfile.py`` says,
-        UTF-8, each ending CR LF; how many; the key (created_at ms, id) of the page's last row
-        to read the next page after, None when no rows are left)."""
-
-
-class ExplorerStore(Protocol):
-    """A visitor's hits for the explorer (``explorer.py`` of each engine): reads of the
-    ``(brand_id, visitor_id, created_at)`` index (SQLite) or the visitor bloom filter
-    (ClickHouse)."""
-
-    def visitor_hits(
-        self,
-        brand_id: int,
-        visitor_id: str,
-        span: tuple[int | None, int | None],
-        before: tuple[int, str] | None,
-        limit: int,
-    ) -> list[Click]:
-        """The visitor's clicks with ``created_at`` in ``span`` (ms, both ends inclusive, either
-        open), newest first (``created_at``, then ``id``, descending), only those ordered after
-        ``before`` (a row's ``(created_at, id)``, exclusive), at most ``limit``."""
-
-    def visitor_summary(
-        self, brand_id: int, visitor_id: str, span: tuple[int | None, int | None]
-    ) -> tuple[int, Click | None, int | None]:
-        """(the visitor's clicks in ``span``, the first of them, the last one's ``created_at``)."""
-
-
-class StreamStore(Protocol):
-    """The raw clicks stream (``stream.py`` of each engine, ``collector/stream/``)."""
-
-    def stream_clicks(
-        self,
-        brand_id: int,
-        query: Query,
-        groups: tuple[tuple[Filter, ...], ...],
-        after: tuple[int, str] | None,
-        limit: int,
-    ) -> list[Click]:
-        """At most ``limit`` clicks in ``query``'s time range matching its filters and one
-        filter of each group, by (created_at, id), only those after ``after`` (exclusive)."""
-
-    def visitor_history(
-        self, brand_id: int, visitor_ids: list[str], start: int, end: int
-    ) -> list[tuple[Any, ...]]:
-        """(visitor_id, link_id, funnel_id, created_at ms, id) of these visitors' clicks in
-        [start, end] ms."""
 
 
 class Store(
