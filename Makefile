@@ -94,6 +94,9 @@ bench: install-test build wrk chromium
 	$(PY) bench/dashboard.py
 	$(PY) bench/webhooks.py --kill-runs 3
 	$(PY) bench/exports.py
+	$(PY) bench/explorer.py
+	$(PY) bench/explorer.py --engine chdb
+	$(PY) bench/stream.py --engine both
 
 # A few seconds of each benchmark: proves they still run (CI); the figures mean nothing.
 bench-smoke: install-test build wrk chromium
@@ -106,6 +109,8 @@ bench-smoke: install-test build wrk chromium
 	$(PY) bench/dashboard.py --smoke
 	$(PY) bench/webhooks.py --smoke
 	$(PY) bench/exports.py --smoke
+	$(PY) bench/explorer.py --clicks 20000 --runs 10
+	$(PY) bench/stream.py --clicks 20000 --runs 5
 
 clean:
 	rm -rf $(VENV) tracker-js/node_modules replay-viewer/node_modules dashboard/node_modules geo/node_modules $(TRACKER) collector/static/t collector/static/replay-viewer collector/static/dashboard data
