@@ -19,11 +19,19 @@ PAGE = """<!doctype html>
 <h1>Checkout</h1>
 <button id="stuck">Pay now</button>
 <button id="grow">Show more</button>
+<button id="boom">Apply coupon</button>
+<button id="fetcher">Load</button>
 <ul id="more"></ul>
 <script>
 document.getElementById("grow").addEventListener("click", function () {{
   var item = document.createElement("li"); item.textContent = "one more";
   document.getElementById("more").append(item);
+}});
+document.getElementById("boom").addEventListener("click", function () {{
+  throw new TypeError("coupon is undefined");
+}});
+document.getElementById("fetcher").addEventListener("click", function () {{
+  fetch("/signals.html?x=" + Date.now());
 }});
 </script>
 </body></html>
@@ -89,3 +97,39 @@ def test_rage_clicks_are_flagged_from_the_trackers_clicks_with_replay_off(
         "src": "tracker",
     }
     assert [e["type"] for e in events].count("click") == 4
+
+
+def test_dead_and_error_clicks_are_flagged_by_the_tracker_with_replay_off(
+    collector, proxy, browser, tmp_path
+):
+    brand = collector.cli("brands", "create", "Signals shop 2", "--domain", "localhost")
+    (tmp_path / "signals.html").write_text(PAGE.format(proxy=proxy, site_key=brand["site_key"]))
+    api = collector.api(brand)
+    with static_site(tmp_path) as site:
+        context = browser.new_context(user_agent=DESKTOP_UA)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{site}/signals.html")
+        page.wait_for_function("() => window.clicktrail && window.clicktrail.loaded")
+        page.wait_for_timeout(500)
+        for button in ("#stuck", "#grow", "#boom", "#fetcher"):
+            page.click(button)
+            page.wait_for_timeout(1500)
+        page.close()
+    context.close()
+    assert len(errors) == 1 and "coupon is undefined" in errors[0]  # the page's own error
+
+    clicks = wait_for(lambda: api.get("/clicks").json(), lambda body: body["total"] >= 1)
+    events = _events_of(api, clicks["data"][0]["id"], "error_click")
+    signals = [(e["type"], e["data"]["s"]) for e in events if e["type"].endswith("_click")]
+    assert ("dead_click", "button#stuck") in signals
+    assert ("error_click", "button#boom") in signals
+    assert ("dead_click", "button#grow") not in signals  # it changed the DOM
+    assert ("dead_click", "button#fetcher") not in signals  # it made a request
+    error = next(e for e in events if e["type"] == "error_click")
+    clicks_on = [e for e in events if e["type"] == "click"]
+    boom = next(e for e in clicks_on if e["data"]["selector"] == "button#boom")
+    assert error["timestamp"] == boom["timestamp"]
+    assert error["data"]["m"] == "Uncaught TypeError: coupon is undefined"
+    assert error["data"]["src"] == "tracker"

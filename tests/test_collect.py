@@ -203,6 +203,7 @@ def test_config_endpoint_gives_the_tracker_its_brand_settings(kit):
         "r": 0.0,
         "m": {"i": True, "b": "[data-ct-block]", "t": "[data-ct-mask]"},
         "a": 90,
+        "x": True,
     }
     assert response.headers["access-control-allow-origin"] == "*"
     assert "max-age" in response.headers["cache-control"]

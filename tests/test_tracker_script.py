@@ -76,3 +76,26 @@ def test_the_config_carries_the_attribution_window(kit):
     other, _ = kit.new_brand(BrandSettings(attribution_days=30))
     assert kit.http.get(f"/config/{kit.brand.site_key}").json()["a"] == 90
     assert kit.http.get(f"/config/{other.site_key}").json()["a"] == 30
+
+
+def test_the_config_says_whether_the_page_looks_for_dead_and_error_clicks(kit):
+    other, _ = kit.new_brand(BrandSettings(frustration_signals=False))
+    assert kit.http.get(f"/config/{kit.brand.site_key}").json()["x"] is True
+    assert kit.http.get(f"/config/{other.site_key}").json()["x"] is False
+    assert _baked(kit.http.get("/t.js", params={"site": other.site_key}).content)["x"] is False
+    path = f"/api/brands/{kit.brand.id}"
+    patch = {"settings": {"frustration_signals": False}}
+    changed = kit.http.patch(path, json=patch, headers={"X-Api-Key": kit.admin_key})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["settings"]["frustration_signals"] is False
+
+
+def test_dead_and_error_clicks_are_served_like_the_recorder(kit):
+    script = kit.http.get("/t/x.js")
+    recorder = kit.http.get("/t/replay.js")
+    assert script.status_code == 200, "build the tracker first: make build"
+    assert b"dead_click" in script.content and b"error_click" in script.content
+    for name in ("content-type", "cache-control", "access-control-allow-origin"):
+        assert script.headers[name] == recorder.headers[name]
+    again = kit.http.get("/t/x.js", headers={"if-none-match": script.headers["etag"]})
+    assert again.status_code == 304

@@ -40,6 +40,7 @@ class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     replay_external_assets: ExternalAssets | None = None
     attribution_days: Annotated[int, msgspec.Meta(ge=1, le=365)] | None = None
     webhooks_https_only: bool | None = None
+    frustration_signals: bool | None = None
 
 
 class BrandPatch(msgspec.Struct, forbid_unknown_fields=True):

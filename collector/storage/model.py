@@ -40,6 +40,8 @@ class BrandSettings(msgspec.Struct, kw_only=True):
     attribution_days: int = 90
     # Clickstream destinations must be https (checked when one is made or changed).
     webhooks_https_only: bool = False
+    # Dead and error clicks found in the page (the tracker loads /t/x.js after its config).
+    frustration_signals: bool = True
 
 
 class Brand(msgspec.Struct, kw_only=True):

@@ -24,6 +24,7 @@ def tracker_config(brand: Brand) -> dict[str, Any]:
         "r": s.replay_sample_rate,
         "m": {"i": s.mask_all_inputs, "b": s.block_selector, "t": s.mask_text_selector},
         "a": s.attribution_days,
+        "x": s.frustration_signals,
     }
 
 

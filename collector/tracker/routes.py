@@ -1,7 +1,7 @@
-"""The tracker's routes: ``/t.js`` and ``/t/replay.js`` (the built scripts; ``/t.js?site=KEY``
-with the brand's config baked in), ``/config/{site_key}`` (the brand's tracker settings),
-``POST /collect`` (a beacon, served by ``ingest/``; ``app.py`` sends it straight there),
-``POST /collect/replay`` (a chunk, served by the runtime's replay ingestor) and the CORS
+"""The tracker's routes: ``/t.js``, ``/t/replay.js`` and ``/t/x.js`` (the built scripts;
+``/t.js?site=KEY`` with the brand's config baked in), ``/config/{site_key}`` (the brand's tracker
+settings), ``POST /collect`` (a beacon, served by ``ingest/``; ``app.py`` sends it straight
+there), ``POST /collect/replay`` (a chunk, served by the runtime's replay ingestor) and the CORS
 preflights of the three."""
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ JAVASCRIPT = "application/javascript"
 
 TRACKER = StaticAsset("t.js", JAVASCRIPT, max_age=3600)
 RECORDER = StaticAsset("t/replay.js", JAVASCRIPT, max_age=3600)
+INSIGHTS = StaticAsset("t/x.js", JAVASCRIPT, max_age=3600)
 # ``/t.js?site=KEY``: a brand's settings reach its pages within this many seconds.
 SITE_SCRIPT_MAX_AGE = 300
 CONFIG_MAX_AGE = 300
@@ -59,6 +60,10 @@ def _site_tracker(request: Request, site_key: str) -> Response:
 
 async def recorder(request: Request) -> Response:
     return RECORDER.response(request)
+
+
+async def insights(request: Request) -> Response:
+    return INSIGHTS.response(request)
 
 
 def _brand_config(request: Request) -> Response:
@@ -148,6 +153,16 @@ endpoints = [
         "/t/replay.js",
         recorder,
         summary="The session recorder, loaded by the tracker when a visit is sampled",
+        area="Tracker",
+        auth="public",
+        replies=(Reply(200, "The script", media_type=JAVASCRIPT), Reply(304, "Not modified")),
+        errors=(503,),
+    ),
+    Endpoint(
+        "GET",
+        "/t/x.js",
+        insights,
+        summary="Dead and error click detection, loaded by the tracker after the brand config",
         area="Tracker",
         auth="public",
         replies=(Reply(200, "The script", media_type=JAVASCRIPT), Reply(304, "Not modified")),

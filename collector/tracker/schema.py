@@ -23,6 +23,9 @@ class TrackerConfig(msgspec.Struct):
     a: Annotated[
         int, msgspec.Meta(description="attribution window, days: how long a `ct_id` is kept")
     ]
+    x: Annotated[
+        bool, msgspec.Meta(description="find dead and error clicks in the page (load `/t/x.js`)")
+    ] = True
 
 
 class TrackerScriptQuery(msgspec.Struct, kw_only=True):

@@ -2,7 +2,7 @@
 // baked into the script by GET /t.js?site=KEY).
 
 // k: site key, a: collector base URL, f: funnel id, replay: data-replay ("0" | "1" | undefined),
-// b: the brand config once it is known ({c, d, r, m, a}, see docs/WIRE.md). The replay
+// b: the brand config once it is known ({c, d, r, m, a, x}, see docs/WIRE.md). The replay
 // recorder, when it comes, reads `replay` and `b` from here.
 export const cfg = {};
 

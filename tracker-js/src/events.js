@@ -27,9 +27,10 @@ export function identify(i) {
   if (late) record('identify');
 }
 
-export function record(t, d) {
+// ts: when it happened, if not now (t/x.js's dead and error clicks: the click's time).
+export function record(t, d, ts = Date.now()) {
   if (off) return;
-  const e = { t, ts: Date.now() };
+  const e = { t, ts };
   if (d) e.d = d;
   if (location.href != href0) e.u = location.href;
   q.push(e);

@@ -41,6 +41,7 @@ guard(() => {
   ct.loaded = 1;
   ct.track = guard(track);
   ct.identify = guard(identify);
+  ct._e = record; // for t/x.js: record(type, data, time), an internal hook (docs/TRACKER.md)
   try {
     readTag();
   } catch (e) {

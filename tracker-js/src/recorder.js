@@ -1,5 +1,6 @@
-// Session replay, t.js side: once the brand config is known, decide whether this page is
-// recorded (docs/REPLAY.md) and only then load the recorder, /t/replay.js.
+// Once the brand config is known: load dead and error clicks (/t/x.js, unless the brand turned
+// them off), and decide whether this page is recorded (docs/REPLAY.md) and only then load the
+// recorder, /t/replay.js.
 import { cfg } from './config.js';
 import { ids } from './session.js';
 
@@ -14,12 +15,17 @@ export function draw(s) {
 // b: the brand config, s: this page's session id (none in cookieless mode: a random draw per
 // page session), p: gives the current page-session id.
 export function recorder(b, s, p) {
+  if (b.x != 0) load('x'); // x: false when the brand turned them off (none in an old config: on)
   const d = cfg.replay;
   if (d == '1' || (d != '0' && (s ? draw(s) : Math.random()) < b.r)) {
     // What the recorder needs; an internal object, not an API (docs/TRACKER.md).
     window.clicktrail._r = { a: cfg.a, k: cfg.k, p, i: ids, m: b.m };
-    const e = document.createElement('script');
-    e.src = cfg.a + '/t/replay.js'; // an inserted script is async: it never blocks the page
-    document.head.append(e);
+    load('replay');
   }
+}
+
+function load(n) {
+  const e = document.createElement('script');
+  e.src = cfg.a + '/t/' + n + '.js'; // an inserted script is async: it never blocks the page
+  document.head.append(e);
 }

@@ -3,14 +3,16 @@
 // test must control: fetch (config and POST fallback), navigator.sendBeacon, the clock and
 // timers, DNT/GPC, storage. Tests assert on the beacons sent, as Plausible's tests do.
 // The recorder (/t/replay.js) is served too, and runs rrweb for real when t.js injects it; its
-// chunks (POST /collect/replay) are kept apart from the /collect beacons.
+// chunks (POST /collect/replay) are kept apart from the /collect beacons. Dead and error clicks
+// (/t/x.js) are served as well; page.entries stands for the performance timeline.
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { JSDOM, ResourceLoader, VirtualConsole } from 'jsdom';
-import { OUTFILE, REPLAY_OUTFILE } from '../scripts/size.mjs';
+import { INSIGHTS_OUTFILE, OUTFILE, REPLAY_OUTFILE } from '../scripts/size.mjs';
 
 export const CODE = readFileSync(OUTFILE, 'utf8'); // `npm test` builds first
 export const REPLAY_CODE = readFileSync(REPLAY_OUTFILE, 'utf8');
+export const INSIGHTS_CODE = readFileSync(INSIGHTS_OUTFILE, 'utf8');
 export const COLLECTOR = 'http://collector.test';
 export const T0 = 1733821200000;
 export const ID = /^[0-9a-hjkmnp-tv-z]{26}$/;
@@ -34,6 +36,10 @@ class Loader extends ResourceLoader {
     if (url.endsWith('/t/replay.js')) {
       this.page.replayLoads.push(url);
       return Promise.resolve(Buffer.from(REPLAY_CODE));
+    }
+    if (url.endsWith('/t/x.js')) {
+      this.page.xLoads.push(url);
+      return Promise.resolve(Buffer.from(INSIGHTS_CODE));
     }
     if (url.startsWith(`${COLLECTOR}/t.js?site=`)) return Promise.resolve(Buffer.from(this.baked || CODE));
     return url === `${COLLECTOR}/t.js` ? Promise.resolve(Buffer.from(CODE)) : null;
@@ -79,6 +85,7 @@ export async function open({
   vc.on('error', (...a) => errors.push(a.join(' ')));
 
   const page = { warnings, errors, raw: [], replayRaw: [], replayLoads: [], configRequests: [], now };
+  Object.assign(page, { xLoads: [], entries: [] });
   let answer;
   const timers = new Map();
   let timerId = 0;
@@ -93,6 +100,8 @@ export async function open({
     virtualConsole: vc,
     beforeParse(w) {
       w.Date.now = () => page.now;
+      // jsdom has no performance timeline: page.entries stands for it (push one = a request).
+      w.performance.getEntriesByType = (type) => (type === 'resource' ? page.entries : []);
       w.setTimeout = (f, ms = 0) => {
         timers.set(++timerId, { f, at: page.now + ms });
         return timerId;

@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { BUDGET_GZIP, OUTFILE, REPLAY_BUDGET_GZIP, REPLAY_OUTFILE, sizes } from '../scripts/size.mjs';
+import {
+  BUDGET_GZIP,
+  INSIGHTS_BUDGET_GZIP,
+  INSIGHTS_OUTFILE,
+  OUTFILE,
+  REPLAY_BUDGET_GZIP,
+  REPLAY_OUTFILE,
+  sizes,
+} from '../scripts/size.mjs';
 
 test('the built t.js is within its gzip size budget', () => {
   const s = sizes(readFileSync(OUTFILE)); // `npm test` builds first
@@ -13,8 +21,13 @@ test('the built t/replay.js is within its gzip size budget', () => {
   assert.ok(s.gzip <= REPLAY_BUDGET_GZIP, `t/replay.js is ${s.gzip} B gzip, budget ${REPLAY_BUDGET_GZIP} B`);
 });
 
+test('the built t/x.js is within its gzip size budget', () => {
+  const s = sizes(readFileSync(INSIGHTS_OUTFILE));
+  assert.ok(s.gzip <= INSIGHTS_BUDGET_GZIP, `t/x.js is ${s.gzip} B gzip, budget ${INSIGHTS_BUDGET_GZIP} B`);
+});
+
 test('the built scripts are each one IIFE that leaks no variables', () => {
-  for (const f of [OUTFILE, REPLAY_OUTFILE]) {
+  for (const f of [OUTFILE, REPLAY_OUTFILE, INSIGHTS_OUTFILE]) {
     const code = readFileSync(f, 'utf8').trim();
     assert.match(code, /^\(\(\)=>\{.*\}\)\(\);$/s, f);
   }
