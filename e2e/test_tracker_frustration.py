@@ -4,6 +4,10 @@ come back from the API as signal events on the page view's click."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 import pytest
 
 from e2e.conftest import DESKTOP_UA, static_site
@@ -38,6 +42,25 @@ document.getElementById("fetcher").addEventListener("click", function () {{
 """
 
 
+@contextmanager
+def _signals_page(collector, proxy, browser, tmp_path, brand_name: str) -> Iterator[Any]:
+    """The signals page of a new brand, open in Chromium with the tracker loaded and its config
+    in; yields (page, api, the page's uncaught errors). The context closes afterwards."""
+    brand = collector.cli("brands", "create", brand_name, "--domain", "localhost")
+    (tmp_path / "signals.html").write_text(PAGE.format(proxy=proxy, site_key=brand["site_key"]))
+    api = collector.api(brand)
+    with static_site(tmp_path) as site:
+        context = browser.new_context(user_agent=DESKTOP_UA)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{site}/signals.html")
+        page.wait_for_function("() => window.clicktrail && window.clicktrail.loaded")
+        page.wait_for_timeout(500)  # the config is in: later clicks are batched
+        yield page, api, errors
+    context.close()
+
+
 def _box_center(page, selector: str) -> tuple[float, float]:
     box = page.locator(selector).bounding_box()
     assert box is not None
@@ -56,17 +79,7 @@ def _events_of(api, page_id: str, wanted: str):
 def test_rage_clicks_are_flagged_from_the_trackers_clicks_with_replay_off(
     collector, proxy, browser, tmp_path
 ):
-    brand = collector.cli("brands", "create", "Signals shop", "--domain", "localhost")
-    (tmp_path / "signals.html").write_text(PAGE.format(proxy=proxy, site_key=brand["site_key"]))
-    api = collector.api(brand)
-    with static_site(tmp_path) as site:
-        context = browser.new_context(user_agent=DESKTOP_UA)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{site}/signals.html")
-        page.wait_for_function("() => window.clicktrail && window.clicktrail.loaded")
-        page.wait_for_timeout(500)  # the config is in: later clicks are batched
+    with _signals_page(collector, proxy, browser, tmp_path, "Signals shop") as (page, api, errors):
         x, y = _box_center(page, "#stuck")
         for _ in range(3):
             page.mouse.click(x, y)
@@ -76,7 +89,6 @@ def test_rage_clicks_are_flagged_from_the_trackers_clicks_with_replay_off(
         page.wait_for_timeout(300)
         assert not page.evaluate("() => !!window.clicktrail._r"), "replay must be off"
         page.close()  # pagehide sends what is queued
-    context.close()
     assert errors == []
 
     clicks = wait_for(lambda: api.get("/clicks").json(), lambda body: body["total"] >= 1)
@@ -102,22 +114,15 @@ def test_rage_clicks_are_flagged_from_the_trackers_clicks_with_replay_off(
 def test_dead_and_error_clicks_are_flagged_by_the_tracker_with_replay_off(
     collector, proxy, browser, tmp_path
 ):
-    brand = collector.cli("brands", "create", "Signals shop 2", "--domain", "localhost")
-    (tmp_path / "signals.html").write_text(PAGE.format(proxy=proxy, site_key=brand["site_key"]))
-    api = collector.api(brand)
-    with static_site(tmp_path) as site:
-        context = browser.new_context(user_agent=DESKTOP_UA)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.goto(f"{site}/signals.html")
-        page.wait_for_function("() => window.clicktrail && window.clicktrail.loaded")
-        page.wait_for_timeout(500)
+    with _signals_page(collector, proxy, browser, tmp_path, "Signals shop 2") as (
+        page,
+        api,
+        errors,
+    ):
         for button in ("#stuck", "#grow", "#boom", "#fetcher"):
             page.click(button)
             page.wait_for_timeout(1500)
         page.close()
-    context.close()
     assert len(errors) == 1 and "coupon is undefined" in errors[0]  # the page's own error
 
     clicks = wait_for(lambda: api.get("/clicks").json(), lambda body: body["total"] >= 1)
