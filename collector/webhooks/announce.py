@@ -44,12 +44,11 @@ class ExportAnnouncer:
         wanted = self._feed.subscriptions().get(job.brand_id, frozenset())
         if KIND not in wanted:
             return
-        ended = job.finished_at if job.finished_at is not None else job.created_at
         item = OutboxItem(
             item_id=job.id,
             brand_id=job.brand_id,
             kind=KIND,
-            created_at=ended,
+            created_at=_ended_at(job),
             body=render_export(job, self._base),
         )
         self._store.append_outbox([item])
@@ -59,6 +58,12 @@ class ExportAnnouncer:
 def render_export(job: ExportJob, base: str) -> bytes:
     """The item's JSON: the job as ``GET exports/{id}`` shows it, links under ``base``."""
     status_url = f"{base}/api/brands/{job.brand_id}/exports/{job.id}"
-    ended = job.finished_at if job.finished_at is not None else job.created_at
-    item = ExportItem(id=job.id, type=KIND, timestamp=iso6(ended), export=job_json(job, status_url))
+    item = ExportItem(
+        id=job.id, type=KIND, timestamp=iso6(_ended_at(job)), export=job_json(job, status_url)
+    )
     return msgspec.json.encode(item)
+
+
+def _ended_at(job: ExportJob) -> int:
+    """When the job ended (ms); its creation for a job that never ran."""
+    return job.finished_at if job.finished_at is not None else job.created_at
