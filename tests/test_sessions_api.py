@@ -257,6 +257,7 @@ def test_the_list_is_newest_first_with_each_sessions_facts(world: World) -> None
             "duration": 200,
             "pageviews": 3,
             "clicks": 4,
+            "signals": {"rage": 0, "dead": 0, "error": 0},
             "entryPage": SITE + "/?utm_source=newsletter",
             "exitPage": SITE + "/checkout",
             "country": "GB",

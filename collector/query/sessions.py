@@ -8,7 +8,8 @@ is the first one's URL and its exit page the last one's. Short-link redirects ar
 session too, but not page views: the events API counts those.
 
 Besides the click filters, a :class:`SessionQuery` holds conditions on the session as a whole:
-whether it has a replay or a conversion, and ranges of its duration, page count and number of
+whether it has a replay, a conversion or a frustration signal (``rage_click``, ``dead_click``,
+``error_click`` events of its pages), and ranges of its duration, page count and number of
 click interactions (``click`` events of its pages). The dialect modules
 (:mod:`collector.query.sessions_sqlite`, :mod:`collector.query.sessions_clickhouse`) compile it
 with the same function names: :func:`summary`, :func:`series`, :func:`pages`, :func:`breakdown`,
@@ -35,6 +36,11 @@ BREAKDOWNS: dict[str, tuple[str, ...]] = {
     "referers": ("referer", "refererType"),
     "referer_types": ("refererType",),
 }
+# The signal kinds of the API (``signal=rage,dead``) and the events that record them.
+SIGNAL_TYPES: dict[str, str] = {"rage": "rage_click", "dead": "dead_click", "error": "error_click"}
+_SIGNAL_KINDS = {event: kind for kind, event in SIGNAL_TYPES.items()}
+# The events a listed session's extras count: click interactions and signals.
+COUNTED_EVENTS = ("click", *SIGNAL_TYPES.values())
 REFERER_TYPE = Field("refererType", "referrer_type", "text", False)
 PAGE_VIEW = AnyOf("trigger", ("pageview",))
 
@@ -60,6 +66,9 @@ class SessionQuery(msgspec.Struct, frozen=True, kw_only=True):
     duration_ms: Between = Between()
     pages: Between = Between()
     interactions: Between = Between()  # ``click`` events of the session
+    # event types (``SIGNAL_TYPES``' values): sessions with at least one / with none of them
+    with_signals: tuple[str, ...] = ()
+    without_signals: tuple[str, ...] = ()
 
     def page_views(self) -> Query:
         """The click query of the session's page views."""
@@ -84,11 +93,19 @@ def field(name: str) -> Field:
 
 
 class SessionExtras(msgspec.Struct, kw_only=True):
-    """What a listed session has beyond its page views: conversions, click interactions and
-    replays (ids by start)."""
+    """What a listed session has beyond its page views: conversions, click interactions,
+    frustration signals and replays (ids by start)."""
 
     leads: int = 0
     sales: int = 0
     sale_amount: int = 0
     interactions: int = 0
+    signals: dict[str, int] = {}  # events by signal kind (``rage``...), the kinds it has
     replay_ids: list[str] = []
+
+    def count(self, event_type: str, count: int) -> None:
+        """Add the session's ``count`` events of ``event_type`` (one of ``COUNTED_EVENTS``)."""
+        if event_type == "click":
+            self.interactions = count
+        else:
+            self.signals[_SIGNAL_KINDS[event_type]] = count

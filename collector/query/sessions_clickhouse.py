@@ -163,6 +163,13 @@ def _whole_session(query: SessionQuery, brand: str, params: _Params) -> list[str
     for wanted, select in ((query.has_replay, replays), (query.has_conversion, conversions)):
         if wanted is not None:
             parts.append(f"session_id {'' if wanted else 'NOT '}IN ({select})")
+    for types, wanted in ((query.with_signals, True), (query.without_signals, False)):
+        if types:
+            kinds = params.bind(list(types), "Array(String)")
+            select = (
+                f"SELECT session_id FROM {{db}}.events WHERE brand_id = {brand} AND type IN {kinds}"
+            )
+            parts.append(f"session_id {'' if wanted else 'NOT '}IN ({select})")
     if not query.interactions.open:
         parts.append(_interactions(query.interactions, brand, params))
     return parts

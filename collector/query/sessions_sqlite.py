@@ -1,9 +1,10 @@
 """Compile a :class:`~collector.query.sessions.SessionQuery` to SQLite.
 
 The sessions are a subquery: the page views matching the click query, grouped by session, with
-the conditions on whole sessions as ``session_id IN (...)`` (replays, conversions, click
-interactions) or ``HAVING`` (duration, pages). An entry or exit page uses SQLite's rule for a
-bare column beside one ``min()`` or ``max()``: it comes from the row holding that minimum.
+the conditions on whole sessions as ``session_id IN (...)`` (replays, conversions, frustration
+signals, click interactions) or ``HAVING`` (duration, pages). An entry or exit page uses
+SQLite's rule for a bare column beside one ``min()`` or ``max()``: it comes from the row
+holding that minimum.
 
 Same names as :mod:`collector.query.sessions_clickhouse`.
 """
@@ -151,6 +152,13 @@ def _whole_session(query: SessionQuery, brand_id: int, params: list[Any]) -> lis
         if wanted is not None:
             parts.append(f"c.session_id {'' if wanted else 'NOT '}IN ({select})")
             params.append(brand_id)
+    signals = ((query.with_signals, True), (query.without_signals, False))
+    for types, wanted in signals:
+        if types:
+            marks = ", ".join("?" * len(types))
+            select = f"SELECT session_id FROM events WHERE brand_id = ? AND type IN ({marks})"
+            parts.append(f"c.session_id {'' if wanted else 'NOT '}IN ({select})")
+            params += [brand_id, *types]
     if not query.interactions.open:
         parts.append(_interactions(query.interactions, brand_id, params))
     return parts

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collector.clicks import examples as clicks
 
-from .schema import PageRow, SessionRow, SessionTotals
+from .schema import PageRow, SessionRow, SessionTotals, Signals
 
 BRAND_ID = clicks.BRAND_ID
 
@@ -23,6 +23,7 @@ SESSION = SessionRow(
     duration=219,
     pageviews=4,
     clicks=7,
+    signals=Signals(rage=1, dead=0, error=0),
     entryPage="https://shop.example/?utm_source=newsletter",
     exitPage="https://shop.example/checkout/done",
     country="GB",

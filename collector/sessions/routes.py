@@ -52,7 +52,8 @@ async def session_analytics(request: Request) -> JSON:
 
 def _listing(request: Request, brand: int, query: SessionsQuery) -> Any:
     chosen, window = request_filters(request, query)
-    sessions = service.listed(chosen, window, query)
+    signals = service.signal_types(request.query_params)
+    sessions = service.listed(chosen, window, query, signals)
     page = (query.sortOrder == "desc", query.limit, (query.page - 1) * query.limit)
     return service.listing(runtime(request).store, brand, sessions, query.sortBy, page)
 
@@ -80,8 +81,9 @@ endpoints = [
         auth="read",
         description="A session is made of its page views that match the filters: it starts at "
         "the first and ends at the last. Besides every filter of `analytics`, whole sessions "
-        "filter by replay, conversion, duration, pages and clicks. `X-Total-Count` gives the "
-        "sessions matching, `Link` the first, previous, next and last pages.",
+        "filter by replay, conversion, frustration signal (`signal`), duration, pages and "
+        "clicks. `X-Total-Count` gives the sessions matching, `Link` the first, previous, next "
+        "and last pages.",
         path_params=BrandPath,
         query=SessionsQuery,
         replies=(Reply(200, "One page of sessions", list[SessionRow], example=[examples.SESSION]),),

@@ -53,6 +53,19 @@ class SessionsQuery(Filters, kw_only=True, forbid_unknown_fields=True):
         Annotated[bool, msgspec.Meta(description="Only sessions with (or without) a lead or sale.")]
         | None
     ) = None
+    signal: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=64,
+                description="Only sessions with a frustration signal of these kinds: `rage`, "
+                "`dead`, `error` clicks. `rage,dead` any of them, `-rage` none; give the "
+                "parameter again for another value.",
+                examples=["rage,dead"],
+            ),
+        ]
+        | None
+    ) = None
     minDuration: (
         Annotated[
             int, _bound("Seconds from the first to the last page view, at least.", _MAX_SECONDS)
@@ -144,6 +157,15 @@ class SessionAnalyticsRow(msgspec.Struct, kw_only=True, omit_defaults=True):
     pageviews: int | None = None
 
 
+class Signals(msgspec.Struct, kw_only=True):
+    """A session's frustration signals: its ``rage_click``, ``dead_click`` and ``error_click``
+    events, found by the tracker or in the replay."""
+
+    rage: int = 0
+    dead: int = 0
+    error: int = 0
+
+
 class SessionRow(msgspec.Struct, kw_only=True):
     """A session: its page views, where it came from (its first page view), what it did."""
 
@@ -156,6 +178,7 @@ class SessionRow(msgspec.Struct, kw_only=True):
     ]
     pageviews: int
     clicks: Annotated[int, msgspec.Meta(description="Click interactions (`click` events).")]
+    signals: Signals
     entryPage: str | None
     exitPage: str | None
     country: str | None

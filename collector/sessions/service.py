@@ -6,14 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
+from starlette.datastructures import QueryParams
 
-from collector.analytics.filters import Selection
+from collector.analytics.filters import Selection, split_values
 from collector.analytics.service import api_error, default_granularity, first_event
 from collector.analytics.timerange import Window
+from collector.errors import Invalid
 from collector.http.params import iso
 from collector.query import buckets
 from collector.query.model import BucketUnit, Query, QueryError, TimeRange
 from collector.query.sessions import (
+    SIGNAL_TYPES,
     Between,
     Edge,
     SessionExtras,
@@ -31,6 +34,7 @@ from .schema import (
     SessionRow,
     SessionsQuery,
     SessionTotals,
+    Signals,
 )
 
 
@@ -43,8 +47,33 @@ def session_query(selection: Selection, window: Window, **whole: Any) -> Session
     return SessionQuery(clicks=clicks, **whole)
 
 
-def listed(selection: Selection, window: Window, query: SessionsQuery) -> SessionQuery:
-    """The list's conditions on whole sessions (seconds as ms; a minimum of 0 is no minimum)."""
+def signal_types(params: QueryParams) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The event types of every ``signal`` parameter: (any of them, none of them), in the
+    filters' syntax (``rage,dead``, ``-error``); an unknown kind is :class:`Invalid`."""
+    chosen: tuple[set[str], set[str]] = (set(), set())
+    for raw in params.getlist("signal"):
+        if raw == "":  # a blank form field: no filter
+            continue
+        excluded, kinds = split_values(raw, "signal")
+        for kind in kinds:
+            if kind not in SIGNAL_TYPES:
+                raise Invalid(
+                    f"`signal` {kind[:20]!r} is no signal; it takes {', '.join(SIGNAL_TYPES)}"
+                    " (`rage,dead`: any of them, `-rage`: none)",
+                    param="signal",
+                )
+            chosen[excluded].add(SIGNAL_TYPES[kind])
+    return tuple(sorted(chosen[False])), tuple(sorted(chosen[True]))
+
+
+def listed(
+    selection: Selection,
+    window: Window,
+    query: SessionsQuery,
+    signals: tuple[tuple[str, ...], tuple[str, ...]] = ((), ()),
+) -> SessionQuery:
+    """The list's conditions on whole sessions (seconds as ms; a minimum of 0 is no minimum);
+    ``signals``: :func:`signal_types`."""
 
     def between(low: int | None, high: int | None, scale: int = 1) -> Between:
         return Between(low * scale if low else None, high * scale if high is not None else None)
@@ -54,6 +83,8 @@ def listed(selection: Selection, window: Window, query: SessionsQuery) -> Sessio
         window,
         has_replay=query.hasReplay,
         has_conversion=query.hasConversion,
+        with_signals=signals[0],
+        without_signals=signals[1],
         duration_ms=between(query.minDuration, query.maxDuration, 1000),
         pages=between(query.minPages, query.maxPages),
         interactions=between(query.minClicks, query.maxClicks),
@@ -182,6 +213,7 @@ def _session_row(
         duration=(int(ended) - int(started)) // 1000,
         pageviews=int(pages),
         clicks=extras.interactions,
+        signals=Signals(**extras.signals),
         exitPage=last.url if last else None,
         leads=extras.leads,
         sales=extras.sales,

@@ -2,8 +2,8 @@
 
 Every statement over page views comes from the query compiler
 (``collector/query/sessions_clickhouse.py``); this module runs them, and reads what a page of
-sessions adds (conversions, click interactions, replays) for the page's session ids: three
-small statements, whatever the number of sessions.
+sessions adds (conversions, click interactions and frustration signals, replays) for the
+page's session ids: three small statements, whatever the number of sessions.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from collector.query import sessions_clickhouse as compile_sessions
-from collector.query.sessions import Edge, SessionExtras, SessionQuery, SortKey
+from collector.query.sessions import COUNTED_EVENTS, Edge, SessionExtras, SessionQuery, SortKey
 
 from .analytics import lenient
 from .connection import ClickHouseBase
@@ -69,12 +69,12 @@ class SessionsMixin(ClickHouseBase):
         ):
             extras = found[session_id]
             extras.leads, extras.sales, extras.sale_amount = int(leads), int(sales), int(amount)
-        for session_id, clicks in self._compiled_sql(
-            f"SELECT session_id, count() FROM {{db}}.events WHERE {_IN_SESSIONS}"
-            " AND type = 'click' GROUP BY session_id",
-            params,
+        for session_id, kind, count in self._compiled_sql(
+            f"SELECT session_id, type, count() FROM {{db}}.events WHERE {_IN_SESSIONS}"
+            " AND type IN {counted:Array(String)} GROUP BY session_id, type",
+            {**params, "counted": list(COUNTED_EVENTS)},
         ):
-            found[session_id].interactions = int(clicks)
+            found[session_id].count(kind, int(count))
         for session_id, replay_id in self._compiled_sql(
             "SELECT session_id, replay_id FROM ("
             " SELECT session_id, replay_id, first_ts FROM {db}.replay_chunks"

@@ -2,8 +2,9 @@
 
 Every statement over page views comes from the query compiler
 (``collector/query/sessions_sqlite.py``); this module runs them, and reads what a page of
-sessions adds (conversions, click interactions, replays) by session id, through the
-``(brand_id, session_id, ...)`` indexes of ``conversions``, ``events`` and ``replays``.
+sessions adds (conversions, click interactions and frustration signals, replays) by session
+id, through the ``(brand_id, session_id, ...)`` indexes of ``conversions``, ``events`` and
+``replays``.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from collector.query import sessions_sqlite as compile_sessions
-from collector.query.sessions import Edge, SessionExtras, SessionQuery, SortKey
+from collector.query.sessions import COUNTED_EVENTS, Edge, SessionExtras, SessionQuery, SortKey
 
 from ..rows import json_text
 from .connection import SQLiteBase
 
 _IN_SESSIONS = "session_id IN (SELECT value FROM json_each(?))"
+_COUNTED = json_text(COUNTED_EVENTS)
 
 
 class SessionsMixin(SQLiteBase):
@@ -71,12 +73,13 @@ class SessionsMixin(SQLiteBase):
         ):
             extras = found[session_id]
             extras.leads, extras.sales, extras.sale_amount = int(leads), int(sales), int(amount)
-        for session_id, clicks in self._all(
-            "SELECT session_id, count(*) FROM events WHERE brand_id = ? AND type = 'click'"
-            f" AND {_IN_SESSIONS} GROUP BY session_id",
-            (brand_id, ids),
+        for session_id, kind, count in self._all(
+            "SELECT session_id, type, count(*) FROM events WHERE brand_id = ?"
+            f" AND type IN (SELECT value FROM json_each(?)) AND {_IN_SESSIONS}"
+            " GROUP BY session_id, type",
+            (brand_id, _COUNTED, ids),
         ):
-            found[session_id].interactions = int(clicks)
+            found[session_id].count(kind, int(count))
         for session_id, replay_id in self._all(
             f"SELECT session_id, id FROM replays WHERE brand_id = ? AND {_IN_SESSIONS}"
             " ORDER BY started_at, id",
