@@ -22,6 +22,8 @@ import './style.css';
 import { ApiError, client, forget, remember, shareFromLocation, storedBrand, storedKey } from './api.js';
 import { $, dateTime, epochMs, shortUrl } from './dom.js';
 import { bindKeys } from './keys.js';
+import { startMap } from './map.js';
+import { mapWidthFrom } from './mapdata.js';
 import { buildMarkers } from './markers.js';
 import { renderEvents, renderPages, renderVisitor } from './panel.js';
 import { Player } from './player.js';
@@ -381,6 +383,11 @@ function boot() {
     state.share = shareFromLocation();
   } catch (err) {
     fail(err);
+    return;
+  }
+  const mapWidth = mapWidthFrom(location.search); // the dashboard's click map (map.js)
+  if (mapWidth) {
+    startMap({ replayId: state.replayId, share: state.share, width: mapWidth });
     return;
   }
   if (state.share) {

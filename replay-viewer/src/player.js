@@ -11,7 +11,7 @@ import { ScrollKeeper, scrollsAt } from './scroll.js';
 // For the same reason <noscript> content (and rrweb rebuilds a <script> as a <noscript>) would
 // show: hide it, as the recorded page did.
 // (insertRule takes one rule per string.)
-const SCRIPTLESS_RULES = [
+export const SCRIPTLESS_RULES = [
   'canvas { display: inline-block; width: 300px; height: 150px; overflow: hidden; ' +
     'width: attr(width px, 300px); height: attr(height px, 150px); }',
   'canvas > * { display: none !important; }',
