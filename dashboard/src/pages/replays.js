@@ -1,5 +1,5 @@
 // Replays (/replays): sessions that have a recording, filtered by duration, pages, clicks,
-// country, device and conversion; each opens the viewer (through a share link, since the
+// country, device, conversion and frustration signal; each opens the viewer (through a share link, since the
 // viewer takes no cookie) or its session page.
 import { useState } from 'preact/hooks';
 import { formatNumber } from '../format.js';
@@ -18,6 +18,7 @@ const NAMES = [
   'country',
   'device',
   'hasConversion',
+  'signal',
 ];
 
 function OpenViewer({ api, replayId }) {
@@ -46,6 +47,7 @@ export function ReplaysPage({ api, state, search, path }) {
     COLUMN.entryPage,
     COLUMN.country,
     COLUMN.device,
+    COLUMN.signals,
     { key: 'conv', label: 'Converted', render: (s) => (s.leads || s.sales ? 'Yes' : 'No') },
     { key: 'pagesRecorded', label: 'Recordings', numeric: true, render: (s) => formatNumber(s.replayIds.length) },
   ];

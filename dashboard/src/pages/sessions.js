@@ -13,6 +13,7 @@ const NAMES = [
   'utm_source',
   'hasReplay',
   'hasConversion',
+  'signal',
   'minDuration',
   'maxDuration',
   'minPages',

@@ -1,5 +1,5 @@
-// Settings (/settings, admins): the brand's domains, privacy, replay and short domain (PATCH the
-// brand), API keys (the new key shown once), clickstream webhooks (settings-webhooks.js), the
+// Settings (/settings, admins): the brand's domains, privacy, replay, frustration signals and
+// short domain (PATCH the brand), API keys (the new key shown once), clickstream webhooks (settings-webhooks.js), the
 // users, and the script tag to copy.
 import { useState } from 'preact/hooks';
 import { formatDateTime } from '../format.js';
@@ -30,8 +30,10 @@ function ScriptTag({ siteKey }) {
   </${Panel}>`;
 }
 
-const checkbox = (name, label, checked) =>
-  html`<div class="field check"><label><input type="checkbox" name=${name} checked=${Boolean(checked)} /> ${label}</label></div>`;
+const checkbox = (name, label, checked, help = '') =>
+  html`<div class="field check"><label><input type="checkbox" name=${name} checked=${Boolean(checked)}
+    aria-describedby=${help ? `${name}-help` : undefined} /> ${label}</label>
+    ${help ? html`<p class="field-help" id=${`${name}-help`}>${help}</p>` : null}</div>`;
 
 function brandPatch(form) {
   const d = new FormData(form);
@@ -42,6 +44,7 @@ function brandPatch(form) {
     respect_dnt: d.get('respect_dnt') === 'on',
     replay_sample_rate: Number(text('replay_sample_rate')),
     mask_all_inputs: d.get('mask_all_inputs') === 'on',
+    frustration_signals: d.get('frustration_signals') === 'on',
     short_domain: text('short_domain') || null,
   };
   if (text('block_selector')) settings.block_selector = text('block_selector');
@@ -86,6 +89,14 @@ function BrandForm({ api, brand, onSaved }) {
           <input id="s-block" name="block_selector" type="text" value=${s.block_selector || ''} /></div>
         <div class="field"><label for="s-mask">Masked text (CSS selector)</label>
           <input id="s-mask" name="mask_text_selector" type="text" value=${s.mask_text_selector || ''} /></div>
+      </fieldset>
+      <fieldset class="wide"><legend>Frustration signals</legend>
+        ${checkbox(
+          'frustration_signals',
+          'Dead and error clicks',
+          s.frustration_signals ?? true,
+          "Detect dead and error clicks in visitors' browsers (loads /t/x.js, 733 B)",
+        )}
       </fieldset>
       <div class="field wide"><label for="s-short">Short domain</label>
         <input id="s-short" name="short_domain" type="text" placeholder="https://go.mybrand.com" value=${s.short_domain || ''} /></div>

@@ -5,6 +5,7 @@ import { html } from '../html.js';
 import { useLoad } from '../load.js';
 import { browserZone, countryName } from '../report.js';
 import { Link, navigate } from '../router.js';
+import { SIGNAL_FILTER, signalsOf, signalsText } from '../signals.js';
 import { apiParams, sharedSearch, shownFilterValue, withParams } from '../urlstate.js';
 import { CsvButton, DataTable, Loaded } from './common.js';
 import { Panel } from './panel.js';
@@ -14,6 +15,7 @@ export const PAGE_SIZE = 50;
 export const LIST_PARAMS = [
   'hasReplay',
   'hasConversion',
+  'signal',
   'minDuration',
   'maxDuration',
   'minPages',
@@ -30,6 +32,11 @@ export const FIELDS = {
   utm_source: { label: 'UTM source', placeholder: 'newsletter', shared: true },
   hasReplay: { label: 'Has replay', options: ['', 'true', 'false'] },
   hasConversion: { label: 'Has a conversion', options: ['', 'true', 'false'] },
+  signal: {
+    label: 'Frustration',
+    options: Object.keys(SIGNAL_FILTER),
+    names: SIGNAL_FILTER,
+  },
   minDuration: { label: 'Min duration (s)', number: true },
   maxDuration: { label: 'Max duration (s)', number: true },
   minPages: { label: 'Min pages', number: true },
@@ -52,7 +59,8 @@ function Field({ name, value }) {
   const id = `f-${name}`;
   let input;
   if (f.options) {
-    input = html`<select id=${id} name=${name} value=${value}>${f.options.map((o) => html`<option value=${o}>${OPTION_NAMES[o] ?? (o || 'Any')}</option>`)}</select>`;
+    const names = f.names || OPTION_NAMES;
+    input = html`<select id=${id} name=${name} value=${value}>${f.options.map((o) => html`<option value=${o}>${names[o] ?? (o || 'Any')}</option>`)}</select>`;
   } else if (f.number) {
     input = html`<input id=${id} name=${name} type="number" min="0" inputmode="numeric" value=${value} />`;
   } else {
@@ -105,6 +113,14 @@ export function sessionIdColumn(search) {
   };
 }
 
+function SignalBadges({ session }) {
+  const found = signalsOf(session);
+  if (!found.length) return html`<span class="muted">None</span>`;
+  return html`<span class="signals">${found.map(
+    (s) => html`<span class=${`signal signal-${s.kind}`} title=${s.label}>${s.name} ${s.count}</span>`,
+  )}</span>`;
+}
+
 /** Columns of a session row that every session list shows the same way. */
 export const COLUMN = {
   startedAt: { key: 'startedAt', label: 'Started', render: (s) => formatDateTime(s.startedAt) },
@@ -113,6 +129,7 @@ export const COLUMN = {
   entryPage: { key: 'entryPage', label: 'Entry page', render: (s) => shortUrl(s.entryPage) || '–' },
   country: { key: 'country', label: 'Country', render: (s) => countryName(s.country) || '–' },
   device: { key: 'device', label: 'Device' },
+  signals: { key: signalsText, label: 'Frustration', render: (s) => html`<${SignalBadges} session=${s} />` },
 };
 
 export function sessionColumns(search) {
@@ -128,6 +145,7 @@ export function sessionColumns(search) {
     { key: 'referer', label: 'Referrer', render: (s) => s.referer || 'Direct / none' },
     { key: utmOf, label: 'UTM', render: (s) => utmOf(s) || '–' },
     { key: conversionsOf, label: 'Conversions', render: conversionsOf },
+    COLUMN.signals,
     {
       key: (s) => (s.replayIds?.length ? 'yes' : 'no'),
       label: 'Replay',
@@ -143,6 +161,7 @@ export const SESSION_CSV = [
   { key: 'duration', label: 'duration (s)' },
   { key: 'pageviews', label: 'pages' },
   { key: 'clicks', label: 'clicks' },
+  { key: signalsText, label: 'frustration' },
   { key: 'entryPage', label: 'entry page' },
   { key: 'exitPage', label: 'exit page' },
   { key: 'country', label: 'country' },
