@@ -83,6 +83,13 @@ class RageClickData(DeadClickData):
     n: Annotated[int, msgspec.Meta(ge=0, le=MAX_EVENTS)] | None = None
 
 
+class ScrollDepthData(msgspec.Struct, forbid_unknown_fields=True):
+    """``d`` of a ``scroll_depth`` event (t/x.js): the deepest tenth of the page seen so far in
+    the page session, 1..10. Nothing else: the data is stored as sent."""
+
+    d: Annotated[int, msgspec.Meta(ge=1, le=10)]
+
+
 _decoder = msgspec.json.Decoder(Beacon)
 _click_decoder = msgspec.json.Decoder(ClickData)
 # Events whose ``d`` has typed fields, checked by msgspec: only those fields are kept.
@@ -91,6 +98,7 @@ TYPED_DATA: dict[str, msgspec.json.Decoder[Any]] = {
     "dead_click": msgspec.json.Decoder(DeadClickData),
     "error_click": msgspec.json.Decoder(ErrorClickData),
     "rage_click": msgspec.json.Decoder(RageClickData),
+    "scroll_depth": msgspec.json.Decoder(ScrollDepthData),
 }
 
 

@@ -1,8 +1,9 @@
-// t/x.js: dead clicks and error clicks (issue 15, docs/TRACKER.md), loaded by t.js once the
-// brand config is in. Recorded through t.js's queue (`clicktrail._e`, an internal hook) with
+// t/x.js: dead clicks, error clicks and scroll depth (issue 15, docs/TRACKER.md), loaded by
+// t.js once the brand config is in. Recorded through t.js's queue (`clicktrail._e`, an internal hook) with
 // the click's time. Every listener is guarded: nothing here can throw into the page.
 import { guard } from '../guard.js';
 import { selector, TARGET } from '../target.js';
+import { scrollDepth } from './scroll.js';
 
 const ct = window.clicktrail;
 let last; // the last click's {s, x, y}
@@ -53,4 +54,5 @@ guard(() => {
   // Not captured: a resource that fails to load is no script error.
   addEventListener('error', guard(onError));
   addEventListener('unhandledrejection', guard(onError));
+  scrollDepth(ct);
 })();
