@@ -193,11 +193,6 @@ class Ingestor:
             self._known_domains[key] = found
         return found
 
-    async def session_for(
-        self, brand_id: int, visitor_id: str, proposed: str | None, now_ms: int
-    ) -> str:
-        return (await self.open_session(brand_id, visitor_id, proposed, now_ms))[0]
-
     async def open_session(
         self, brand_id: int, visitor_id: str, proposed: str | None, now_ms: int
     ) -> tuple[str, bool]:
@@ -207,6 +202,26 @@ class Ingestor:
             known = await self.blocking(self.sessions.stored, brand_id, visitor_id)
         session_id = self.sessions.assign(brand_id, visitor_id, proposed, now_ms, known)
         return session_id, known is None or known[0] != session_id
+
+    async def page_session(
+        self,
+        brand: Brand,
+        visitor_id: str,
+        proposed: str | None,
+        visit: LinkVisit | None,
+        ip: str | None,
+        user_agent: str | None,
+        now_ms: int,
+    ) -> tuple[str, str, bool]:
+        """(visitor, session, whether the hit opened it) of a page's hit: a page view that
+        continues a short-link click's ``visit`` (named by the ``c`` of a beacon or a replay
+        chunk) takes that click's visitor and session."""
+        if visit is not None and await self.joins_link_session(
+            visit, brand, ip, user_agent, now_ms
+        ):
+            visitor_id, proposed = visit.visitor_id, None
+        session_id, opened = await self.open_session(brand.id, visitor_id, proposed, now_ms)
+        return visitor_id, session_id, opened
 
     async def link_visit(self, brand_id: int, click_id: str | None) -> LinkVisit | None:
         """The short-link click a landing page's beacon names (``c``), if the brand has it."""
@@ -282,14 +297,10 @@ class Ingestor:
             visitor_id = self.cookieless.visitor_id(brand.id, ip, user_agent)
         else:
             visitor_id = beacon.v
-        proposed = beacon.s
         visit = await self.link_visit(brand.id, beacon.c)
-        if visit is not None and await self.joins_link_session(
-            visit, brand, ip, user_agent, now_ms
-        ):
-            # The page view continues the short-link click's visit: its visitor and session.
-            visitor_id, proposed = visit.visitor_id, None
-        session_id, opened = await self.open_session(brand.id, visitor_id, proposed, now_ms)
+        visitor_id, session_id, opened = await self.page_session(
+            brand, visitor_id, beacon.s, visit, ip, user_agent, now_ms
+        )
         ctx = HitContext(
             brand=brand,
             visitor_id=visitor_id,

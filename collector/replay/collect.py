@@ -135,13 +135,19 @@ class ReplayIngestor:
         click = await ingestor.blocking(ingestor.store.get_click, brand.id, envelope.p)
         if click is not None:
             return click.session_id, click.visitor_id
+        ip = client_ip_of(request, ingestor.trusted_proxies)
+        agent = request.headers.get("user-agent")
         if brand.settings.cookieless or not envelope.v:
-            ip = client_ip_of(request, ingestor.trusted_proxies)
-            agent = request.headers.get("user-agent")
             visitor_id = ingestor.cookieless.visitor_id(brand.id, ip, agent)
         else:
             visitor_id = envelope.v
-        session_id = await ingestor.session_for(brand.id, visitor_id, envelope.s, now_ms)
+        # The recorder's first chunk can beat the page view's beacon (it is answered after the
+        # beacon went, but may be stored first): a short-link landing must still join the
+        # link click's session, as the page view will.
+        visit = await ingestor.link_visit(brand.id, envelope.c)
+        visitor_id, session_id, _ = await ingestor.page_session(
+            brand, visitor_id, envelope.s, visit, ip, agent, now_ms
+        )
         return session_id, visitor_id
 
     @staticmethod

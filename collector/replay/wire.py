@@ -78,6 +78,7 @@ class ReplayEnvelope(msgspec.Struct, forbid_unknown_fields=False):
     e: msgspec.Raw
     v: _Id | None = None
     s: _Id | None = None
+    c: Annotated[str, msgspec.Meta(max_length=64)] | None = None  # the short-link click id
 
 
 class _EventHead(msgspec.Struct, forbid_unknown_fields=False, gc=False):

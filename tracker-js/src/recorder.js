@@ -2,7 +2,7 @@
 // them off), and decide whether this page is recorded (docs/REPLAY.md) and only then load the
 // recorder, /t/replay.js.
 import { cfg } from './config.js';
-import { ids } from './session.js';
+import { clickId, ids } from './session.js';
 
 // FNV-1a (32 bit) of the session id as a number in [0, 1): the same draw on every page of a
 // session, so a sampled session is recorded on all its pages.
@@ -19,7 +19,7 @@ export function recorder(b, s, p) {
   const d = cfg.replay;
   if (d == '1' || (d != '0' && (s ? draw(s) : Math.random()) < b.r)) {
     // What the recorder needs; an internal object, not an API (docs/TRACKER.md).
-    window.clicktrail._r = { a: cfg.a, k: cfg.k, p, i: ids, m: b.m };
+    window.clicktrail._r = { a: cfg.a, k: cfg.k, p, i: ids, m: b.m, c: clickId(b.a) };
     load('replay');
   }
 }

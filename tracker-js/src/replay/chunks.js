@@ -13,7 +13,7 @@ const MAX_PENDING = 4; // live sends in flight; beyond that the network cannot k
 const MAX_FAILS = 3; // failed sends in a row before giving up
 const MAX_WAITS = 10; // "retry later" answers in a row before giving up
 
-// R: window.clicktrail._r ({a, k, p(), i(t0, t1), m}); onDead: called once when sending gives up.
+// R: window.clicktrail._r ({a, k, p(), i(t0, t1), m, c: the short-link click id}); onDead: called once when sending gives up.
 export function chunks(R, onDead) {
   let buf = []; // events as JSON strings, oldest first
   let size = 0; // their total length
@@ -58,7 +58,7 @@ export function chunks(R, onDead) {
       } else if (Date.now() < until) return; // keep buffering until the collector is ready
       if (!buf.length) return;
       const { v, s } = R.i(t0, t1);
-      const head = JSON.stringify({ k: R.k, r, p: R.p(), v, s, q: q++, u });
+      const head = JSON.stringify({ k: R.k, r, p: R.p(), v, s, q: q++, u, c: R.c });
       const json = head.slice(0, -1) + ',"e":[' + buf.join(',') + ']}';
       buf = [];
       size = 0;
