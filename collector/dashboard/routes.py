@@ -13,7 +13,16 @@ from .login import login, login_form, logout
 from .shell import Shell
 
 HTML = "text/html"
-PAGES = ("/", "/sessions", "/replays", "/conversions", "/funnels", "/links", "/settings")
+PAGES = (
+    "/",
+    "/sessions",
+    "/replays",
+    "/conversions",
+    "/funnels",
+    "/links",
+    "/settings",
+    "/heatmaps",
+)
 _SIGNED_IN = (
     "Signed in (the `ct_session` cookie), the dashboard's shell page; its script shows the "
     "view of the path. Not signed in: 303 to `/login?next=` this path and query."

@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import { brandApi, csrfToken } from './api.js';
 import { html } from './html.js';
 import { ConversionsPage } from './pages/conversions.js';
+import { HeatmapPage } from './pages/heatmap.js';
 import { LinksPage } from './pages/links.js';
 import { OverviewPage } from './pages/overview.js';
 import { ReplaysPage } from './pages/replays.js';
@@ -17,6 +18,7 @@ const NAV = [
   ['/', 'Overview', 'overview'],
   ['/sessions', 'Sessions', 'sessions'],
   ['/replays', 'Replays', 'replays'],
+  ['/heatmaps', 'Heatmaps', 'heatmaps'],
   ['/conversions', 'Conversions', 'conversions'],
   ['/links', 'Links', 'links'],
   ['/settings', 'Settings', 'settings'],
@@ -29,6 +31,7 @@ const PAGES = {
   conversions: ConversionsPage,
   links: LinksPage,
   settings: SettingsPage,
+  heatmaps: HeatmapPage,
 };
 
 function BrandPicker({ brands, brand, search }) {

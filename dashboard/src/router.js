@@ -56,6 +56,7 @@ export function matchRoute(path) {
     '/funnels': 'conversions',
     '/links': 'links',
     '/settings': 'settings',
+    '/heatmaps': 'heatmaps',
   };
   if (fixed[clean]) return [fixed[clean], {}];
   const session = /^\/sessions\/([^/]+)$/.exec(clean);
