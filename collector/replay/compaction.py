@@ -80,14 +80,15 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 import zstandard
 
 from collector.replay import codec as replay_codec
 from collector.replay import packing
 from collector.replay.base_dictionary import base_dictionary
-from collector.storage.base import Replay, ReplaySegment, ReplayStore
+from collector.replay.signals import store_signals
+from collector.storage.base import ClickStore, Replay, ReplaySegment, ReplayStore
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,10 @@ SAMPLE_PIECE_BYTES = 8 * 1024
 REFRESH_MS = 30 * 86_400_000
 IDLE_MS = 30 * 60_000
 MAX_BATCHES = 100  # per run of the Compactor, so that it always gets back to its timer
+
+
+class CompactionStore(ReplayStore, ClickStore, Protocol):
+    """What compaction uses: the replays, and the events its signals are stored as."""
 
 
 # --- segments ---------------------------------------------------------------------------------
@@ -181,12 +186,13 @@ def build_segments(
 
 
 def compact_replay(
-    store: ReplayStore, replay: Replay, now: int, *, train: bool = True
+    store: CompactionStore, replay: Replay, now: int, *, train: bool = True
 ) -> tuple[int, int]:
     """Rewrite the replay's parts as segments; (stored bytes before, after). With ``train``,
     first make sure the brand's dictionary is current (:func:`ensure_dictionary`, at ``now``);
     :func:`compact_ended` does that once per brand instead. A replay without live chunks is
-    left as it is."""
+    left as it is. The frustration signals of the whole stream are stored first
+    (``signals.py``, idempotent): a crash in between finds them again, not twice."""
     if train:
         ensure_dictionary(store, replay.brand_id, now)
     parts = store.replay_parts(replay.brand_id, replay.id)
@@ -195,6 +201,7 @@ def compact_replay(
     if not chunk_seqs:
         return before, before
     events_json = replay_codec.join_arrays([replay_codec.decompress_part(store, p) for p in parts])
+    store_signals(store, replay, events_json)
     current = store.brand_dictionary(replay.brand_id)
     segments = build_segments(store, replay, events_json, current[0] if current else None)
     store.compact_replay(replay.brand_id, replay.id, segments, max(chunk_seqs))
@@ -273,7 +280,9 @@ def ensure_dictionary(store: ReplayStore, brand_id: int, now: int) -> int | None
 # --- the background job ---------------------------------------------------------------------------
 
 
-def compact_ended(store: ReplayStore, now: int, idle_ms: int = IDLE_MS, limit: int = 100) -> int:
+def compact_ended(
+    store: CompactionStore, now: int, idle_ms: int = IDLE_MS, limit: int = 100
+) -> int:
     """Compact up to ``limit`` replays that have had no chunk for ``idle_ms``; returns how many
     were compacted. A replay that fails is logged and skipped."""
     done = 0
@@ -299,7 +308,7 @@ class Compactor:
 
     def __init__(
         self,
-        store: ReplayStore,
+        store: CompactionStore,
         interval_s: float = 300.0,
         idle_ms: int = IDLE_MS,
         limit: int = 100,
