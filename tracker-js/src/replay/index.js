@@ -89,6 +89,15 @@ function start(R) {
     if (!stop && !c.dead) go();
   });
 
+  // An uncaught error or unhandled rejection goes into the stream as a custom event: the
+  // collector finds error clicks in it (collector/replay/signals.py). Not captured: a resource
+  // that fails to load is no script error.
+  const error = guard(
+    (e) => stop && record.addCustomEvent('ct-error', { m: ('' + (e.reason || e.message)).slice(0, 200) }),
+  );
+  addEventListener('error', error);
+  addEventListener('unhandledrejection', error);
+
   const on = (t, n, f) => t.addEventListener(n, f, { capture: true, passive: true });
   for (const n of ACTIVITY) on(window, n, active);
   const hide = guard(() => c.flush(1));
