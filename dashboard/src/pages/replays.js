@@ -44,10 +44,10 @@ export function ReplaysPage({ api, state, search, path }) {
     COLUMN.duration,
     COLUMN.pageviews,
     { key: 'clicks', label: 'Clicks', numeric: true, render: (s) => formatNumber(s.clicks) },
+    COLUMN.signals,
     COLUMN.entryPage,
     COLUMN.country,
     COLUMN.device,
-    COLUMN.signals,
     { key: 'conv', label: 'Converted', render: (s) => (s.leads || s.sales ? 'Yes' : 'No') },
     { key: 'pagesRecorded', label: 'Recordings', numeric: true, render: (s) => formatNumber(s.replayIds.length) },
   ];

@@ -31,7 +31,7 @@ function ScriptTag({ siteKey }) {
 }
 
 const checkbox = (name, label, checked, help = '') =>
-  html`<div class="field check"><label><input type="checkbox" name=${name} checked=${Boolean(checked)}
+  html`<div class=${help ? 'field check wide' : 'field check'}><label><input type="checkbox" name=${name} checked=${Boolean(checked)}
     aria-describedby=${help ? `${name}-help` : undefined} /> ${label}</label>
     ${help ? html`<p class="field-help" id=${`${name}-help`}>${help}</p>` : null}</div>`;
 
@@ -55,15 +55,17 @@ function brandPatch(form) {
   return { domains, settings };
 }
 
-function BrandForm({ api, brand, onSaved }) {
+const SAVED = 'Saved. Ingest follows the change at once.';
+
+// `saved`: the form shows the brand as a save changed it (remounted, so the message says so).
+function BrandForm({ api, brand, saved, onSaved }) {
   const s = brand.settings || {};
-  const [result, setResult] = useState(null);
+  const [result, setResult] = useState(saved ? { ok: SAVED } : null);
   const save = async (ev) => {
     ev.preventDefault();
     setResult(null);
     try {
       const { data } = await api.patch('', brandPatch(ev.currentTarget));
-      setResult({ ok: 'Saved. Ingest follows the change at once.' });
       onSaved(data);
     } catch (err) {
       setResult({ error: err });
@@ -176,16 +178,18 @@ function Users({ api }) {
 }
 
 export function SettingsPage({ api, boot }) {
-  const [version, setVersion] = useState(0);
-  const load = useLoad((signal) => api.get('', {}, { signal }).then((r) => r.data), version);
+  const load = useLoad((signal) => api.get('', {}, { signal }).then((r) => r.data), 'brand');
+  // the PATCH's answer and how many saves: the form shows the brand as saved, with its message
+  const [saved, setSaved] = useState({ brand: null, count: 0 });
+  const onSaved = (brand) => setSaved((last) => ({ brand, count: last.count + 1 }));
   if (boot.role !== 'admin') {
     return html`<${PageTitle}>Settings</${PageTitle}><p role="alert">Settings are for admins. Ask an admin of this brand to change them.</p>`;
   }
   return html`
     <${PageTitle}>Settings</${PageTitle}>
-    <${Loaded} load=${load} rows=${6}>${(brand) => html`
-      <${ScriptTag} siteKey=${brand.site_key} />
-      <${BrandForm} key=${version} api=${api} brand=${brand} onSaved=${() => setVersion((v) => v + 1)} />`}</${Loaded}>
+    <${Loaded} load=${load} rows=${6}>${(loaded) => html`
+      <${ScriptTag} siteKey=${loaded.site_key} />
+      <${BrandForm} key=${saved.count} api=${api} brand=${saved.brand || loaded} saved=${saved.count > 0} onSaved=${onSaved} />`}</${Loaded}>
     <${ApiKeys} api=${api} />
     <${WebhooksPanel} api=${api} />
     <${Users} api=${api} />`;

@@ -138,6 +138,7 @@ export function sessionColumns(search) {
     COLUMN.startedAt,
     COLUMN.duration,
     COLUMN.pageviews,
+    COLUMN.signals,
     COLUMN.entryPage,
     COLUMN.country,
     COLUMN.device,
@@ -145,7 +146,6 @@ export function sessionColumns(search) {
     { key: 'referer', label: 'Referrer', render: (s) => s.referer || 'Direct / none' },
     { key: utmOf, label: 'UTM', render: (s) => utmOf(s) || '–' },
     { key: conversionsOf, label: 'Conversions', render: conversionsOf },
-    COLUMN.signals,
     {
       key: (s) => (s.replayIds?.length ? 'yes' : 'no'),
       label: 'Replay',
