@@ -59,6 +59,7 @@ class ApiKey(msgspec.Struct, kw_only=True):
     scope: Scope
     key_hash: str  # hex sha256 of the secret; the secret itself is never stored
     created_at: int = 0
+    label: str = ""  # what made it or what it is for ("demo": made by `clicktrail demo`)
 
 
 class Domain(msgspec.Struct, kw_only=True):
@@ -419,6 +420,7 @@ class KeyInfo(msgspec.Struct, kw_only=True):
     scope: Scope
     created_at: int
     last_used_at: int | None = None
+    label: str = ""
 
 
 WebhookKind = Literal["click", "pageview", "lead", "sale"]

@@ -125,21 +125,26 @@ class BrandsMixin(ClickHouseBase):
                 raise ValueError(f"API key id {key.id!r} is taken")
             self._insert(
                 "api_keys",
-                ("id", "brand_id", "scope", "key_hash", "created_at"),
-                [(key.id, key.brand_id, key.scope, key.key_hash, key.created_at)],
+                ("id", "brand_id", "scope", "key_hash", "created_at", "label"),
+                [(key.id, key.brand_id, key.scope, key.key_hash, key.created_at, key.label)],
             )
 
     def api_key_by_id(self, key_id: str) -> ApiKey | None:
         rows = self._rows(
-            "SELECT id, brand_id, scope, key_hash, created_at FROM {db}.api_keys FINAL"
+            "SELECT id, brand_id, scope, key_hash, created_at, label FROM {db}.api_keys FINAL"
             " WHERE id = {id:String}",
             {"id": key_id},
         )
         if not rows:
             return None
-        id_, brand_id, scope, key_hash, created_at = rows[0]
+        id_, brand_id, scope, key_hash, created_at, label = rows[0]
         return ApiKey(
-            id=id_, brand_id=brand_id, scope=scope, key_hash=key_hash, created_at=created_at
+            id=id_,
+            brand_id=brand_id,
+            scope=scope,
+            key_hash=key_hash,
+            created_at=created_at,
+            label=label,
         )
 
     # domains -----------------------------------------------------------------------------

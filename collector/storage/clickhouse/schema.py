@@ -324,6 +324,12 @@ def _migration_exports() -> list[str]:
     ]
 
 
+def _migration_key_labels() -> list[str]:
+    """A label per API key (issue 16): what made it ("demo" keys are revoked at the demo's next
+    start) or what it is for."""
+    return ["ALTER TABLE {db}.api_keys ADD COLUMN IF NOT EXISTS label String DEFAULT ''"]
+
+
 MIGRATIONS: list[Callable[[], list[str]]] = [
     _migration_1,
     _migration_2,
@@ -340,5 +346,6 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     _migration_12,
     AddColumns("clicks", NETWORK_FACTS),
     _migration_exports,
+    _migration_key_labels,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

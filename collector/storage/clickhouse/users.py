@@ -117,7 +117,7 @@ class UsersMixin(ClickHouseBase):
     # API keys ----------------------------------------------------------------------------
     def api_keys_of_brand(self, brand_id: int) -> list[KeyInfo]:
         rows = self._rows(
-            "SELECT k.id, k.brand_id, k.scope, k.created_at, u.last_used"
+            "SELECT k.id, k.brand_id, k.scope, k.created_at, u.last_used, k.label"
             " FROM {db}.api_keys AS k FINAL"
             " LEFT JOIN (SELECT key_id, max(last_used_at) AS last_used"
             "  FROM {db}.api_key_uses GROUP BY key_id) AS u ON u.key_id = k.id"
@@ -131,6 +131,7 @@ class UsersMixin(ClickHouseBase):
                 scope=r[2],
                 created_at=r[3],
                 last_used_at=r[4] or None,  # the join's default for a key never used is 0
+                label=r[5],
             )
             for r in rows
         ]

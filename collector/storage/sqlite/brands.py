@@ -87,21 +87,29 @@ class BrandsMixin(SQLiteBase):
         try:
             with self._write() as conn:
                 conn.execute(
-                    "INSERT INTO api_keys (id, brand_id, scope, key_hash, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (key.id, key.brand_id, key.scope, key.key_hash, key.created_at),
+                    "INSERT INTO api_keys (id, brand_id, scope, key_hash, created_at, label)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (key.id, key.brand_id, key.scope, key.key_hash, key.created_at, key.label),
                 )
         except sqlite3.IntegrityError as exc:
             raise ValueError(f"API key id {key.id!r} is taken") from exc
 
     def api_key_by_id(self, key_id: str) -> ApiKey | None:
         row = self._one(
-            "SELECT id, brand_id, scope, key_hash, created_at FROM api_keys WHERE id = ?",
+            "SELECT id, brand_id, scope, key_hash, created_at, label FROM api_keys WHERE id = ?",
             (key_id,),
         )
         if row is None:
             return None
-        return ApiKey(id=row[0], brand_id=row[1], scope=row[2], key_hash=row[3], created_at=row[4])
+        id_, brand_id, scope, key_hash, created_at, label = row
+        return ApiKey(
+            id=id_,
+            brand_id=brand_id,
+            scope=scope,
+            key_hash=key_hash,
+            created_at=created_at,
+            label=label,
+        )
 
     # domains -----------------------------------------------------------------------------
     def ensure_domain(self, brand_id: int, domain: str) -> int:

@@ -446,6 +446,12 @@ def _migration_exports(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX export_jobs_status ON export_jobs (status, created_at)")
 
 
+def _migration_key_labels(db: sqlite_utils.Database) -> None:
+    """A label per API key (issue 16): what made it ("demo" keys are revoked at the demo's next
+    start) or what it is for."""
+    db.execute("ALTER TABLE api_keys ADD COLUMN label TEXT NOT NULL DEFAULT ''")
+
+
 # Each migration takes the database inside migrate()'s transaction (connection.py).
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -462,5 +468,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_12,
     AddColumns("clicks", NETWORK_FACTS),
     _migration_exports,
+    _migration_key_labels,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -118,12 +118,14 @@ class UsersMixin(SQLiteBase):
     # API keys ----------------------------------------------------------------------------
     def api_keys_of_brand(self, brand_id: int) -> list[KeyInfo]:
         rows = self._all(
-            "SELECT id, brand_id, scope, created_at, last_used_at FROM api_keys"
+            "SELECT id, brand_id, scope, created_at, last_used_at, label FROM api_keys"
             " WHERE brand_id = ? ORDER BY created_at, id",
             (brand_id,),
         )
         return [
-            KeyInfo(id=r[0], brand_id=r[1], scope=r[2], created_at=r[3], last_used_at=r[4])
+            KeyInfo(
+                id=r[0], brand_id=r[1], scope=r[2], created_at=r[3], last_used_at=r[4], label=r[5]
+            )
             for r in rows
         ]
 
