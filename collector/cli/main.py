@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from collector.cli import brands, replays, serve, users
+from collector.cli import backup, brands, purge, replays, serve, users
 from collector.config import SETTINGS, SettingsError, load_settings
 
 
@@ -20,6 +20,8 @@ def build_parser() -> argparse.ArgumentParser:
     brands.register(commands)
     replays.register(commands)
     users.register(commands)
+    purge.register(commands)
+    backup.register(commands)
     return parser
 
 
