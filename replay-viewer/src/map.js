@@ -18,6 +18,7 @@ import './map.css';
 import { ApiError, client } from './api.js';
 import { h } from './dom.js';
 import {
+  bandLabel,
   clickTitle,
   depthBands,
   FROM_MAP,
@@ -147,9 +148,9 @@ function scrollBands(depths) {
       {
         class: 'map-band',
         'data-depth': band.depth,
-        style: `top:${band.top}px;height:${band.height}px;--fill:${heatColour(band.share, 0.38)}`,
+        style: `top:${band.top}px;height:${band.height}px;--fill:${heatColour(band.share, 0.22)}`,
       },
-      h('span', { class: 'map-band-label' }, `${Math.round(band.share * 100)}% reached ${band.depth}%`),
+      h('span', { class: 'map-band-label' }, bandLabel(band)),
     ),
   );
 }

@@ -78,6 +78,9 @@ export function depthBands(depths, height) {
   });
 }
 
+/** A band's label: which part of the page, and the share of page views that reached it. */
+export const bandLabel = (band) => `${band.depth - 10}–${band.depth}%: ${Math.round(band.share * 100)}% reached`;
+
 const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** The badge's text for a screen reader or a tooltip. */

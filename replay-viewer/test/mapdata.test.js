@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  bandLabel,
   clickTitle,
   depthBands,
   heatColour,
@@ -86,6 +87,11 @@ test('scroll bands: ten tenths of the page, a missing depth is 0', () => {
   assert.deepEqual(bands[4], { depth: 50, share: 0.5, top: 800, height: 200 });
   assert.equal(bands[9].share, 0);
   assert.equal(bands[9].top, 1800);
+});
+
+test('band label: the part of the page and the share that reached it', () => {
+  assert.equal(bandLabel({ depth: 10, share: 0.923 }), '0–10%: 92% reached');
+  assert.equal(bandLabel({ depth: 100, share: 0 }), '90–100%: 0% reached');
 });
 
 test('badge title: counts in words', () => {
