@@ -1,5 +1,6 @@
-// What the timeline shows: markers for clicks, page views and custom events, and the periods
-// without user activity (the ones skipInactive fast-forwards through).
+// What the timeline shows: markers for clicks, page views, frustration signals (rage, dead and
+// error clicks) and custom events, and the periods without user activity (the ones
+// skipInactive fast-forwards through).
 import { epochMs, shortUrl } from './dom.js';
 
 // rrweb: EventType.IncrementalSnapshot = 3; IncrementalSource values that are user activity.
@@ -11,11 +12,45 @@ const INACTIVE_MS = 10_000; // rrweb's default inactivePeriodThreshold
 const LEAD_MS = 5_000;
 
 /** `div.app > main > button#buy` -> `button#buy`: the clicked element itself. */
-const lastPart = (selector) => (selector ? selector.split('>').pop().trim() : '');
+const lastPart = (selector) => (selector ? String(selector).split('>').pop().trim() : '');
+
+// Frustration signals (issue 15): the event type, its marker kind and how it reads.
+const SIGNAL_KINDS = { rage_click: 'rage', dead_click: 'dead', error_click: 'error' };
+const SAME_SIGNAL_MS = 1000; // the tracker's and the replay's marker of one signal are this close
+
+const on = (data) => (data.s ? ` on ${lastPart(data.s)}` : '');
+
+/** `Rage click ×4 on button#buy`, `Dead click on a.cta`, `Error click: TypeError: …`. */
+export function signalLabel(type, data = {}) {
+  if (type === 'rage_click') return `Rage click${data.n ? ` ×${data.n}` : ''}${on(data)}`;
+  if (type === 'dead_click') return `Dead click${on(data)}`;
+  return data.m ? `Error click: ${data.m}` : `Error click${on(data)}`;
+}
+
+function signalMarker(e, ts) {
+  const data = e.data || {};
+  const kind = SIGNAL_KINDS[e.type];
+  const label = signalLabel(e.type, data);
+  const from = data.src === 'replay' ? 'found in the replay' : 'found by the tracker';
+  const detail = `${label} (${from})${data.s ? ` · ${data.s}` : ''}`;
+  return { kind, ts, label, detail, src: data.src, selector: lastPart(data.s) };
+}
+
+/** One marker per signal: the tracker's and the replay's of the same kind within a second on
+ * the same element are one; the replay's is kept (its time and selector come from the stream). */
+export function dedupeSignals(markers) {
+  const replayed = markers.filter((m) => m.src === 'replay');
+  return markers.filter(
+    (m) =>
+      !m.src ||
+      m.src === 'replay' ||
+      !replayed.some((r) => r.kind === m.kind && r.selector === m.selector && Math.abs(r.ts - m.ts) <= SAME_SIGNAL_MS),
+  );
+}
 
 /**
- * Markers for one replay, sorted by time: `{kind: 'click'|'page_view'|'custom', ts, label,
- * detail}` with `ts` in ms from the replay's first event.
+ * Markers for one replay, sorted by time: `{kind: 'click'|'page_view'|'rage'|'dead'|'error'|
+ * 'custom', ts, label, detail}` with `ts` in ms from the replay's first event.
  *
  * Clicks come from the replay itself (its derived events: exact times and a CSS selector of the
  * target). Page views and custom events come from the session's events (clicks/session) whose
@@ -41,12 +76,14 @@ export function buildMarkers(meta, sessionEvents, startMs, durationMs) {
       if (clicks.length) continue;
       const label = data.text || data.selector || 'click';
       markers.push({ kind: 'click', ts, label, detail: data.selector });
+    } else if (SIGNAL_KINDS[e.type]) {
+      markers.push(signalMarker(e, ts));
     } else {
       const detail = Object.keys(data).length ? `${e.type} ${JSON.stringify(data)}` : e.type;
       markers.push({ kind: 'custom', ts, label: e.type, detail });
     }
   }
-  return markers.sort((a, b) => a.ts - b.ts);
+  return dedupeSignals(markers).sort((a, b) => a.ts - b.ts);
 }
 
 /** Stretches without user input longer than rrweb's threshold: [{start, end}] in ms. */

@@ -82,7 +82,11 @@ export function renderPages(pages, currentId, onPick) {
   $('pages-count').textContent = pages.length ? `${pages.length}` : '';
 }
 
+// The kind's name before the label; a signal's label starts with its own name.
 const ICON = { click: 'Click', page_view: 'Page view', custom: 'Event' };
+// Frustration signals: a row of their own colour, and the marker's glyph (style.css), not
+// colour alone.
+const SIGNALS = new Set(['rage', 'dead', 'error']);
 
 export function renderEvents(markers, onPick) {
   const list = $('events');
@@ -93,10 +97,17 @@ export function renderEvents(markers, onPick) {
         null,
         h(
           'button',
-          { type: 'button', title: m.detail || m.label, onclick: () => onPick(m.ts), 'data-ts': m.ts },
+          {
+            type: 'button',
+            class: SIGNALS.has(m.kind) ? `signal signal-${m.kind}` : null,
+            title: m.detail || m.label,
+            onclick: () => onPick(m.ts),
+            'data-ts': m.ts,
+            'data-kind': m.kind,
+          },
           h('span', { class: `mk mk-${m.kind}`, 'aria-hidden': 'true' }),
           h('span', { class: 'at' }, clock(m.ts)),
-          h('span', { class: 'what' }, h('b', null, ICON[m.kind]), ' ', m.label),
+          h('span', { class: 'what' }, ...(ICON[m.kind] ? [h('b', null, ICON[m.kind]), ' '] : []), m.label),
         ),
       ),
     ),
