@@ -19,6 +19,7 @@ from collector.enrich.netaddr import parse_trusted_proxies
 from collector.explorer import routes as api_explorer
 from collector.exports import routes as api_exports
 from collector.funnels import routes as api_funnels
+from collector.heatmaps import routes as api_heatmaps
 from collector.http import audit, openapi
 from collector.http.errors import EXCEPTION_HANDLERS
 from collector.links import routes as api_links
@@ -88,6 +89,7 @@ def create_app(
             *api_analytics.routes,
             *api_funnels.routes,
             *api_sessions.routes,
+            *api_heatmaps.routes,
             *api_explorer.routes,
             *api_replays.routes,
             *api_webhooks.routes,

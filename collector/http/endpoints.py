@@ -16,6 +16,7 @@ from collector.dashboard import routes as dashboard
 from collector.explorer import routes as explorer
 from collector.exports import routes as exports
 from collector.funnels import routes as funnels
+from collector.heatmaps import routes as heatmaps
 from collector.http.routing import Endpoint
 from collector.links import routes as links
 from collector.replay import proxy_routes as replay_proxy
@@ -40,6 +41,8 @@ AREAS = {
     "(seed 02): totals, time series in any time zone, and breakdowns by every dimension.",
     "Sessions": "Visits made of page views: listed with their source, conversions and "
     "replays, and counted as visitors, sessions, bounce rate and visit duration.",
+    "Heatmaps": "Per page URL: clicked elements by selector (a click map), how far people "
+    "scroll, and the stored replay to draw them over.",
     "Explorer": "One visitor's hits, and one hit with its conversions and custom events, "
     "in FunnelFlux's explorer shape (seed 03).",
     "Replays": "Session recordings, one replay per recorded page; share links to watch one "
@@ -64,6 +67,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *analytics.endpoints,
     *funnels.endpoints,
     *sessions.endpoints,
+    *heatmaps.endpoints,
     *explorer.endpoints,
     *replays.endpoints,
     *webhooks.endpoints,

@@ -46,7 +46,14 @@ from .model import (
     WebhookDestination,
 )
 from .outbound import ExportStore, WebhookStore
-from .reads import AnalyticsStore, ExplorerStore, SessionStore, StreamStore
+from .reads import (
+    AnalyticsStore,
+    ExplorerStore,
+    HeatmapStore,
+    PageScope,
+    SessionStore,
+    StreamStore,
+)
 
 __all__ = [
     "SCOPE_RANK",
@@ -68,6 +75,7 @@ __all__ = [
     "ExportJob",
     "ExportStore",
     "ExternalAssets",
+    "HeatmapStore",
     "IpMode",
     "KeyInfo",
     "Lifecycle",
@@ -75,6 +83,7 @@ __all__ = [
     "LinkStore",
     "LoginSession",
     "OutboxItem",
+    "PageScope",
     "Replay",
     "ReplayChunk",
     "ReplayPart",
@@ -348,6 +357,7 @@ class Store(
     ExportStore,
     ExplorerStore,
     StreamStore,
+    HeatmapStore,
     Protocol,
 ):
     """What every storage engine provides. Methods are synchronous; the app calls them from a

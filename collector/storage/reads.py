@@ -1,10 +1,10 @@
-"""The storage contract's reporting reads: analytics, sessions, the explorer and the raw clicks
-stream, each a protocol matching the module of the same name in both engines. Part of
+"""The storage contract's reporting reads: analytics, sessions, the explorer, the raw clicks
+stream and heatmaps, each a protocol matching the module of the same name in both engines. Part of
 :class:`~collector.storage.base.Store` (``base.py`` re-exports them)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from .model import Click, Conversion
 
@@ -118,3 +118,45 @@ class StreamStore(Protocol):
     ) -> list[tuple[Any, ...]]:
         """(visitor_id, link_id, funnel_id, created_at ms, id) of these visitors' clicks in
         [start, end] ms."""
+
+
+class PageScope(NamedTuple):
+    """The page sessions a heatmap reads: those of clicks created in ``[start, end]`` (ms, both
+    inclusive; ``start`` None: no start), of people (``bots`` exclude), bots (only) or both
+    (include); and, for one page, its ``url`` folded (no query string, no fragment): an event
+    is on the page when its URL cut at the first ``?`` or ``#`` equals it."""
+
+    start: int | None
+    end: int
+    bots: str
+    url: str = ""
+
+
+class HeatmapStore(Protocol):
+    """Click maps and scroll depth per page URL (``heatmaps.py`` of each engine,
+    ``collector/heatmaps/``), from the events of the page sessions in a :class:`PageScope`."""
+
+    def heatmap_page_views(self, brand_id: int, scope: PageScope) -> int:
+        """``page_view`` events on the page."""
+
+    def heatmap_selectors(
+        self, brand_id: int, scope: PageScope, limit: int
+    ) -> list[tuple[str, int, int, int, int, int]]:
+        """(selector, clicks, visitors who clicked it, rage, dead, error clicks) of each selector
+        with a ``click`` (its ``selector``) or a signal (its ``s``) on the page; the most clicks
+        first, then the most signals, then by selector; at most ``limit``."""
+
+    def heatmap_depths(self, brand_id: int, scope: PageScope) -> dict[int, int]:
+        """Page sessions with a ``scroll_depth`` on the page, by their deepest ``d`` (1..10)."""
+
+    def heatmap_pages(
+        self, brand_id: int, scope: PageScope, limit: int
+    ) -> list[tuple[str, int, int, int]]:
+        """(folded URL, page views, clicks, replays) of the pages with the most page views, then
+        by URL; at most ``limit``. Replays are those of the scope's page sessions."""
+
+    def heatmap_replays(
+        self, brand_id: int, url: str, limit: int
+    ) -> list[tuple[str, str, int | None, int]]:
+        """(replay id, session id, viewport width, started at ms) of the newest ``limit``
+        replays whose URL folds to ``url``, newest first."""

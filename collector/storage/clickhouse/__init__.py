@@ -14,6 +14,7 @@ the two dialects read side by side:
 - ``sessions.py``: sessions made of page views, on compiler queries
 - ``stream.py``: the raw clicks stream, pages by (created_at, id) and visitors' history
 - ``replays.py``: replay chunks, compacted segment generations, dictionaries, asset links
+- ``heatmaps.py``: click maps and scroll depth per page URL
 - ``exports.py``: CSV export jobs and the keyset pages of clicks they write
 - ``webhooks.py``: clickstream destinations and their delivery log; the outbox and its cursors
   in a local SQLite file (``outbox.py``)
@@ -34,6 +35,7 @@ from .connection import DEFAULT_DATABASE, split_url
 from .conversions import ConversionsMixin
 from .explorer import ExplorerMixin
 from .exports import ExportsMixin
+from .heatmaps import HeatmapsMixin
 from .links import LinksMixin
 from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
@@ -58,5 +60,6 @@ class ClickHouseStore(
     StreamMixin,
     ExportsMixin,
     ExplorerMixin,
+    HeatmapsMixin,
 ):
     """The :class:`~collector.storage.base.Store` on a ClickHouse database."""

@@ -12,6 +12,7 @@ of the ClickHouse engine (``storage/clickhouse/``), so the two dialects read sid
 - ``sessions.py``: sessions made of page views, on compiler queries
 - ``stream.py``: the raw clicks stream, pages by (created_at, id) and visitors' history
 - ``replays.py``: replay chunks, summaries, compacted segments, dictionaries, asset links
+- ``heatmaps.py``: click maps and scroll depth per page URL
 - ``exports.py``: CSV export jobs and the keyset pages of clicks they write
 - ``webhooks.py``: clickstream destinations, their delivery log, the outbox and its cursors
   (``outbox.py``: the outbox's SQL, also run on a ClickHouse collector's local outbox file)
@@ -29,6 +30,7 @@ from .clicks import ClicksMixin
 from .conversions import ConversionsMixin
 from .explorer import ExplorerMixin
 from .exports import ExportsMixin
+from .heatmaps import HeatmapsMixin
 from .links import LinksMixin
 from .replays import ReplaysMixin
 from .schema import SCHEMA_VERSION
@@ -53,5 +55,6 @@ class SQLiteStore(
     StreamMixin,
     ExportsMixin,
     ExplorerMixin,
+    HeatmapsMixin,
 ):
     """The :class:`~collector.storage.base.Store` on one SQLite file."""
