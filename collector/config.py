@@ -156,6 +156,11 @@ class Settings:
     export_ttl_days: int = _setting(
         7, "Days a finished CSV export is kept before its file is deleted.", _positive_int
     )
+    purge_interval_seconds: int = _setting(
+        3600,
+        "How often the purger deletes what is past each brand's retention_days.",
+        _positive_int,
+    )
     public_url: str = _setting(
         "",
         "Base URL of the collector as users reach it, for share links (default: the request's).",

@@ -39,6 +39,7 @@ from collector.replay.collect import ReplayIngestor
 from collector.replay.compaction import Compactor
 from collector.replay.proxy import ReplayProxy
 from collector.replay.share import ShareSigner
+from collector.retention.purger import Purger
 from collector.storage import open_store
 from collector.storage.base import Store
 from collector.webhooks.announce import ExportAnnouncer
@@ -186,6 +187,9 @@ class Runtime:
                 settings.export_ttl_days * 86_400_000,
                 on_finished=ExportAnnouncer(store, self.feed, settings.public_url),
             ),
+        )
+        self.purger = self._thread_worker(
+            "purger", Purger(store, self.asset_store, settings.purge_interval_seconds)
         )
 
     # --- declaring ----------------------------------------------------------------------------
