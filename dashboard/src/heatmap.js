@@ -33,12 +33,14 @@ export function timeParams(state, timezone) {
   return p;
 }
 
-/** What the viewer's map mode draws: the click rows and the depth shares, for `layer`. */
-export function heatmapMessage(layer, clicks, depths) {
+/** What the viewer's map mode draws: the click rows and the depth shares, for `layer`; the
+ * scroll bands fit the whole page in `fitHeight` px (the map box's height). */
+export function heatmapMessage(layer, clicks, depths, fitHeight) {
   return {
     source: 'clicktrail-dashboard',
     type: 'heatmap',
     mode: layer,
+    fitHeight,
     clicks: (clicks || []).map(({ selector, clicks: n, rage, dead, error }) => ({
       selector,
       clicks: n,
@@ -75,8 +77,7 @@ export function readMapMessage(data) {
 /** Where a selector's element is on the snapshot, in words (the table's last column). */
 export function placeText(box) {
   if (!box) return '…';
-  if (box.status === 'found')
-    return `Yes, ${Math.round(box.width)}×${Math.round(box.height)} at ${Math.round(box.x)}, ${Math.round(box.y)}`;
+  if (box.status === 'found') return `Yes, at ${Math.round(box.x)}, ${Math.round(box.y)}`;
   if (box.status === 'hidden') return 'Hidden at this width';
   if (box.status === 'invalid') return 'Not a valid selector';
   return 'Not on this snapshot';

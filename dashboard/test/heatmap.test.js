@@ -30,10 +30,11 @@ test('time parameters: the range, bots and zone, never the filters', () => {
 test('message to the map: the rows without extra fields, signals default to 0', () => {
   const clicks = [{ selector: '#a', clicks: 3, visitors: 2, rage: 1 }];
   const depths = [{ depth: 10, pageViews: 2, share: 1 }];
-  assert.deepEqual(heatmapMessage('scroll', clicks, depths), {
+  assert.deepEqual(heatmapMessage('scroll', clicks, depths, 700), {
     source: 'clicktrail-dashboard',
     type: 'heatmap',
     mode: 'scroll',
+    fitHeight: 700,
     clicks: [{ selector: '#a', clicks: 3, rage: 1, dead: 0, error: 0 }],
     depths: [{ depth: 10, share: 1 }],
   });
@@ -76,7 +77,7 @@ test('messages from the map: drawn boxes by selector; anything else is ignored',
 });
 
 test('place in words', () => {
-  assert.equal(placeText({ status: 'found', x: 10.4, y: 20.6, width: 100, height: 40 }), 'Yes, 100×40 at 10, 21');
+  assert.equal(placeText({ status: 'found', x: 10.4, y: 20.6, width: 100, height: 40 }), 'Yes, at 10, 21');
   assert.equal(placeText({ status: 'missing' }), 'Not on this snapshot');
   assert.equal(placeText({ status: 'hidden' }), 'Hidden at this width');
   assert.equal(placeText(undefined), '…');

@@ -7,7 +7,8 @@
 //
 // Messages, with the framing page only (same origin, window.parent):
 //   in   {source: 'clicktrail-dashboard', type: 'heatmap', mode: 'clicks' | 'scroll',
-//         clicks: [{selector, clicks, rage, dead, error}], depths: [{depth, share}]}
+//         clicks: [{selector, clicks, rage, dead, error}], depths: [{depth, share}],
+//         fitHeight (optional: the scroll bands fit the whole page in it)}
 //   out  {source: 'clicktrail-map', type: 'ready' | 'drawn' | 'error' | 'refused', ...}
 //        'drawn' has boxes: [{selector, status: 'found' | 'hidden' | 'missing' | 'invalid',
 //        x, y, width, height}] (px of the rebuilt page), pageHeight, scale and height (of this
@@ -23,6 +24,7 @@ import {
   depthBands,
   FROM_MAP,
   heatColour,
+  mapScale,
   readHeatmap,
   snapshotEvents,
   viewportHeightFor,
@@ -90,7 +92,8 @@ function layout() {
     iframe.setAttribute('height', String(height));
   }
   const room = document.documentElement.clientWidth || map.width;
-  map.scale = Math.min(1, room / map.width);
+  const { mode, fitHeight } = map.data || {};
+  map.scale = mapScale({ width: map.width, pageHeight: map.pageHeight, room, mode, fitHeight });
   const { frame, scaler, overlay } = parts;
   frame.style.width = `${Math.floor(map.width * map.scale)}px`;
   frame.style.height = `${Math.ceil(map.pageHeight * map.scale)}px`;

@@ -58,7 +58,19 @@ export function readHeatmap(data) {
   const rows = clicks.map(readClick);
   const bands = depths.map(readDepth);
   if (rows.includes(null) || bands.includes(null)) return null;
-  return { mode: data.mode, clicks: rows, depths: bands };
+  const fit = data.fitHeight;
+  const fitHeight = Number.isFinite(fit) && fit >= 100 && fit <= 10_000 ? fit : null;
+  return { mode: data.mode, clicks: rows, depths: bands, fitHeight };
+}
+
+const MIN_PAGE_PX = 240; // scroll bands: the page is never drawn narrower (its labels fit)
+
+/** The picture's scale: the page's width fits `room`; the scroll bands also fit the whole page
+ * in `fitHeight` when that keeps it at least a third of that width and 240 px wide. */
+export function mapScale({ width, pageHeight, room, mode, fitHeight }) {
+  const byWidth = Math.min(1, room / width);
+  if (mode !== 'scroll' || !fitHeight || !pageHeight) return byWidth;
+  return Math.min(byWidth, Math.max(fitHeight / pageHeight, byWidth / 3, MIN_PAGE_PX / width));
 }
 
 /** A colour from cool (a few clicks) to hot (the most clicked), for `share` of the top count. */

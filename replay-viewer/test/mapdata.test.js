@@ -6,6 +6,7 @@ import {
   clickTitle,
   depthBands,
   heatColour,
+  mapScale,
   mapWidthFrom,
   readHeatmap,
   snapshotEvents,
@@ -40,8 +41,11 @@ test('heatmap message: the shape the dashboard sends is read, missing signal cou
     mode: 'clicks',
     clicks: [{ selector: 'a.x', clicks: 2, rage: 0, dead: 0, error: 0 }],
     depths: [{ depth: 10, share: 1 }],
+    fitHeight: null,
   });
   assert.equal(readHeatmap(message({ mode: 'scroll' })).mode, 'scroll');
+  assert.equal(readHeatmap(message({ fitHeight: 800 })).fitHeight, 800);
+  assert.equal(readHeatmap(message({ fitHeight: 1e9 })).fitHeight, null);
 });
 
 test('heatmap message: anything else is refused whole', () => {
@@ -87,6 +91,18 @@ test('scroll bands: ten tenths of the page, a missing depth is 0', () => {
   assert.deepEqual(bands[4], { depth: 50, share: 0.5, top: 800, height: 200 });
   assert.equal(bands[9].share, 0);
   assert.equal(bands[9].top, 1800);
+});
+
+test('scale: the width fits; scroll bands fit the page height too, down to a third or 240 px', () => {
+  const page = { width: 1280, pageHeight: 3600, room: 640, fitHeight: 900 };
+  assert.equal(mapScale({ ...page, mode: 'clicks' }), 0.5);
+  assert.equal(mapScale({ ...page, mode: 'scroll' }), 0.25);
+  assert.equal(mapScale({ ...page, mode: 'scroll', pageHeight: 36000 }), 240 / 1280);
+  assert.equal(mapScale({ ...page, width: 4000, room: 2000, mode: 'scroll', pageHeight: 90000 }), 0.5 / 3);
+  assert.equal(mapScale({ ...page, mode: 'scroll', pageHeight: 600 }), 0.5);
+  assert.equal(mapScale({ ...page, room: 2000, mode: 'clicks' }), 1);
+  const phone = { width: 375, pageHeight: 3600, room: 330, fitHeight: 900, mode: 'scroll' };
+  assert.equal(mapScale(phone), 240 / 375); // not 110 px wide
 });
 
 test('band label: the part of the page and the share that reached it', () => {

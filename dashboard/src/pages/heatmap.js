@@ -6,7 +6,7 @@
 // it answers where each selector is in the rebuilt page, which the table says in words.
 // Test hook: window.dashboard.heatmap = {replayId, width, layer, drawn, boxes}.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { formatNumber, formatPercent, shortUrl } from '../format.js';
+import { formatDateTime, formatNumber, formatPercent, shortUrl } from '../format.js';
 import {
   heatmapMessage,
   LAYERS,
@@ -28,6 +28,8 @@ import { withParams } from '../urlstate.js';
 import '../heatmap.css';
 
 const SHARE_SECONDS = 3600;
+const MAP_VH = 0.75; // the map box's height, as in heatmap.css: min(75vh, 860px)
+const MAP_MAX_PX = 860;
 const LAYER_LABELS = { clicks: 'Clicks', scroll: 'Scroll depth' };
 
 const go = (path, search, changes, replace = false) => navigate(path + withParams(search, changes), { replace });
@@ -47,11 +49,14 @@ function PagePicker({ pages, url, path, search }) {
 }
 
 function WidthChoice({ width, path, search }) {
-  return html`<div class="tabs heatmap-widths" role="group" aria-label="Viewport width">
-    ${WIDTHS.map(
-      (w) => html`<button type="button" class="tab" aria-pressed=${w.width === width ? 'true' : 'false'}
-        onClick=${() => go(path, search, { width: w.width })}>${w.label} <span class="muted">${w.width}</span></button>`,
-    )}
+  return html`<div class="heatmap-width">
+    <span aria-hidden="true">Width</span>
+    <div class="tabs" role="group" aria-label="Viewport width">
+      ${WIDTHS.map(
+        (w) => html`<button type="button" class="tab" aria-pressed=${w.width === width ? 'true' : 'false'}
+          onClick=${() => go(path, search, { width: w.width })}>${w.label} <span class="muted">${w.width}</span></button>`,
+      )}
+    </div>
   </div>`;
 }
 
@@ -100,7 +105,10 @@ function SnapshotPanel({ api, url, hs, clicks, depths, path, search, onDrawn }) 
     return { ...found, src: mapUrl(share.data.url, hs.width, location.href) };
   }, `${url}|${hs.width}`);
   const [failed, setFailed] = useState('');
-  const message = useMemo(() => heatmapMessage(hs.layer, clicks, depths), [hs.layer, clicks, depths]);
+  const message = useMemo(
+    () => heatmapMessage(hs.layer, clicks, depths, Math.round(Math.min(innerHeight * MAP_VH, MAP_MAX_PX))),
+    [hs.layer, clicks, depths],
+  );
   const tabs = LAYERS.map((l) => ({ label: LAYER_LABELS[l] }));
   const pick = (i) => go(path, search, { layer: LAYERS[i] === 'clicks' ? null : LAYERS[i] }, true);
   const picker = html`<${Tabs} tabs=${tabs} current=${LAYERS.indexOf(hs.layer)} onPick=${pick} label="Show on the page" />`;
@@ -109,10 +117,10 @@ function SnapshotPanel({ api, url, hs, clicks, depths, path, search, onDrawn }) 
   else if (snap.status === 'error') body = html`<${NoSnapshot} error=${snap.error} retry=${snap.retry} />`;
   else {
     const d = snap.data;
-    body = html`<p class="muted small">Recorded ${new Date(d.startedAt).toLocaleString()}
+    body = html`<p class="muted small">Recorded ${formatDateTime(d.startedAt)}
       ${d.viewportWidth ? ` at ${d.viewportWidth} px wide` : ''}, shown at ${hs.width} px.</p>
       ${failed ? html`<p class="error" role="alert">The snapshot could not be shown: ${failed}</p>` : null}
-      <div class="heatmap-map"><${MapFrame} key=${d.src} src=${d.src} message=${message}
+      <div class="heatmap-map" tabindex="0" role="region" aria-label="Snapshot of the page (scrolls)"><${MapFrame} key=${d.src} src=${d.src} message=${message}
         onDrawn=${(m) => onDrawn(m, d.replayId)} onFailed=${setFailed} /></div>`;
   }
   return html`<${Panel} title="On the page" className="heatmap-snapshot" tabs=${picker}>${body}</${Panel}>`;
@@ -123,12 +131,12 @@ function SelectorTable({ clicks, boxes }) {
   const columns = [
     { key: 'selector', label: 'Element', className: 'wrap mono' },
     { key: 'clicks', label: 'Clicks', numeric: true, render: (r) => formatNumber(r.clicks) },
+    { key: 'place', label: 'On this snapshot', render: (r) => placeText(boxes?.get(r.selector)) },
     { key: 'share', label: 'Share', numeric: true, render: (r) => formatPercent(total ? r.clicks / total : 0) },
     { key: 'visitors', label: 'Visitors', numeric: true, render: (r) => formatNumber(r.visitors) },
     { key: 'rage', label: 'Rage', numeric: true, render: (r) => formatNumber(r.rage) },
     { key: 'dead', label: 'Dead', numeric: true, render: (r) => formatNumber(r.dead) },
     { key: 'error', label: 'Error', numeric: true, render: (r) => formatNumber(r.error) },
-    { key: 'place', label: 'On this snapshot', render: (r) => placeText(boxes?.get(r.selector)) },
   ];
   return html`<${DataTable} columns=${columns} rows=${clicks} caption="Clicked elements" rowKey=${(r) => r.selector}
     empty="No clicks on this page in this range: pick a longer range, or check that the tracker is on the page." />`;
@@ -181,7 +189,7 @@ function PageHeatmap({ api, url, hs, params, path, search }) {
   return html`<${Loaded} load=${load} rows=${6}>${({ clicks, scroll }) => html`
     <${SnapshotPanel} api=${api} url=${url} hs=${hs} clicks=${clicks.clicks} depths=${scroll.depths}
       path=${path} search=${search} onDrawn=${onDrawn} />
-    <div class="panels heatmap-tables">
+    <div class="heatmap-tables">
       <${Panel} title="Clicked elements">
         <p class="muted small">${formatNumber(clicks.pageViews)} page views. Elements are matched by their CSS selector in the snapshot, so the map follows layout changes.</p>
         <${SelectorTable} clicks=${clicks.clicks} boxes=${drawn?.boxes} />
