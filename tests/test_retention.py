@@ -5,6 +5,7 @@ dictionaries and stored assets no replay uses go, used ones stay."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import httpx
@@ -21,7 +22,7 @@ from collector.retention.assets import ASSET_GRACE_MS
 from collector.retention.purger import DAY_MS, Purger, purge_once
 from collector.storage.base import BrandSettings, Store
 from collector.storage.model import Click, ClickQuery, Conversion, Event, ReplayChunk, ReplaySegment
-from tests.appkit import now_ms
+from tests.appkit import geoip_settings, now_ms
 from tests.servers import serve_in_thread
 
 NOW0 = now_ms()
@@ -284,3 +285,53 @@ def test_clicktrail_purge_runs_one_pass(tmp_path, capsys):
     assert cli_main(["purge", "--database", db, "--replay-assets-dir", str(assets)]) == 0
     printed = capsys.readouterr().out
     assert '"clicks": 2' in printed and '"replays": 2' in printed
+
+
+# --- the demo brand ------------------------------------------------------------------------------
+
+
+def _fill_demo(store: Store, settings: Settings, brand, clock_ms: int) -> dict:
+    from collector.demo.sample import SampleData
+    from collector.site.routes import DemoPage
+
+    key, record = mint_api_key(brand.id, "read", now_ms())
+    store.add_api_key(record)
+    sample = SampleData(
+        brand.id, "http://127.0.0.1:8000", visits=60, out=None, clock=lambda: clock_ms
+    )
+    app = create_app(settings, store=store, demo=DemoPage(brand.id, brand.site_key, key, sample))
+    with serve_in_thread(app) as url, httpx.Client(base_url=url, timeout=30) as http:
+        deadline = time.monotonic() + 120
+        while True:
+            status = http.get("/demo/status").json()
+            if status["state"] in ("done", "skipped", "failed") or time.monotonic() > deadline:
+                return status
+            time.sleep(0.1)
+
+
+def _click_days(store: Store, brand_id: int, start: int) -> set[int]:
+    _, clicks = store.list_clicks(brand_id, ClickQuery(start=start, limit=10_000))
+    return {c.created_at // DAY_MS for c in clicks}
+
+
+def test_the_demo_brand_keeps_fresh_data(store, testdata_dir, tmp_path):
+    from collector.demo.sample import DAYS
+
+    settings = geoip_settings(testdata_dir, replay_assets_dir=str(tmp_path / "assets"))
+    brand = store.create_brand(
+        "Clicktrail demo", "k-demo", [], BrandSettings(replay_sample_rate=1.0), NOW0
+    )
+    first = _fill_demo(store, settings, brand, NOW0 - 40 * DAY_MS)  # a demo started 40 days ago
+    assert first == {"state": "done", "done": 60, "total": 60}
+    assert _click_days(store, brand.id, NOW0 - DAYS * DAY_MS) == set()  # aged: nothing recent
+
+    again = _fill_demo(store, settings, brand, NOW0)  # started again today: topped up
+    assert again["state"] == "done" and again["total"] == 60
+    recent = _click_days(store, brand.id, NOW0 - DAYS * DAY_MS)
+    assert len(recent) >= 20 and max(recent) >= (NOW0 - DAY_MS) // DAY_MS
+    assert _fill_demo(store, settings, brand, NOW0)["state"] == "skipped"  # fresh already
+
+    brand.settings.retention_days = DAYS
+    store.update_brand(brand)
+    purge_once(store, None, NOW0)
+    assert _click_days(store, brand.id, 0) == recent  # the aged batch went, the fresh stayed

@@ -3,8 +3,15 @@
 ``clicktrail demo`` gives the app a :class:`SampleData`; once the runtime has started it plans
 30 days of traffic (:mod:`collector.demo.plan`) and sends it through the ingest path
 (:mod:`collector.demo.drive`) in waves of concurrent visits, printing its progress and keeping
-it for ``GET /demo/status``. It runs once per database: a brand that already has clicks older
-than a day has been filled.
+it for ``GET /demo/status``.
+
+Fresh, not aged out: each demo start tops the data up to now. An empty brand gets ``days`` of
+traffic; a brand whose newest click is more than a day old gets the days since then (at most
+``days``), at the same rate (``visits`` per ``days``), drawn from a seed of its own; a brand with
+a click of the last day is left as it is ("skipped"). Stored data is never rewritten (shifting
+times would rewrite every table, and ClickHouse sorts by them): the last ``days`` stay full, and
+what is older ages out with the brand's ``retention_days`` like any brand's data
+(``collector/retention/``).
 """
 
 from __future__ import annotations
@@ -36,10 +43,21 @@ START_MARGIN_MS = 3_600_000  # the oldest sample visit is this much younger than
 END_MARGIN_MS = 10 * 60_000  # ... and the range ends this long before the start
 
 
-def already_filled(store: Store, brand_id: int, now_ms: int) -> bool:
-    """Whether the brand has clicks older than a day: the sample data went in before."""
-    total, _ = store.list_clicks(brand_id, ClickQuery(end=now_ms - DAY_MS, limit=1))
-    return total > 0
+def newest_click(store: Store, brand_id: int) -> int | None:
+    """When the brand's newest click was made (ms), None without clicks."""
+    _, clicks = store.list_clicks(brand_id, ClickQuery(limit=1))
+    return clicks[0].created_at if clicks else None
+
+
+def top_up_range(newest: int | None, now_ms: int, days: int) -> tuple[int, int] | None:
+    """The range (start, end) of sample traffic to add at ``now_ms``, None when the brand has a
+    click of the last day: ``days`` up to now, or the time since the newest click if shorter."""
+    if newest is not None and now_ms - newest < DAY_MS:
+        return None
+    start = now_ms - days * DAY_MS + START_MARGIN_MS
+    if newest is not None:
+        start = max(start, newest + START_MARGIN_MS)
+    return start, now_ms - END_MARGIN_MS
 
 
 def waves(visits: list[Visit], size: int) -> list[list[Visit]]:
@@ -89,23 +107,34 @@ class SampleData:
         self.seconds: float | None = None  # how long the filling took
         self.planned: Plan | None = None  # what was sent
 
-    def plan(self, now_ms: int) -> Plan:
-        start = now_ms - self.days * DAY_MS + START_MARGIN_MS
-        return make_plan(self.seed, start, now_ms - END_MARGIN_MS, self.visits)
+    def plan(self, now_ms: int, newest: int | None = None) -> Plan | None:
+        """The traffic to add at ``now_ms`` when the brand's newest click is ``newest``
+        (module docstring); None when there is nothing to add."""
+        span = top_up_range(newest, now_ms, self.days)
+        if span is None:
+            return None
+        start, end = span
+        if newest is None:
+            return make_plan(self.seed, start, end, self.visits)
+        visits = max(1, round(self.visits * (end - start) / (self.days * DAY_MS)))
+        return make_plan(self.seed + start // DAY_MS, start, end, visits)
 
     async def fill(self, runtime: Runtime) -> None:
-        """Plan and send the sample traffic, unless the brand has it already."""
+        """Plan and send the sample traffic that brings the brand's data up to now."""
         now = self.clock()
         store = runtime.store
-        if await asyncio.to_thread(already_filled, store, self.brand_id, now):
+        newest = await asyncio.to_thread(newest_click, store, self.brand_id)
+        plan = self.plan(now, newest)
+        if plan is None:
             self.status.state = "skipped"
             self.status.done = self.status.total
             return
+        self.status.total = len(plan.visits)
         began = time.monotonic()
         brand = await asyncio.to_thread(store.get_brand, self.brand_id)
         if brand is None:
             raise LookupError(f"no brand {self.brand_id}")
-        plan = self.planned = self.plan(now)
+        self.planned = plan
         driver = Driver(runtime, brand, self.base_url, plan.start)
         await asyncio.to_thread(driver.create_links, plan.start)
         self.status.state = "filling"
