@@ -226,6 +226,11 @@ def test_error_click_within_a_second_once_per_click():
     assert result == [("error_click", 1000, "div.plain", {"m": "TypeError: x is undefined"})]
 
 
+def test_a_click_on_a_button_that_throws_is_an_error_click_not_also_a_dead_one():
+    result = found(click(T0 + 1000), error(T0 + 1200, "boom"), move(T0 + 3000))
+    assert result == [("error_click", 1000, "button#buy", {"m": "boom"})]
+
+
 def test_error_click_near_misses():
     assert found(click(T0 + 1000, node=7), error(T0 + 2100)) == []  # over a second later
     assert found(error(T0 + 1000)) == []  # no click before it
@@ -385,6 +390,5 @@ def test_late_chunks_add_only_their_new_signals(store, brand, recording):
     assert compaction.compact_ended(store, T0 + 3 * HOUR, idle_ms=0) == 0
     stored = replay_signals(store, brand)
     assert [(e.type, e.timestamp - end, e.data.get("m")) for e in stored] == [
-        ("dead_click", 1000, None),
-        ("error_click", 1000, "late"),
+        ("error_click", 1000, "late"),  # not also dead: the error was the page's answer
     ]

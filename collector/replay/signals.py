@@ -257,6 +257,8 @@ class _Scan:
         text = message[:MAX_ERROR_MESSAGE] if isinstance(message, str) else ""
         self.errors.append(_signal("error_click", click, {"m": text}))
         self.last = None  # one error click per click
+        # The error was the page's answer: an error click is not also a dead click.
+        self.pending = [c for c in self.pending if c is not click]
 
     def signals(self) -> list[Signal]:
         rages, followers = _rage_bursts(self.clicks)

@@ -108,6 +108,30 @@ test('an uncaught error within a second of a click is one error click, with its 
   p.close();
 });
 
+test('a click whose handler throws is an error click, not also a dead click', async () => {
+  const { p, kinds } = await visit(async (p) => {
+    p.click($(p, '#dead'));
+    await p.advance(200);
+    p.window.dispatchEvent(new p.window.ErrorEvent('error', { message: 'boom' }));
+  });
+  assert.deepEqual(kinds.sort(), ['click', 'error_click']);
+  p.close();
+});
+
+test('a burst of clicks on a dead button is one dead click, at its last click', async () => {
+  const { p, events } = await visit(async (p) => {
+    for (let i = 0; i < 3; i++) {
+      p.click($(p, '#dead'), 10, 20);
+      await p.advance(150);
+    }
+  });
+  const dead = events.filter((e) => e.t === 'dead_click');
+  const clicks = events.filter((e) => e.t === 'click');
+  assert.equal(dead.length, 1);
+  assert.equal(dead[0].ts, clicks[2].ts);
+  p.close();
+});
+
 test('a rejection counts; an error long after the click, or a failed image, does not', async () => {
   const { p, kinds, events } = await visit(async (p) => {
     p.click($(p, '#plain'));

@@ -14,7 +14,8 @@ let at; // and its time (0 once an error click was recorded for it)
 const state = () => location.href + performance.getEntriesByType('resource').length;
 
 // A dead click: a click on something clickable, then for a second (and only then) no DOM
-// mutation, no URL change and no new request.
+// mutation, no URL change, no new request, no error (that is an error click) and no later
+// click (of a burst, only the last click can be dead).
 function onClick(ev) {
   let el = ev.target;
   if (!el.closest) return;
@@ -31,7 +32,7 @@ function onClick(ev) {
     setTimeout(
       guard(() => {
         o.disconnect();
-        if (n == state()) ct._e('dead_click', d, ts);
+        if (n == state() && at == ts) ct._e('dead_click', d, ts);
       }),
       1e3,
     );
