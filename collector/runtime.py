@@ -25,6 +25,7 @@ import anyio
 
 from collector.brands.cache import BrandCache
 from collector.config import Settings
+from collector.control import ControlServer
 from collector.enrich.geo import GeoResolver
 from collector.enrich.netaddr import parse_trusted_proxies
 from collector.exports.runner import ExportRunner
@@ -115,6 +116,10 @@ class Runtime:
         self.brands = BrandCache(store)
         self.share = ShareSigner(store.secret("share"))
         self.keys = KeyChecker(store, share=self.share)
+        # chDB: the commands run beside this collector reach its store here (collector/control.py)
+        control = ControlServer.for_store(store, after={"revoke_api_key": self._forget_key})
+        if control is not None:
+            self._thread_worker("control", control, stop_timeout=5.0)
 
         self.webhook_networks = parse_trusted_proxies(settings.webhook_networks)
         if settings.webhook_outbox and hasattr(store, "outbox_path"):
@@ -191,6 +196,9 @@ class Runtime:
         self.purger = self._thread_worker(
             "purger", Purger(store, self.asset_store, settings.purge_interval_seconds)
         )
+
+    def _forget_key(self, brand_id: int, key_id: str) -> None:
+        self.keys.forget(key_id)
 
     # --- declaring ----------------------------------------------------------------------------
 

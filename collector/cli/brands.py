@@ -1,4 +1,5 @@
-"""``clicktrail brands create`` and ``clicktrail keys create``."""
+"""``clicktrail brands create | list``. ``list`` prints a JSON array of the brands, each with its
+id, name, site key, domains and creation time (its keys: ``clicktrail keys list``)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any, get_args
 from urllib.parse import urlsplit
 
 from collector.cli.common import add_settings, now_ms
+from collector.cli.keys import add_key
+from collector.cli.store import cli_store
 from collector.config import Settings, SettingsError
-from collector.http.auth import mint_api_key
-from collector.storage import open_store
+from collector.http.params import iso
 from collector.storage.base import Brand, BrandSettings, ExternalAssets, Store
 
 
@@ -34,14 +36,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     add_settings(create, ["database"])
     create.set_defaults(run=brands_create)
 
-    keys = commands.add_parser("keys", help="manage API keys").add_subparsers(
-        dest="action", required=True
-    )
-    key = keys.add_parser("create", help="create an API key; prints it once")
-    key.add_argument("--brand", type=int, required=True)
-    key.add_argument("--scope", choices=["read", "write", "admin"], default="read")
-    add_settings(key, ["database"])
-    key.set_defaults(run=keys_create)
+    listing = brands.add_parser("list", help="every brand: id, name, site key, domains")
+    add_settings(listing, ["database"])
+    listing.set_defaults(run=brands_list)
 
 
 def _host(domain: str) -> str:
@@ -72,23 +69,22 @@ def brands_create(args: argparse.Namespace, settings: Settings) -> dict[str, Any
     )
     if not 0.0 <= args.replay_sample_rate <= 1.0:
         raise SettingsError("--replay-sample-rate must be between 0 and 1")
-    store = open_store(settings.database)
-    try:
+    with cli_store(settings.database) as store:
         brand = create_brand(store, args.name, args.domain, brand_settings)
-        api_key, record = mint_api_key(brand.id, "admin", now_ms())
-        store.add_api_key(record)
-    finally:
-        store.close()
+        api_key = add_key(store, brand.id, "admin")[1]
     return {"id": brand.id, "name": brand.name, "site_key": brand.site_key, "api_key": api_key}
 
 
-def keys_create(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
-    store = open_store(settings.database)
-    try:
-        if store.get_brand(args.brand) is None:
-            raise SettingsError(f"--brand: no brand {args.brand}")
-        api_key, record = mint_api_key(args.brand, args.scope, now_ms())
-        store.add_api_key(record)
-    finally:
-        store.close()
-    return {"id": record.id, "brand_id": args.brand, "scope": args.scope, "api_key": api_key}
+def brand_row(brand: Brand) -> dict[str, Any]:
+    return {
+        "id": brand.id,
+        "name": brand.name,
+        "site_key": brand.site_key,
+        "domains": list(brand.domains),
+        "created_at": iso(brand.created_at),
+    }
+
+
+def brands_list(args: argparse.Namespace, settings: Settings) -> list[dict[str, Any]]:
+    with cli_store(settings.database) as store:
+        return [brand_row(b) for b in store.list_brands()]

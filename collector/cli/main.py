@@ -8,7 +8,8 @@ import json
 import sys
 from collections.abc import Sequence
 
-from collector.cli import backup, brands, purge, replays, serve, users
+from collector.cli import backup, brands, keys, purge, replays, serve, users
+from collector.cli.store import absolute_database, shown_database
 from collector.config import SETTINGS, SettingsError, load_settings
 
 
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     serve.register(commands)
     brands.register(commands)
+    keys.register(commands)
     replays.register(commands)
     users.register(commands)
     purge.register(commands)
@@ -30,10 +32,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     given = {s.name: getattr(args, s.name, None) for s in SETTINGS}
     try:
-        printed = args.run(args, load_settings(given))
+        settings = load_settings(given)
+        # Absolute, and named on stderr: run from another folder, a relative path is seen.
+        settings = settings.replace(database=absolute_database(settings.database))
+        if hasattr(args, "database"):
+            print(f"clicktrail: database {shown_database(settings.database)}", file=sys.stderr)
+        printed = args.run(args, settings)
     except SettingsError as exc:
         print(f"clicktrail: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_code", 2)
     if printed is not None:
         print(json.dumps(printed))
     return 0

@@ -5,6 +5,13 @@ A key reads ``ct_<id>_<secret>``. Only sha256(secret) is stored; the id finds th
 hashes are compared in constant time. Secrets carry 192 random bits, so a fast hash is enough.
 A key's last use is recorded at most once a minute per key and process, in a worker thread.
 
+Revocation deletes the key's row. On SQLite every request reads the row again (a primary-key
+look-up of a few microseconds), so a key revoked by any process sharing the file is refused by
+the very next request. On ClickHouse, where a read is a query of milliseconds, a row is kept for
+:data:`REMOTE_KEY_CACHE_SECONDS`: a revocation made through this collector (its API, or the
+commands through its control socket on chDB, ``collector/control.py``) is at once; one made
+through another collector of the same ClickHouse server, within that second.
+
 A request without a key may carry the dashboard's ``ct_session`` cookie instead
 (``collector/users/sessions.py``): the user's role gives the scope (viewer: read, admin:
 admin) on the brands the user was given only; any other brand is a 404, as for a key of
@@ -38,7 +45,7 @@ from collector.users.sessions import SESSION_COOKIE, LoginSessions, SignedIn, no
 log = logging.getLogger("clicktrail")
 
 _PREFIX = "ct_"
-_CACHE_SECONDS = 30.0
+REMOTE_KEY_CACHE_SECONDS = 1.0
 _USE_EVERY_SECONDS = 60.0
 _SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_HEADER = "X-CSRF-Token"
@@ -48,14 +55,26 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def mint_api_key(brand_id: int, scope: Scope, now_ms: int) -> tuple[str, ApiKey]:
+def mint_api_key(
+    brand_id: int, scope: Scope, now_ms: int, *, label: str = ""
+) -> tuple[str, ApiKey]:
     """A new key: (the full key to show once, the record to store)."""
     key_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(24)
     record = ApiKey(
-        id=key_id, brand_id=brand_id, scope=scope, key_hash=hash_secret(secret), created_at=now_ms
+        id=key_id,
+        brand_id=brand_id,
+        scope=scope,
+        key_hash=hash_secret(secret),
+        created_at=now_ms,
+        label=label,
     )
-    return f"{_PREFIX}{key_id}_{secret}", record
+    return f"{key_prefix(key_id)}{secret}", record
+
+
+def key_prefix(key_id: str) -> str:
+    """How a key starts, all that is shown of it after it was made: ``ct_<id>_``."""
+    return f"{_PREFIX}{key_id}_"
 
 
 # Headers that carry a key, first found wins: the seed's, ours, and Everflow's own (so its
@@ -88,13 +107,15 @@ class Access(msgspec.Struct):
 
 
 class KeyChecker:
-    """Verifies keys against the store, remembering good ones briefly to keep reads cheap.
-    Given a :class:`ShareSigner` (``share``), share-link tokens are accepted too, on the
-    routes that ask for it (``shared=True``) and for reading only."""
+    """Verifies keys against the store (on ClickHouse, remembering rows for a second: see the
+    module's docstring). Given a :class:`ShareSigner` (``share``), share-link tokens are
+    accepted too, on the routes that ask for it (``shared=True``) and for reading only."""
 
     def __init__(self, store: Store, share: ShareSigner | None = None) -> None:
         self._store = store
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
+        local = getattr(store, "local_reads", False)
+        self._cache_seconds = 0.0 if local else REMOTE_KEY_CACHE_SECONDS
         self._used: dict[str, float] = {}
         self.share = share
         self.sessions = LoginSessions(store)
@@ -105,9 +126,11 @@ class KeyChecker:
         self._cache.pop(key_id, None)
 
     def _record(self, key_id: str) -> ApiKey | None:
+        if not self._cache_seconds:
+            return self._store.api_key_by_id(key_id)
         now = time.monotonic()
         cached = self._cache.get(key_id)
-        if cached and now - cached[0] < _CACHE_SECONDS:
+        if cached and now - cached[0] < self._cache_seconds:
             return cached[1]
         record = self._store.api_key_by_id(key_id)
         if len(self._cache) > 10_000:

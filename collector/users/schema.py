@@ -22,10 +22,16 @@ class KeyPath(BrandPath, kw_only=True):
     key_id: KEY_ID
 
 
+KEY_LABEL = Annotated[
+    str, msgspec.Meta(max_length=64, description="What the key is for; `demo`: made by the demo.")
+]
+
+
 class KeyCreate(msgspec.Struct, forbid_unknown_fields=True):
     """The new key's scope: read < write < admin."""
 
     scope: Scope
+    label: KEY_LABEL = ""
 
 
 class KeyJson(msgspec.Struct):
@@ -38,6 +44,7 @@ class KeyJson(msgspec.Struct):
     lastUsedAt: Annotated[
         Time, msgspec.Meta(description="Its last use, to the minute; null when never used.")
     ]
+    label: KEY_LABEL = ""
 
 
 class NewKeyJson(msgspec.Struct):
