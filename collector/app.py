@@ -23,6 +23,7 @@ from collector.heatmaps import routes as api_heatmaps
 from collector.http import audit, openapi
 from collector.http.errors import EXCEPTION_HANDLERS
 from collector.links import routes as api_links
+from collector.privacy import routes as api_privacy
 from collector.replay import proxy_routes as replay_proxy
 from collector.replay import routes as api_replays
 from collector.replay import viewer
@@ -93,6 +94,7 @@ def create_app(
             *api_explorer.routes,
             *api_replays.routes,
             *api_webhooks.routes,
+            *api_privacy.routes,
             *replay_proxy.routes,
             *viewer.routes,
             *dashboard.routes,

@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from collector.cli import backup, brands, keys, purge, replays, serve, users
+from collector.cli import backup, brands, keys, purge, replays, serve, users, visitors
 from collector.cli.store import absolute_database, shown_database
 from collector.config import SETTINGS, SettingsError, load_settings
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     keys.register(commands)
     replays.register(commands)
     users.register(commands)
+    visitors.register(commands)
     purge.register(commands)
     backup.register(commands)
     return parser

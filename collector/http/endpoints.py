@@ -19,6 +19,7 @@ from collector.funnels import routes as funnels
 from collector.heatmaps import routes as heatmaps
 from collector.http.routing import Endpoint
 from collector.links import routes as links
+from collector.privacy import routes as privacy
 from collector.replay import proxy_routes as replay_proxy
 from collector.replay import routes as replays
 from collector.replay import viewer
@@ -49,6 +50,8 @@ AREAS = {
     "session without a key.",
     "Webhooks": "The clickstream (seed 05): clicks, page views, leads and sales sent as "
     "signed batches to your own URLs within a second, retried, and replayable by time range.",
+    "Privacy": "Deleting a visitor on request (by visitor id, external id or customer): "
+    "everything stored of them, on both engines (docs/PRIVACY.md).",
     "Brand": "The brand's name, allowed domains and settings.",
     "Tracker": "What the tracker on a site loads and sends. No key: the site key is public, "
     "and the brand's allowed domains decide which pages may send.",
@@ -71,6 +74,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     *explorer.endpoints,
     *replays.endpoints,
     *webhooks.endpoints,
+    *privacy.endpoints,
     *brands.endpoints,
     *users.endpoints,
     *tracker.endpoints,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from .deletion import DeletionStore
 from .model import (
     SCOPE_RANK,
     SORT_COLUMNS,
@@ -358,6 +359,7 @@ class Store(
     ExplorerStore,
     StreamStore,
     HeatmapStore,
+    DeletionStore,
     Protocol,
 ):
     """What every storage engine provides. Methods are synchronous; the app calls them from a

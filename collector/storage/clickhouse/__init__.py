@@ -15,6 +15,7 @@ the two dialects read side by side:
 - ``stream.py``: the raw clicks stream, pages by (created_at, id) and visitors' history
 - ``replays.py``: replay chunks, compacted segment generations, dictionaries, asset links
 - ``heatmaps.py``: click maps and scroll depth per page URL
+- ``deletion.py``: deleting a visitor on request (issue 16)
 - ``exports.py``: CSV export jobs and the keyset pages of clicks they write
 - ``webhooks.py``: clickstream destinations and their delivery log; the outbox and its cursors
   in a local SQLite file (``outbox.py``)
@@ -33,6 +34,7 @@ from .brands import BrandsMixin, domain_id
 from .clicks import ClicksMixin
 from .connection import DEFAULT_DATABASE, split_url
 from .conversions import ConversionsMixin
+from .deletion import DeletionMixin
 from .explorer import ExplorerMixin
 from .exports import ExportsMixin
 from .heatmaps import HeatmapsMixin
@@ -61,5 +63,6 @@ class ClickHouseStore(
     ExportsMixin,
     ExplorerMixin,
     HeatmapsMixin,
+    DeletionMixin,
 ):
     """The :class:`~collector.storage.base.Store` on a ClickHouse database."""

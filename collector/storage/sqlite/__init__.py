@@ -13,6 +13,7 @@ of the ClickHouse engine (``storage/clickhouse/``), so the two dialects read sid
 - ``stream.py``: the raw clicks stream, pages by (created_at, id) and visitors' history
 - ``replays.py``: replay chunks, summaries, compacted segments, dictionaries, asset links
 - ``heatmaps.py``: click maps and scroll depth per page URL
+- ``deletion.py``: deleting a visitor on request (issue 16)
 - ``exports.py``: CSV export jobs and the keyset pages of clicks they write
 - ``webhooks.py``: clickstream destinations, their delivery log, the outbox and its cursors
   (``outbox.py``: the outbox's SQL, also run on a ClickHouse collector's local outbox file)
@@ -28,6 +29,7 @@ from .analytics import AnalyticsMixin
 from .brands import BrandsMixin
 from .clicks import ClicksMixin
 from .conversions import ConversionsMixin
+from .deletion import DeletionMixin
 from .explorer import ExplorerMixin
 from .exports import ExportsMixin
 from .heatmaps import HeatmapsMixin
@@ -56,5 +58,6 @@ class SQLiteStore(
     ExportsMixin,
     ExplorerMixin,
     HeatmapsMixin,
+    DeletionMixin,
 ):
     """The :class:`~collector.storage.base.Store` on one SQLite file."""

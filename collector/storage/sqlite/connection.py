@@ -52,6 +52,8 @@ class SQLiteBase:
         conn.execute("PRAGMA synchronous = NORMAL")  # see the module docstring
         conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("PRAGMA temp_store = MEMORY")
+        # freed cells and pages are zeroed: a deleted visitor leaves no bytes (deletion.py)
+        conn.execute("PRAGMA secure_delete = ON")
         conn.execute("PRAGMA cache_size = -65536")  # up to 64 MiB of pages per connection
         conn.execute("PRAGMA mmap_size = 268435456")
         return conn
