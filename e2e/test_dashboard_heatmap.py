@@ -102,6 +102,15 @@ def _visit(browser, shop: Shop, width: int, clicks: list[str], scroll_to_bottom:
     return replay_of_page(shop.api, page_session)["id"]
 
 
+def _visit_without_replay(browser, url: str) -> None:
+    context = browser.new_context(user_agent=DESKTOP_UA)
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function("() => window.clicktrail && window.clicktrail.loaded")
+    page.goto("about:blank")
+    context.close()
+
+
 def _write_page(site_dir: Path, shop_url: str, collector: str, site_key: str, css: str, old: str):
     page = PAGE.format(collector=collector, site_key=site_key, css=css, old=old)
     (site_dir / "shop.html").write_text(page)
@@ -125,6 +134,9 @@ def shop(collector, browser, tmp_path_factory) -> Iterator[Shop]:
         write(COLUMN_CSS, "")  # the layout changes: a column, pushed right
         shop.replays["desktop"] = _visit(browser, shop, 1280, ["button#buy", "button#help"], False)
         shop.replays["phone"] = _visit(browser, shop, 375, ["a#docs"], True)
+        quiet = PAGE.format(collector=collector.url, site_key=brand["site_key"], css="", old="")
+        (site_dir / "quiet.html").write_text(quiet.replace('data-replay="1"', 'data-replay="0"'))
+        _visit_without_replay(browser, f"{site}/quiet.html")
         yield shop
 
 
@@ -243,6 +255,7 @@ def test_the_click_map_follows_the_new_layout_at_two_widths_and_scroll_depth_add
     _open(page, shop, 1280, "scroll")
     _check_scroll_view(page, shares)
     _shoot(page, "scroll-1280")
+    _check_a_page_without_replay_or_clicks(page, shop)
 
     page.set_viewport_size({"width": 375, "height": 800})
     _open(page, shop, 375)
@@ -292,3 +305,19 @@ def _pick_a_width_by_keyboard(page) -> None:
         "() => window.dashboard.heatmap.width === 768 && location.search.includes('width=768')",
         timeout=30_000,
     )
+
+
+def _check_a_page_without_replay_or_clicks(page, shop: Shop) -> None:
+    """A page visited with replay off and no click: each part says what to do."""
+    quiet = shop.url.replace("/shop.html", "/quiet.html")
+    wait_for(
+        lambda: shop.api.get("/heatmaps/pages", params={"interval": "24h"}).json()["pages"],
+        lambda pages: any(p["url"] == quiet for p in pages),
+    )
+    page.goto(f"{shop.base}/heatmaps?interval=24h&pageUrl={quiet}")
+    empty = page.locator(".heatmap-empty")
+    empty.wait_for()
+    assert "No replay of this page yet" in empty.inner_text()
+    assert "data-replay" in empty.inner_text()
+    assert page.get_by_text("No clicks on this page in this range").count() == 1
+    _shoot(page, "empty-1280")

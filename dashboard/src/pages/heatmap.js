@@ -32,6 +32,7 @@ const MAP_VH = 0.75; // the map box's height, as in heatmap.css: min(75vh, 860px
 const MAP_MAX_PX = 860;
 const LAYER_LABELS = { clicks: 'Clicks', scroll: 'Scroll depth' };
 
+const views = (n, word = 'view') => `${formatNumber(n)} ${word}${n === 1 ? '' : 's'}`;
 const go = (path, search, changes, replace = false) => navigate(path + withParams(search, changes), { replace });
 
 function PagePicker({ pages, url, path, search }) {
@@ -42,7 +43,7 @@ function PagePicker({ pages, url, path, search }) {
       ${listed ? null : html`<option value=${url}>${shortUrl(url)}</option>`}
       ${pages.map(
         (p) =>
-          html`<option value=${p.url}>${shortUrl(p.url)} · ${formatNumber(p.pageViews)} views${p.replays ? '' : ' · no replay'}</option>`,
+          html`<option value=${p.url}>${shortUrl(p.url)} · ${views(p.pageViews)}${p.replays ? '' : ' · no replay'}</option>`,
       )}
     </select>
   </label>`;
@@ -93,7 +94,7 @@ function NoSnapshot({ error, retry }) {
   return html`<div class="empty heatmap-empty">
     <p><strong>No replay of this page yet.</strong> The map is drawn over a recording of the page.</p>
     <p>Turn replay on for this site (the tag's <code>data-replay="1"</code>, or the brand's replay
-    setting) and visit the page once; the table below lists its clicks meanwhile.</p>
+    sample rate in Settings) and visit the page once; the table below lists its clicks meanwhile.</p>
   </div>`;
 }
 
@@ -147,7 +148,7 @@ function ScrollDepth({ scroll }) {
     return html`<p class="empty">No scroll depth measured on this page in this range. It is recorded when a visitor
       leaves the page, by the tracker's frustration-signals script (on unless the brand turned it off).</p>`;
   }
-  return html`<p class="muted small">Of ${formatNumber(scroll.pageViews)} measured page views, the share that reached each tenth of the page.</p>
+  return html`<p class="muted small">Of ${views(scroll.pageViews, 'measured page view')}, the share that reached each tenth of the page.</p>
     <table class="depth-bars">
       <caption class="sr-only">Scroll depth</caption>
       <thead><tr><th scope="col">Reached</th><th scope="col" class="num">Page views</th><th scope="col">Share</th></tr></thead>
@@ -191,7 +192,7 @@ function PageHeatmap({ api, url, hs, params, path, search }) {
       path=${path} search=${search} onDrawn=${onDrawn} />
     <div class="heatmap-tables">
       <${Panel} title="Clicked elements">
-        <p class="muted small">${formatNumber(clicks.pageViews)} page views. Elements are matched by their CSS selector in the snapshot, so the map follows layout changes.</p>
+        <p class="muted small">${views(clicks.pageViews, 'page view')}. Elements are matched by their CSS selector in the snapshot, so the map follows layout changes.</p>
         <${SelectorTable} clicks=${clicks.clicks} boxes=${drawn?.boxes} />
       </${Panel}>
       <${Panel} title="Scroll depth"><${ScrollDepth} scroll=${scroll} /></${Panel}>
