@@ -37,6 +37,27 @@ _INT_TIMES = {"DateTime64*": "int"}
 _TEXT_AS_BYTES = {**_INT_TIMES, "String": "bytes"}
 
 
+REPLICATED_PARAM = "replicated"
+_ENGINE = re.compile(r"\bENGINE = (Replacing|Aggregating|Summing|Collapsing)?MergeTree\b")
+
+
+def replicated_engines(statement: str) -> str:
+    """A migration statement with each MergeTree-family engine made its Replicated* form,
+    without Keeper arguments (a ``Replicated`` database gives them: docs/DEPLOY.md)."""
+    return _ENGINE.sub(lambda m: f"ENGINE = Replicated{m.group(1) or ''}MergeTree", statement)
+
+
+def wants_replicated(url: str) -> bool:
+    """``?replicated=true`` on a ``clickhouse://`` URL: the tables are created replicated."""
+    params = dict(parse_qsl(urlparse(url).query))
+    value = params.get(REPLICATED_PARAM, "").lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if urlparse(url).scheme.lower() == "chdb":
+        raise ValueError(f"{url!r}: replicated tables need a ClickHouse server, not chDB")
+    return True
+
+
 def split_url(url: str) -> tuple[str, str]:
     """(clickhouse-connect DSN without the database, database name) of a store URL. The store
     connects without the database and creates it if missing."""
@@ -46,7 +67,7 @@ def split_url(url: str) -> tuple[str, str]:
         raise ValueError(f"not a ClickHouse URL: {url!r}")
     params = parse_qsl(parsed.query, keep_blank_values=True)
     database = next((v for k, v in params if k == "database"), None)
-    query = urlencode([(k, v) for k, v in params if k != "database"])
+    query = urlencode([(k, v) for k, v in params if k not in ("database", REPLICATED_PARAM)])
     if scheme == "chdb" and not parsed.netloc:
         # chdb:///abs/path: the whole path is the engine's data directory
         if not parsed.path:
@@ -83,6 +104,7 @@ class ClickHouseBase:
         self._last_version = 0
         self._column_types: dict[str, dict[str, str]] = {}
         self._secrets: dict[str, bytes] = {}
+        self.replicated = wants_replicated(url)
 
     @classmethod
     def from_url(cls, url: str) -> Self:
@@ -168,7 +190,7 @@ class ClickHouseBase:
         with self._lock:
             self._column_types.clear()
             self._command(f"CREATE DATABASE IF NOT EXISTS {self._db}")
-            self._command(
+            self._ddl(
                 "CREATE TABLE IF NOT EXISTS {db}.schema_version"
                 f" (version UInt32, applied_at {TIME}) ENGINE = MergeTree ORDER BY version"
             )
@@ -180,13 +202,16 @@ class ClickHouseBase:
                 )
             for number in range(version + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[number - 1]():
-                    self._command(statement)
+                    self._ddl(statement)
                 self._column_types.clear()
                 self._insert(
                     "schema_version",
                     ("version", "applied_at"),
                     [(number, time.time_ns() // 1_000_000)],
                 )
+
+    def _ddl(self, statement: str) -> None:
+        self._command(replicated_engines(statement) if self.replicated else statement)
 
     def drop_database(self) -> None:
         """Delete the whole database (tests, and deliberate resets only)."""
