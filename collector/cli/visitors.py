@@ -10,11 +10,11 @@ from typing import Any
 import msgspec
 
 from collector.cli.common import add_settings
+from collector.cli.store import cli_store
 from collector.config import Settings, SettingsError
 from collector.errors import DomainError
 from collector.privacy import service
 from collector.privacy.schema import MAX_VISITOR_ID, VisitorsQuery
-from collector.storage import open_store
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -56,8 +56,7 @@ def visitors_delete(args: argparse.Namespace, settings: Settings) -> dict[str, A
     files = service.Files(
         exports=Path(settings.export_dir), assets=Path(settings.replay_assets_dir)
     )
-    store = open_store(settings.database)
-    try:
+    with cli_store(settings.database) as store:
         if settings.webhook_outbox and hasattr(store, "outbox_path"):
             store.outbox_path = settings.webhook_outbox  # a ClickHouse collector's local outbox
         if store.get_brand(args.brand) is None:
@@ -65,6 +64,4 @@ def visitors_delete(args: argparse.Namespace, settings: Settings) -> dict[str, A
         deleted: dict[str, Any] = msgspec.structs.asdict(
             service.delete(store, files, args.brand, target)
         )
-    finally:
-        store.close()
     return deleted

@@ -75,9 +75,9 @@ def delete(store: Store, files: Files, brand_id: int, target: Target) -> Visitor
     rows = store.delete_visitors(
         brand_id,
         visitors_of(store, brand_id, target),
-        external_id=target.external_id,
-        customer_id=target.customer_id,
-    )
+        target.external_id,
+        target.customer_id,
+    )  # positional: a chDB collector's control socket passes store calls' arguments so
     exports = _delete_exports(store, files.exports, brand_id, rows.first_seen)
     assets = _delete_assets(files.assets, rows.unused_assets)
     counts = msgspec.structs.asdict(rows)

@@ -56,7 +56,6 @@ class DeletionStore(Protocol):
         self,
         brand_id: int,
         visitor_ids: list[str],
-        *,
         external_id: str | None = None,
         customer_id: str | None = None,
     ) -> DeletedRows:

@@ -75,7 +75,6 @@ class DeletionMixin(LocalOutboxBase):
         self,
         brand_id: int,
         visitor_ids: list[str],
-        *,
         external_id: str | None = None,
         customer_id: str | None = None,
     ) -> DeletedRows:

@@ -70,7 +70,6 @@ class DeletionMixin(SQLiteBase):
         self,
         brand_id: int,
         visitor_ids: list[str],
-        *,
         external_id: str | None = None,
         customer_id: str | None = None,
     ) -> DeletedRows:
