@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from collector.cli.common import add_settings
+from collector.cli.store import absolute_database, shown_database
 from collector.config import Settings, SettingsError
 from collector.storage.backup import BackupError, backup_store, restore_store
 
@@ -34,16 +35,20 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def run_backup(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    url = absolute_database(settings.database)
     try:
-        return backup_store(settings.database, Path(args.path), Path(settings.replay_assets_dir))
+        return backup_store(
+            url, Path(args.path), Path(settings.replay_assets_dir), shown_database(url)
+        )
     except BackupError as exc:
         raise SettingsError(f"backup: {exc}") from None
 
 
 def run_restore(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    url = absolute_database(settings.database)
     try:
         return restore_store(
-            Path(args.path), settings.database, Path(settings.replay_assets_dir), args.force
+            Path(args.path), url, Path(settings.replay_assets_dir), args.force, shown_database(url)
         )
     except BackupError as exc:
         raise SettingsError(f"restore: {exc}") from None

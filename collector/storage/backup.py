@@ -17,11 +17,14 @@ import json
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import msgspec
 
 from collector.storage import open_store, sqlite_path
+
+if TYPE_CHECKING:
+    from collector.storage.clickhouse import ClickHouseStore
 
 MANIFEST = "manifest.json"
 ASSETS_FOLDER = "replay-assets"
@@ -38,8 +41,9 @@ class BackupFacts(msgspec.Struct):
     rows: dict[str, int]
 
 
-def backup_store(url: str, folder: Path, assets_dir: Path) -> dict[str, Any]:
-    """Write a backup of the store at ``url`` (and the replay assets) into the new ``folder``."""
+def backup_store(url: str, folder: Path, assets_dir: Path, shown: str) -> dict[str, Any]:
+    """Write a backup of the store at ``url`` (and the replay assets) into the new ``folder``;
+    ``shown``: the database as the manifest names it (no password)."""
     folder = folder.resolve()
     if folder.exists() and any(folder.iterdir()):
         raise BackupError(f"{folder} is not empty: give a new folder")
@@ -51,7 +55,7 @@ def backup_store(url: str, folder: Path, assets_dir: Path) -> dict[str, Any]:
         "engine": facts.engine,
         "schema_version": facts.schema_version,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "database": _shown(url),
+        "database": shown,
         "rows": facts.rows,
         "replay_assets": assets,
     }
@@ -59,7 +63,9 @@ def backup_store(url: str, folder: Path, assets_dir: Path) -> dict[str, Any]:
     return {"backup": str(folder), **manifest}
 
 
-def restore_store(folder: Path, url: str, assets_dir: Path, force: bool) -> dict[str, Any]:
+def restore_store(
+    folder: Path, url: str, assets_dir: Path, force: bool, shown: str
+) -> dict[str, Any]:
     """Make the store at ``url`` hold the backup in ``folder`` (and put back its assets)."""
     folder = folder.resolve()
     manifest = _manifest(folder)
@@ -76,13 +82,13 @@ def restore_store(folder: Path, url: str, assets_dir: Path, force: bool) -> dict
         from collector.storage.clickhouse.schema import SCHEMA_VERSION as CH_VERSION
 
         _check_version(version, CH_VERSION)
-        store = open_store(url)
+        store = _open_clickhouse(url)
         try:
-            clickhouse_backup.restore(store, folder, version, force)  # type: ignore[arg-type]
+            clickhouse_backup.restore(store, folder, version, force)
         finally:
             store.close()
     assets = _copy_assets(folder / ASSETS_FOLDER, assets_dir)
-    return {"restored": str(folder), "database": _shown(url), "replay_assets": assets}
+    return {"restored": str(folder), "database": shown, "replay_assets": assets}
 
 
 def _engine_backup(url: str, folder: Path) -> BackupFacts:
@@ -95,9 +101,9 @@ def _engine_backup(url: str, folder: Path) -> BackupFacts:
         return sqlite_backup.backup(source, folder)
     from collector.storage.clickhouse import backup as clickhouse_backup
 
-    store = open_store(url)
+    store = _open_clickhouse(url)
     try:
-        return clickhouse_backup.backup(store, folder)  # type: ignore[arg-type]
+        return clickhouse_backup.backup(store, folder)
     finally:
         store.close()
 
@@ -135,11 +141,13 @@ def _copy_assets(source: Path, target: Path) -> int:
     return copied
 
 
-def _shown(url: str) -> str:
-    """The database URL with an absolute path (SQLite) and no password (a server)."""
-    if url.lower().startswith("sqlite:"):
-        return f"sqlite:///{Path(sqlite_path(url)).resolve()}"
-    scheme, _, rest = url.partition("://")
-    if "@" in rest.split("/", 1)[0]:
-        rest = rest.split("@", 1)[1]
-    return f"{scheme}://{rest}"
+def _open_clickhouse(url: str) -> ClickHouseStore:
+    try:
+        return cast("ClickHouseStore", open_store(url))
+    except Exception as exc:
+        if url.lower().startswith("chdb:") and "lock" in str(exc).lower():
+            raise BackupError(
+                "a running collector holds this chDB folder (the embedded engine belongs to one "
+                "process): stop it, then run this again"
+            ) from None
+        raise
