@@ -4,6 +4,7 @@ dictionaries and stored assets no replay uses go, used ones stay."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -256,6 +257,9 @@ def test_sqlite_deletes_in_batches_that_leave_room_for_the_writer(store_url, tmp
         counts = engine.purge_rows({brand.id: NOW0})
         assert counts["clicks"] == 250 and counts["events"] == 250
         assert len(commits) >= 6  # at most 100 rows per transaction, each table
+        store.write_batch(clicks, events)
+        stopped = SQLitePurge(store, batch_rows=100, stopping=lambda: True)  # type: ignore[arg-type]
+        assert stopped.purge_rows({brand.id: NOW0})["clicks"] == 100  # one batch, then it ends
     finally:
         store.close()
 
@@ -283,8 +287,16 @@ def test_clicktrail_purge_runs_one_pass(tmp_path, capsys):
     assets = tmp_path / "assets"
     os.makedirs(assets)
     assert cli_main(["purge", "--database", db, "--replay-assets-dir", str(assets)]) == 0
-    printed = capsys.readouterr().out
-    assert '"clicks": 2' in printed and '"replays": 2' in printed
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["database"] == db
+    assert printed["deleted"] == {
+        "clicks": 2,
+        "events": 4,
+        "conversions": 2,
+        "replays": 2,
+        "replay_dicts": 0,
+        "assets": 0,
+    }
 
 
 # --- the demo brand ------------------------------------------------------------------------------

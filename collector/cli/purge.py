@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from collector.cli.common import add_settings, now_ms
-from collector.config import Settings
+from collector.cli.store import absolute_database, shown_database
+from collector.config import Settings, SettingsError
 from collector.replay.assets import AssetStore
 from collector.storage import open_store
 
@@ -20,13 +22,21 @@ def register(commands: argparse._SubParsersAction) -> None:
     purge.set_defaults(run=run_purge)
 
 
-def run_purge(args: argparse.Namespace, settings: Settings) -> dict[str, int]:
-    """What the pass deleted, by kind (clicks, events, conversions, replays, replay_dicts,
-    assets)."""
+def run_purge(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
+    """The database and what the pass deleted, by kind (clicks, events, conversions, replays,
+    replay_dicts, assets)."""
+    from collector.control import RemoteStore
     from collector.retention.purger import purge_once
 
-    store = open_store(settings.database)
+    database = absolute_database(settings.database)
+    if RemoteStore.of(database) is not None:
+        raise SettingsError(
+            f"{shown_database(database)} is held by a running collector: its purger runs every "
+            "--purge-interval-seconds (CLICKTRAIL_PURGE_INTERVAL_SECONDS); stop it to purge now"
+        )
+    store = open_store(database)
     try:
-        return purge_once(store, AssetStore(Path(settings.replay_assets_dir)), now_ms())
+        deleted = purge_once(store, AssetStore(Path(settings.replay_assets_dir)), now_ms())
     finally:
         store.close()
+    return {"database": shown_database(database), "deleted": deleted}

@@ -43,20 +43,21 @@ class PurgeEngine(Protocol):
         """The sha256 of every stored asset some replay links."""
 
 
-def purge_engine(store: Store) -> PurgeEngine:
-    """The retention side of ``store``'s engine."""
+def purge_engine(store: Store, stopping: Callable[[], bool] = lambda: False) -> PurgeEngine:
+    """The retention side of ``store``'s engine; ``stopping`` is asked between batches (true:
+    the pass ends early, the next one goes on)."""
     from collector.storage.sqlite.connection import SQLiteBase
 
     if isinstance(store, SQLiteBase):
         from collector.storage.sqlite.purge import SQLitePurge
 
-        return SQLitePurge(store)
+        return SQLitePurge(store, stopping=stopping)
     from collector.storage.clickhouse.connection import ClickHouseBase
 
     if isinstance(store, ClickHouseBase):
         from collector.storage.clickhouse.purge import ClickHousePurge
 
-        return ClickHousePurge(store)
+        return ClickHousePurge(store, stopping=stopping)
     raise TypeError(f"no retention for a {type(store).__name__}")
 
 
@@ -65,15 +66,22 @@ def cutoffs(store: Store, now: int) -> dict[int, int]:
     return {b.id: now - b.settings.retention_days * DAY_MS for b in store.list_brands()}
 
 
-def purge_once(store: Store, assets: AssetStore | None, now: int) -> dict[str, int]:
+def purge_once(
+    store: Store,
+    assets: AssetStore | None,
+    now: int,
+    stopping: Callable[[], bool] = lambda: False,
+) -> dict[str, int]:
     """One pass at ``now`` (ms); how much of each kind was deleted."""
-    engine = purge_engine(store)
+    engine = purge_engine(store, stopping)
     by_brand = cutoffs(store, now)
     report = engine.purge_rows(by_brand)
+    report["replay_dicts"] = report["assets"] = 0
+    if stopping():
+        return report
     report["replay_dicts"] = engine.purge_dictionaries(by_brand)
-    report["assets"] = (
-        sweep_assets(assets, engine.asset_hashes_in_use(), now) if assets is not None else 0
-    )
+    if assets is not None:
+        report["assets"] = sweep_assets(assets, engine.asset_hashes_in_use(), now)
     return report
 
 
@@ -103,7 +111,7 @@ class Purger:
     def run_once(self) -> dict[str, int] | None:
         """One pass; None when it failed (logged, never raised)."""
         try:
-            report = purge_once(self.store, self.assets, self.clock())
+            report = purge_once(self.store, self.assets, self.clock(), self._stop.is_set)
         except Exception:
             log.exception("retention purge failed")
             return None

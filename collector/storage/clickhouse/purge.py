@@ -16,7 +16,7 @@ reports what it removed and a second pass finds nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .connection import ClickHouseBase
@@ -29,14 +29,17 @@ _REPLAY_TABLES = ("replay_chunks", "replay_segments", "replay_assets")
 class ClickHousePurge:
     """:class:`~collector.retention.purger.PurgeEngine` on a ClickHouse store."""
 
-    def __init__(self, store: ClickHouseBase) -> None:
+    def __init__(self, store: ClickHouseBase, stopping: Callable[[], bool] = lambda: False) -> None:
         self.store = store
+        self.stopping = stopping  # checked between brands: a stopping collector ends the pass
 
     def purge_rows(self, cutoffs: Mapping[int, int]) -> dict[str, int]:
         """Delete each brand's clicks, events, conversions and replays older than its cutoff
         (ms, exclusive); how many of each went."""
         counts = {"clicks": 0, "events": 0, "conversions": 0, "replays": 0}
         for brand_id, cutoff in cutoffs.items():
+            if self.stopping():
+                break
             params = {"brand": brand_id, "cutoff": cutoff}
             for table, column in (
                 ("clicks", "created_at"),

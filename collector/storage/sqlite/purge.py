@@ -16,7 +16,7 @@ rollups (``rollups.py``) exact, as any other delete does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from .connection import SQLiteBase
 
@@ -32,9 +32,15 @@ def _placeholders(count: int) -> str:
 class SQLitePurge:
     """:class:`~collector.retention.purger.PurgeEngine` on an SQLite store."""
 
-    def __init__(self, store: SQLiteBase, batch_rows: int = BATCH_ROWS) -> None:
+    def __init__(
+        self,
+        store: SQLiteBase,
+        batch_rows: int = BATCH_ROWS,
+        stopping: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.store = store
         self.batch_rows = batch_rows
+        self.stopping = stopping  # checked between batches: a stopping collector ends the pass
 
     # --- rows -----------------------------------------------------------------------------
 
@@ -63,7 +69,7 @@ class SQLitePurge:
                     (brand_id, cutoff, self.batch_rows),
                 )
             deleted += cursor.rowcount
-            if cursor.rowcount < self.batch_rows:
+            if cursor.rowcount < self.batch_rows or self.stopping():
                 return deleted
 
     def _purge_events(self, cutoffs: Mapping[int, int]) -> int:
@@ -83,6 +89,8 @@ class SQLitePurge:
         deleted = 0
         found: list[int] = []
         for low in range(0, top + 1, EVENT_WINDOW):
+            if self.stopping():
+                break
             found += [r[0] for r in self.store._all(sql, [low, low + EVENT_WINDOW - 1, *params])]
             while len(found) >= self.batch_rows:
                 deleted += self._delete_rowids("events", found[: self.batch_rows])
@@ -110,7 +118,7 @@ class SQLitePurge:
                     (brand_id, cutoff, BATCH_REPLAYS),
                 )
             ]
-            if not ids:
+            if not ids or self.stopping():
                 return deleted
             with self.store._write() as conn:
                 marks = _placeholders(len(ids))
