@@ -12,6 +12,7 @@ bytes; on ClickHouse no part holds the rows (read without the deleted-rows mask)
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -303,3 +304,45 @@ def test_the_cli_deletes_and_prints_the_same_counts(tmp_path: Path) -> None:
     assert set(run("visitors", "delete", "v-cli", *common).values()) == {0}
     refused = subprocess.run([*cli, "visitors", "delete", *common], capture_output=True, text=True)
     assert refused.returncode == 2 and "exactly one" in refused.stderr
+
+
+def test_a_failure_part_way_leaves_a_deletion_a_retry_finishes(kit: Kit) -> None:
+    """SQLite: a failing statement rolls the whole deletion back. ClickHouse: the steps before
+    it stay done, the clicks stay, and the same request sent again finishes."""
+    webhook(kit)
+    person = visit(kit, "f", replay=False)
+    store: Any = kit.store
+    if store.url.startswith("sqlite"):
+        conn = store._conn()  # this thread's connection: the deletion below runs on it
+        conn.execute(
+            "CREATE TEMP TRIGGER fail_clicks BEFORE DELETE ON main.clicks"
+            " BEGIN SELECT RAISE(ABORT, 'injected'); END"
+        )
+        with pytest.raises(sqlite3.IntegrityError, match="injected"):
+            store.delete_visitors(kit.brand.id, [person.id], None, None)
+        conn.execute("DROP TRIGGER temp.fail_clicks")
+        left = [
+            conn.execute(f"SELECT count(*) FROM {table} WHERE brand_id = ?", (kit.brand.id,))
+            for table in ("clicks", "events", "conversions", "webhook_outbox")
+        ]
+        assert [row.fetchone()[0] for row in left] == [2, 2, 2, 4]  # nothing went
+    else:
+        command = store.client.command
+
+        def fail_on_clicks(sql: str, *args: Any, **kwargs: Any) -> Any:
+            if sql.startswith("DELETE FROM") and ".clicks " in sql:
+                raise RuntimeError("injected")
+            return command(sql, *args, **kwargs)
+
+        store.client.command = fail_on_clicks
+        try:
+            with pytest.raises(RuntimeError, match="injected"):
+                store.delete_visitors(kit.brand.id, [person.id], None, None)
+        finally:
+            store.client.command = command
+        assert kit.api(f"/clicks/{person.clicks[0]}").status_code == 200  # the clicks stay
+    retried = delete(kit, f"/{person.id}")
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["clicks"] == 2 and retried.json()["visitors"] == 1
+    assert mentions(answers(kit, person), person) == []
+    assert set(delete(kit, f"/{person.id}").json().values()) == {0}

@@ -30,6 +30,7 @@ from .connection import SQLiteBase
 log = logging.getLogger("clicktrail.privacy")
 
 CHECKPOINT_TRIES = 20
+CHECKPOINT_WAIT_MS = 100
 CHECKPOINT_PAUSE_S = 0.05
 _IN = "IN (SELECT value FROM json_each(?))"
 _IN2, _IN3, _IN4 = (f"IN (SELECT value FROM json_each(?{n}))" for n in (2, 3, 4))
@@ -80,14 +81,20 @@ class DeletionMixin(SQLiteBase):
         return found
 
     def _truncate_wal(self) -> None:
-        """Checkpoint the whole WAL into the file and empty it, retried while readers of other
-        connections still need its frames."""
-        for _ in range(CHECKPOINT_TRIES):
-            busy, _, _ = self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            if not busy:
-                return
-            time.sleep(CHECKPOINT_PAUSE_S)
-        log.warning("the WAL could not be emptied after a deletion: readers held it")
+        """Checkpoint the whole WAL into the file and empty it, retried while readers still
+        need its frames. Each try waits for readers briefly (not the connection's 30 s): the
+        caller holds the write lock, and ingest waits on it."""
+        conn = self._conn()
+        conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+        try:
+            for _ in range(CHECKPOINT_TRIES):
+                busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy:
+                    return
+                time.sleep(CHECKPOINT_PAUSE_S)
+            log.warning("the WAL could not be emptied after a deletion: readers held it")
+        finally:
+            conn.execute("PRAGMA busy_timeout = 30000")
 
 
 class _Found:
