@@ -188,7 +188,11 @@ class RemoteStore:
         except ValueError:
             raise AttributeError(method) from None
 
-        def call(*args: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if kwargs:  # sent in the method's parameter order, defaults filled in
+                bound = inspect.signature(getattr(Store, method)).bind(None, *args, **kwargs)
+                bound.apply_defaults()
+                args = tuple(bound.arguments.values())[1:]
             return self._call(method, args, returns)
 
         return call

@@ -101,8 +101,10 @@ def test_keys_commands_work_beside_a_running_chdb_collector(tmp_path: Path) -> N
         listing = _cli("keys", "list", "--brand", str(brand["id"]), "--database", db)
         assert listing.returncode == 0 and made["api_key"] not in listing.stdout
         assert made["id"] in listing.stdout
+        second = _json("brands", "create", "Beta", "--domain", "beta.example", "--database", db)
+        assert isinstance(second, dict) and second["name"] == "Beta"  # keyword store calls too
         brands = json.loads(_cli("brands", "list", "--database", db).stdout)
-        assert [b["name"] for b in brands] == ["Acme"]
+        assert [b["name"] for b in brands] == ["Acme", "Beta"]
         _json("keys", "revoke", made["id"], "--database", db)
         assert httpx.get(api, headers={"X-Api-Key": made["api_key"]}).status_code == 401
     finally:
