@@ -23,6 +23,7 @@ from collector.heatmaps import routes as api_heatmaps
 from collector.http import audit, openapi
 from collector.http.errors import EXCEPTION_HANDLERS
 from collector.links import routes as api_links
+from collector.ops.observe import RequestObserver
 from collector.privacy import routes as api_privacy
 from collector.replay import proxy_routes as replay_proxy
 from collector.replay import routes as api_replays
@@ -45,6 +46,12 @@ class Clicktrail(Starlette):
     the hottest paths skip the middleware stack and router (they answer errors themselves)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.state.observer(scope, receive, send)  # timed: metrics, request log
+            return
+        await super().__call__(scope, receive, send)
+
+    async def serve_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
             if path == "/collect" and scope["method"] == "POST":
@@ -106,4 +113,5 @@ def create_app(
     )
     app.state.settings = settings
     app.state.demo = demo  # read by site/routes.py's demo page
+    app.state.observer = RequestObserver(app.serve_http, app.routes)
     return app

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from collector.ops.logging import log_format
+
 # DB-IP's free City Lite database as `make geo` installs it (geo/package.json): the location
 # database of `clicktrail serve` and `demo` when no --geoip-db is given and the file is there.
 DEFAULT_GEOIP_DB = (
@@ -164,6 +166,16 @@ class Settings:
     public_url: str = _setting(
         "",
         "Base URL of the collector as users reach it, for share links (default: the request's).",
+    )
+    log_format: str = _setting(
+        "text",
+        "The log's lines, one per request and per background job: text or json.",
+        log_format,
+    )
+    metrics_token: str = _setting(
+        "",
+        "A secret that opens GET /metrics as `Authorization: Bearer TOKEN`, for a scraper "
+        "(an admin API key of any brand always does).",
     )
 
     def replace(self, **changes: Any) -> Settings:

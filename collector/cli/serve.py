@@ -76,6 +76,7 @@ def run_server(settings: Settings, demo: DemoPage | None = None) -> None:
     import uvicorn
 
     from collector.app import create_app
+    from collector.ops.logging import log_format, logging_config
 
     app = create_app(with_default_geoip_db(settings), demo=demo)
     # proxy_headers=False: only --trusted-proxies decides whom X-Forwarded-For is taken from.
@@ -84,6 +85,7 @@ def run_server(settings: Settings, demo: DemoPage | None = None) -> None:
         host=settings.host,
         port=settings.port,
         log_level="info",
+        log_config=logging_config(log_format(settings.log_format)),  # ours: one line a request
         access_log=False,
         proxy_headers=False,
     )

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import msgspec
 
+from collector.ops import jobs as ops_jobs
 from collector.storage.base import ExportJob, Store
 
 from .csvfile import CsvFile
@@ -197,6 +198,7 @@ class ExportRunner:
             expires_at=now + self.ttl_ms,
         )
         self.store.save_export(ended)
+        ops_jobs.export_finished(ended)
         if self.on_finished is not None:
             try:
                 self.on_finished(ended)

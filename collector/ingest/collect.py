@@ -40,6 +40,8 @@ from collector.ingest.wire import MAX_DATA_DEPTH, Beacon, beacon_problem, decode
 from collector.ingest.writer import Writer
 from collector.jsonbounds import decode_error_text
 from collector.links.visits import LinkVisit, RecentLinkClicks, same_browser
+from collector.ops.metrics import METRICS
+from collector.ops.observe import note_brand
 from collector.storage.base import Brand, Click, Store
 
 log = logging.getLogger("clicktrail.ingest")
@@ -116,6 +118,7 @@ def _raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
 
 async def _send_error(send: Send, error: ApiError) -> None:
     """The JSON error shape, with the error's own headers (a busy answer's ``Retry-After``)."""
+    METRICS.beacon_refused(error.status)
     body = msgspec.json.encode(error_body(error.status, error.message, error.code, error.param))
     await send(
         {
@@ -280,6 +283,7 @@ class Ingestor:
         body = await receive_body(receive, headers.get(b"content-length"), self.max_body_bytes)
         beacon = parse_beacon(body)
         brand = await self.brand_for(beacon.k)
+        note_brand(scope, brand.id)
         host = page_url_parts(beacon.u)[0]
         check_page_origin(brand, host, headers.get(b"origin"))
         if brand.settings.respect_dnt and (
@@ -323,6 +327,7 @@ class Ingestor:
         self.identities.apply(brand.id, beacon, events, now_ms)
         starts = frozenset((clicks[0].id,)) if opened and clicks else _NO_STARTS
         await self.writer.submit(clicks, events, session_starts=starts)
+        METRICS.beacon_stored(len(events))
 
 
 class CollectEndpoint:

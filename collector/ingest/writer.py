@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from collector.ops.metrics import METRICS
 from collector.storage.base import Click, Conversion, Event, ReplayChunk, Store
 
 if TYPE_CHECKING:
@@ -86,6 +87,16 @@ class Writer:
             self._executor.submit(defer).result()  # for the writer thread's connection
             self._checkpointer = ThreadPoolExecutor(1, thread_name_prefix="clicktrail-checkpoint")
         self._task = asyncio.get_running_loop().create_task(self._run(), name="writer")
+
+    @property
+    def running(self) -> bool:
+        """Started, and taking requests (``/readyz``)."""
+        return self._task is not None and not self._task.done()
+
+    @property
+    def queue_depth(self) -> int:
+        """Requests waiting for a commit (``/metrics``)."""
+        return self._queue.qsize()
 
     async def submit(
         self,
@@ -158,12 +169,14 @@ class Writer:
         chunks = [chunk for job in jobs for chunk in job.chunks]
         conversions = [conversion for job in jobs for conversion in job.conversions]
         starts = frozenset().union(*(job.session_starts for job in jobs))
+        started = time.perf_counter()
         try:
             await loop.run_in_executor(
                 self._executor, self._store_rows, clicks, events, chunks, conversions, starts
             )
         except Exception as exc:
             return exc
+        METRICS.group_commit(sum(job.size for job in jobs), time.perf_counter() - started)
         return None
 
     def _store_rows(

@@ -24,6 +24,8 @@ from collector.enrich.click import page_url_parts
 from collector.http.body import arriving_bytes, read_body
 from collector.http.client import client_ip_of
 from collector.ingest.collect import CORS_HEADERS, Ingestor, check_page_origin
+from collector.ops.metrics import METRICS
+from collector.ops.observe import note_brand
 from collector.replay.budget import InflightBudget
 from collector.replay.codec import compress_chunk
 from collector.replay.wire import (
@@ -98,6 +100,7 @@ class ReplayIngestor:
         now_ms = self.ingestor.clock()
         chunk = await anyio.to_thread.run_sync(prepare, body, self.max_chunk_bytes, now_ms)
         brand = await self.ingestor.brand_for(chunk.envelope.k)
+        note_brand(request.scope, brand.id)
         page_host = page_url_parts(chunk.envelope.u)[0]
         check_page_origin(brand, page_host, request.headers.get("origin"))
         if brand.settings.respect_dnt and (
@@ -108,6 +111,7 @@ class ReplayIngestor:
         compressed = await anyio.to_thread.run_sync(compress_chunk, chunk.events)
         stored = self._row(brand, chunk, compressed, session_id, visitor_id, now_ms)
         await self.ingestor.writer.submit([], [], [stored])
+        METRICS.replay_chunk(len(body), len(compressed))
         if self.assets is not None:
             self.assets.submit(brand.id, stored.replay_id, chunk.events, stored.url)
         return Response(status_code=204, headers=CORS_HEADERS)

@@ -84,6 +84,7 @@ from typing import NamedTuple, Protocol
 
 import zstandard
 
+from collector.ops import jobs as ops_jobs
 from collector.replay import codec as replay_codec
 from collector.replay import packing
 from collector.replay.base_dictionary import base_dictionary
@@ -324,7 +325,7 @@ class Compactor:
 
     def run_once(self) -> int:
         """Compact until no ended replay is left (batches of ``limit``); never raises."""
-        total = 0
+        total, started = 0, time.perf_counter()
         try:
             for _ in range(MAX_BATCHES):
                 done = compact_ended(self.store, self.clock(), self.idle_ms, self.limit)
@@ -333,6 +334,7 @@ class Compactor:
                     break
         except Exception:
             log.exception("replay compaction failed")
+        ops_jobs.compaction_run(total, time.perf_counter() - started)
         return total
 
     def _run(self) -> None:

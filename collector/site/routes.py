@@ -1,6 +1,7 @@
-"""Service routes: ``/healthz``, ``/favicon.ico`` and the demo page (``/demo``, ``/demo/...``:
-the same page, served only when ``create_app`` is given a :class:`DemoPage`), with the progress
-of its sample data at ``/demo/status``."""
+"""Service routes: ``/healthz`` (alive), ``/readyz`` and ``/metrics`` (their rows from
+``collector/ops/routes.py``), ``/favicon.ico`` and the demo page (``/demo``, ``/demo/...``: the
+same page, served only when ``create_app`` is given a :class:`DemoPage`), with the progress of
+its sample data at ``/demo/status``."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from collector.http.errors import ApiError
 from collector.http.routing import Endpoint, Example, Reply, routes_of
 from collector.http.state import runtime
+from collector.ops import routes as ops
 
 if TYPE_CHECKING:
     from collector.demo.sample import SampleData
@@ -110,6 +112,7 @@ endpoints = [
         auth="public",
         replies=(Reply(200, "Up", Health, example=Health("ok", "sqlite")),),
     ),
+    *ops.endpoints,  # /readyz, /metrics
     Endpoint(
         "GET",
         "/favicon.ico",

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from collector.ops import jobs as ops_jobs
 from collector.storage.base import Store
 from collector.storage.model import WebhookCursor, WebhookDestination
 from collector.webhooks.delivery import Result, Sender
@@ -311,6 +312,7 @@ class Dispatcher:
         batch goes again then) rather than resending it in a loop."""
         try:
             result = self._send(batch)
+            ops_jobs.webhook_batch(batch, result)
             self._settle(lane, batch, result)
         except Exception:
             log.exception("webhooks: settling batch %s failed", batch.batch_id)
@@ -338,3 +340,9 @@ class Dispatcher:
 
     def _now_s(self) -> int:
         return int(self.clock())
+
+    def backlog(self) -> int:
+        """Outbox items past the slowest destination's cursor (an upper bound: items of other
+        brands and kinds in between count too); read by ``/metrics``."""
+        cursors = [lane.cursor.seq for lane in list(self._lanes.values()) if not lane.gone]
+        return max(self.store.outbox_end() - min(cursors), 0) if cursors else 0
