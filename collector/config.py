@@ -44,6 +44,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _non_negative_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must be 0 or a positive integer")
+    return number
+
+
 def _optional_path(value: str) -> str | None:
     return value or None
 
@@ -171,6 +178,12 @@ class Settings:
         "text",
         "The log's lines, one per request and per background job: text or json.",
         log_format,
+    )
+    api_rate_limit: int = _setting(
+        0,
+        "Requests a minute each API key may make, in this process (0: no limit; past it: 429 "
+        "and Retry-After).",
+        _non_negative_int,
     )
     metrics_token: str = _setting(
         "",

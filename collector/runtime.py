@@ -34,6 +34,7 @@ from collector.ingest.collect import Ingestor
 from collector.ingest.writer import Writer
 from collector.links.misses import MissCounter
 from collector.links.redirect import Redirector
+from collector.ratelimit.budgets import Budgets
 from collector.replay.assets import AssetCollector, AssetFetcher, AssetStore
 from collector.replay.budget import InflightBudget, tune_malloc
 from collector.replay.collect import ReplayIngestor
@@ -115,7 +116,8 @@ class Runtime:
         self._closes("geo", self.geo.close)
         self.brands = BrandCache(store)
         self.share = ShareSigner(store.secret("share"))
-        self.keys = KeyChecker(store, share=self.share)
+        self.budgets = Budgets(api_per_minute=settings.api_rate_limit)
+        self.keys = KeyChecker(store, share=self.share, budgets=self.budgets)
         # chDB: the commands run beside this collector reach its store here (collector/control.py)
         control = ControlServer.for_store(store, after={"revoke_api_key": self._forget_key})
         if control is not None:
@@ -148,6 +150,7 @@ class Runtime:
             geo=self.geo,
             trusted_proxies=parse_trusted_proxies(settings.trusted_proxies),
             max_body_bytes=settings.max_body_bytes,
+            budgets=self.budgets,
         )
         self.link_misses = self._worker("link-misses", MissCounter(store))
         self.redirector = Redirector(self.ingestor, self.link_misses)

@@ -41,6 +41,30 @@ class SettingsPatch(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tr
     attribution_days: Annotated[int, msgspec.Meta(ge=1, le=365)] | None = None
     webhooks_https_only: bool | None = None
     frustration_signals: bool | None = None
+    rate_limit_per_ip: (
+        Annotated[
+            int,
+            msgspec.Meta(
+                ge=0,
+                le=1_000_000,
+                description="Requests a minute one client address may send to /collect, "
+                "/collect/replay and /g/ of this brand, per collector process; 0: no limit.",
+            ),
+        ]
+        | None
+    ) = None
+    rate_limit_per_site_key: (
+        Annotated[
+            int,
+            msgspec.Meta(
+                ge=0,
+                le=100_000_000,
+                description="Requests a minute to /collect, /collect/replay and /g/ of this "
+                "brand from everyone, per collector process; 0: no limit.",
+            ),
+        ]
+        | None
+    ) = None
 
 
 class BrandPatch(msgspec.Struct, forbid_unknown_fields=True):

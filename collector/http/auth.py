@@ -35,6 +35,7 @@ from starlette.requests import Request
 from collector.http.errors import ApiError
 from collector.http.params import parse_int
 from collector.http.state import runtime
+from collector.ratelimit.budgets import Budgets
 from collector.replay.share import ShareSigner, looks_like_share_token
 from collector.storage.base import SCOPE_RANK, ApiKey, Scope, Store
 from collector.storage.model import ROLE_SCOPE
@@ -111,8 +112,11 @@ class KeyChecker:
     module's docstring). Given a :class:`ShareSigner` (``share``), share-link tokens are
     accepted too, on the routes that ask for it (``shared=True``) and for reading only."""
 
-    def __init__(self, store: Store, share: ShareSigner | None = None) -> None:
+    def __init__(
+        self, store: Store, share: ShareSigner | None = None, budgets: Budgets | None = None
+    ) -> None:
         self._store = store
+        self.budgets = budgets or Budgets()
         self._cache: dict[str, tuple[float, ApiKey | None]] = {}
         local = getattr(store, "local_reads", False)
         self._cache_seconds = 0.0 if local else REMOTE_KEY_CACHE_SECONDS
@@ -151,6 +155,7 @@ class KeyChecker:
         record = self._record(key_id)
         if record is None or not hmac.compare_digest(record.key_hash, hash_secret(secret)):
             raise ApiError(401, "the API key is not valid")
+        self.budgets.check_api(record.id)  # 429 past --api-rate-limit
         self._note_use(record.id)
         return record
 

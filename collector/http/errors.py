@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+import msgspec
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Send
 
 from collector import errors
 
@@ -149,3 +151,23 @@ EXCEPTION_HANDLERS = {
     HTTPException: _http_error,
     Exception: _unexpected,
 }
+
+
+async def send_error(send: Send, error: ApiError) -> None:
+    """The JSON error shape on a raw ASGI endpoint (``/collect``, ``/g/``), with the error's own
+    headers (``Retry-After``) and CORS open, as beacons are sent from any page."""
+    body = msgspec.json.encode(error_body(error.status, error.message, error.code, error.param))
+    own = error.headers
+    await send(
+        {
+            "type": "http.response.start",
+            "status": error.status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *[(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in own.items()],
+                (b"access-control-allow-origin", b"*"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -33,7 +33,7 @@ from collector.enrich.useragent import parse_user_agent
 from collector.errors import DomainError, Forbidden, Invalid, Malformed, NotFound
 from collector.http.body import receive_body
 from collector.http.client import raw_headers
-from collector.http.errors import ApiError, error_body, from_domain
+from collector.http.errors import ApiError, from_domain, send_error
 from collector.ingest.identity import LateIdentities
 from collector.ingest.sessions import SESSION_TIMEOUT_MS, CookielessVisitors, SessionAssigner
 from collector.ingest.wire import MAX_DATA_DEPTH, Beacon, beacon_problem, decode_beacon
@@ -42,6 +42,7 @@ from collector.jsonbounds import decode_error_text
 from collector.links.visits import LinkVisit, RecentLinkClicks, same_browser
 from collector.ops.metrics import METRICS
 from collector.ops.observe import note_brand
+from collector.ratelimit.budgets import Budgets
 from collector.storage.base import Brand, Click, Store
 
 log = logging.getLogger("clicktrail.ingest")
@@ -109,30 +110,10 @@ def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _raw_headers(headers: Mapping[str, str]) -> list[tuple[bytes, bytes]]:
-    """``headers`` as ASGI sends them: lower-case names, latin-1 bytes."""
-    return [
-        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
-    ]
-
-
 async def _send_error(send: Send, error: ApiError) -> None:
-    """The JSON error shape, with the error's own headers (a busy answer's ``Retry-After``)."""
+    """The JSON error shape (:func:`~collector.http.errors.send_error`), counted as refused."""
     METRICS.beacon_refused(error.status)
-    body = msgspec.json.encode(error_body(error.status, error.message, error.code, error.param))
-    await send(
-        {
-            "type": "http.response.start",
-            "status": error.status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-                *_raw_headers(error.headers),
-                (b"access-control-allow-origin", b"*"),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+    await send_error(send, error)
 
 
 class Ingestor:
@@ -151,6 +132,7 @@ class Ingestor:
         trusted_proxies: tuple[IPNetwork, ...],
         max_body_bytes: int,
         clock: Callable[[], int] = wall_clock_ms,
+        budgets: Budgets | None = None,
     ) -> None:
         self.store = store
         self.writer = writer
@@ -169,6 +151,7 @@ class Ingestor:
         self.identities = LateIdentities()
         # Short-link clicks of this process, for the landing pages that follow them.
         self.link_clicks = RecentLinkClicks()
+        self.budgets = budgets or Budgets()
         self._known_domains: dict[tuple[int, str], int] = {}
 
     async def blocking(self, function: Any, *args: Any) -> Any:
@@ -296,6 +279,7 @@ class Ingestor:
         ip = client_ip(
             peer[0] if peer else None, headers.get(b"x-forwarded-for"), self.trusted_proxies
         )
+        self.budgets.check_ingest(brand, ip)  # 429 past the brand's budgets, nothing stored
         user_agent = headers.get(b"user-agent")
         if brand.settings.cookieless or not beacon.v:
             visitor_id = self.cookieless.visitor_id(brand.id, ip, user_agent)

@@ -26,7 +26,7 @@ from collector.enrich.click import HitContext, make_click, page_url_parts
 from collector.enrich.netaddr import client_ip
 from collector.enrich.useragent import parse_user_agent
 from collector.http.client import raw_headers
-from collector.http.errors import error_body
+from collector.http.errors import ApiError, error_body, send_error
 from collector.ids import new_id
 from collector.ingest.collect import Ingestor
 from collector.links.misses import MissCounter
@@ -188,8 +188,14 @@ class Redirector:
             self.misses.count(link.brand_id if link else 0, code[:64])
             await _not_found(send, code[:64], _wants_json(headers.get(b"accept")))
             return
+        ip = self.client_ip(scope, headers)
         try:
-            location = await self.record(scope, headers, brand, link, trigger, now_ms)
+            self.ingestor.budgets.check_ingest(brand, ip)
+        except ApiError as error:
+            await send_error(send, error)
+            return
+        try:
+            location = await self.record(scope, ip, headers, brand, link, trigger, now_ms)
         except Exception:
             # The visitor still reaches the destination: a lost count costs less than a lost
             # customer (docs/DECISIONS.md). The error is logged with the link.
@@ -215,9 +221,15 @@ class Redirector:
             return brands.by_id(link.brand_id)
         return await self.ingestor.blocking(brands.by_id, link.brand_id)
 
+    def client_ip(self, scope: Scope, headers: dict[bytes, str]) -> str | None:
+        peer = scope.get("client")
+        forwarded = headers.get(b"x-forwarded-for")
+        return client_ip(peer[0] if peer else None, forwarded, self.ingestor.trusted_proxies)
+
     async def record(
         self,
         scope: Scope,
+        ip: str | None,
         headers: dict[bytes, str],
         brand: Brand,
         link: ShortLink,
@@ -226,10 +238,6 @@ class Redirector:
     ) -> str:
         """Store the click of this redirect (durably) and give the destination to send to."""
         ingestor = self.ingestor
-        peer = scope.get("client")
-        ip = client_ip(
-            peer[0] if peer else None, headers.get(b"x-forwarded-for"), ingestor.trusted_proxies
-        )
         user_agent = headers.get(b"user-agent")
         visitor_id = ingestor.cookieless.visitor_id(brand.id, ip, user_agent)
         session_id, opened = await ingestor.open_session(brand.id, visitor_id, None, now_ms)

@@ -107,6 +107,8 @@ class ReplayIngestor:
             request.headers.get("dnt") == "1" or request.headers.get("sec-gpc") == "1"
         ):
             return Response(status_code=204, headers=CORS_HEADERS)
+        ip = client_ip_of(request, self.ingestor.trusted_proxies)
+        self.ingestor.budgets.check_ingest(brand, ip)  # 429 past the brand's budgets
         session_id, visitor_id = await self._session(request, brand, chunk.envelope, now_ms)
         compressed = await anyio.to_thread.run_sync(compress_chunk, chunk.events)
         stored = self._row(brand, chunk, compressed, session_id, visitor_id, now_ms)

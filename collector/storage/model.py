@@ -42,6 +42,10 @@ class BrandSettings(msgspec.Struct, kw_only=True):
     webhooks_https_only: bool = False
     # Dead and error clicks found in the page (the tracker loads /t/x.js after its config).
     frustration_signals: bool = True
+    # Requests a minute to /collect, /collect/replay and /g/ (0: no limit), per client address
+    # and for the whole site key, in each collector process (docs/DEPLOY.md, "Rate limits").
+    rate_limit_per_ip: int = 0
+    rate_limit_per_site_key: int = 0
 
 
 class Brand(msgspec.Struct, kw_only=True):
