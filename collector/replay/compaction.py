@@ -77,7 +77,6 @@ dictionaries are kept: segments name the one they used.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import NamedTuple, Protocol
@@ -85,6 +84,7 @@ from typing import NamedTuple, Protocol
 import zstandard
 
 from collector.ops import jobs as ops_jobs
+from collector.periodic import PeriodicService
 from collector.replay import codec as replay_codec
 from collector.replay import packing
 from collector.replay.base_dictionary import base_dictionary
@@ -304,7 +304,7 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class Compactor:
+class Compactor(PeriodicService):
     """Runs :func:`compact_ended` every ``interval_s`` seconds in a daemon thread."""
 
     def __init__(
@@ -315,13 +315,11 @@ class Compactor:
         limit: int = 100,
         clock: Callable[[], int] = _now_ms,
     ) -> None:
+        super().__init__("replay-compactor", interval_s)
         self.store = store
-        self.interval_s = interval_s
         self.idle_ms = idle_ms
         self.limit = limit
         self.clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Compact until no ended replay is left (batches of ``limit``); never raises."""
@@ -330,26 +328,9 @@ class Compactor:
             for _ in range(MAX_BATCHES):
                 done = compact_ended(self.store, self.clock(), self.idle_ms, self.limit)
                 total += done
-                if done < self.limit or self._stop.is_set():
+                if done < self.limit or self.stopping():
                     break
         except Exception:
             log.exception("replay compaction failed")
         ops_jobs.compaction_run(total, time.perf_counter() - started)
         return total
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.run_once()
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="replay-compactor", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None

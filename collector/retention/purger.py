@@ -13,11 +13,11 @@ clock is injectable so tests move time forward.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
+from collector.periodic import PeriodicService
 from collector.replay.assets import AssetStore
 from collector.retention.assets import sweep_assets
 from collector.storage.base import Store
@@ -89,7 +89,7 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class Purger:
+class Purger(PeriodicService):
     """Runs :func:`purge_once` every ``interval_s`` seconds in a daemon thread; the first pass
     :data:`FIRST_PASS_S` after the start (or one interval, if shorter), so that starting stays
     quick and a collector restarted more often than the interval still purges."""
@@ -101,39 +101,18 @@ class Purger:
         interval_s: float = 3600.0,
         clock: Callable[[], int] = _now_ms,
     ) -> None:
+        super().__init__("retention-purger", interval_s, min(FIRST_PASS_S, interval_s))
         self.store = store
         self.assets = assets
-        self.interval_s = interval_s
         self.clock = clock
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> dict[str, int] | None:
         """One pass; None when it failed (logged, never raised)."""
         try:
-            report = purge_once(self.store, self.assets, self.clock(), self._stop.is_set)
+            report = purge_once(self.store, self.assets, self.clock(), self.stopping)
         except Exception:
             log.exception("retention purge failed")
             return None
         if any(report.values()):
             log.info("retention purge: %s", report)
         return report
-
-    def _run(self) -> None:
-        wait = min(FIRST_PASS_S, self.interval_s)
-        while not self._stop.wait(wait):
-            self.run_once()
-            wait = self.interval_s
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="retention-purger", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 30.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
