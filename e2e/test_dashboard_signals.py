@@ -225,7 +225,7 @@ def test_the_settings_toggle_turns_the_detection_off(shop: Shop, admin, browser)
     toggle.wait_for()
     assert toggle.is_checked()
     help_id = toggle.get_attribute("aria-describedby")
-    assert "/t/x.js, 733 B" in admin.locator(f"#{help_id}").inner_text()
+    assert "/t/x.js, 915 B" in admin.locator(f"#{help_id}").inner_text()
     shoot(admin, "settings-signals")
     admin.get_by_label("Masked text (CSS selector)").focus()
     admin.keyboard.press("Tab")  # the toggle is the next stop

@@ -78,6 +78,9 @@ export function buildMarkers(meta, sessionEvents, startMs, durationMs) {
       markers.push({ kind: 'click', ts, label, detail: data.selector });
     } else if (SIGNAL_KINDS[e.type]) {
       markers.push(signalMarker(e, ts));
+    } else if (e.type === 'scroll_depth' && Number.isInteger(data.d)) {
+      // t/x.js's deepest tenth of the page seen, sent when the page is hidden
+      markers.push({ kind: 'custom', ts, label: `Scrolled ${data.d * 10}% of the page`, detail: e.type });
     } else {
       const detail = Object.keys(data).length ? `${e.type} ${JSON.stringify(data)}` : e.type;
       markers.push({ kind: 'custom', ts, label: e.type, detail });

@@ -41,6 +41,14 @@ test('markers: without clicks in the replay, the session clicks are used', () =>
   );
 });
 
+test('markers: a scroll depth reads as how far the visitor scrolled', () => {
+  const session = [{ type: 'scroll_depth', url: 'u', timestamp: iso(3000), data: { d: 6 } }];
+  assert.deepEqual(
+    buildMarkers({ events: [] }, session, T0, 5000).map((m) => [m.kind, m.ts, m.label]),
+    [['custom', 3000, 'Scrolled 60% of the page']],
+  );
+});
+
 test('inactive periods: gaps over 10 s between user input, including the tail', () => {
   const ev = (ms, source) => ({ type: 3, data: { source }, timestamp: T0 + ms });
   const events = [

@@ -47,6 +47,9 @@ function brandPatch(form) {
     frustration_signals: d.get('frustration_signals') === 'on',
     short_domain: text('short_domain') || null,
   };
+  for (const n of ['retention_days', 'rate_limit_per_ip', 'rate_limit_per_site_key']) {
+    if (text(n) !== '') settings[n] = Number(text(n));
+  }
   if (text('block_selector')) settings.block_selector = text('block_selector');
   if (text('mask_text_selector')) settings.mask_text_selector = text('mask_text_selector');
   const domains = text('domains')
@@ -82,6 +85,10 @@ function BrandForm({ api, brand, saved, onSaved }) {
           </select></div>
         ${checkbox('cookieless', 'Cookieless (no visitor id in the browser)', s.cookieless)}
         ${checkbox('respect_dnt', 'Respect Do Not Track', s.respect_dnt)}
+        <div class="field"><label for="s-retention">Keep data for (days)</label>
+          <input id="s-retention" name="retention_days" type="number" min="1" max="3650" step="1" value=${s.retention_days ?? 395}
+            aria-describedby="s-retention-help" />
+          <p class="field-help" id="s-retention-help">Older clicks, events, conversions and replays are deleted hourly.</p></div>
       </fieldset>
       <fieldset class="wide"><legend>Replays</legend>
         <div class="field"><label for="s-rate">Share of sessions recorded (0 to 1)</label>
@@ -95,10 +102,17 @@ function BrandForm({ api, brand, saved, onSaved }) {
       <fieldset class="wide"><legend>Frustration signals</legend>
         ${checkbox(
           'frustration_signals',
-          'Dead and error clicks',
+          'Dead and error clicks, scroll depth',
           s.frustration_signals ?? true,
-          "Detect dead and error clicks in visitors' browsers (loads /t/x.js, 733 B)",
+          "Detect dead and error clicks and measure scroll depth in visitors' browsers (loads /t/x.js, 915 B)",
         )}
+      </fieldset>
+      <fieldset class="wide"><legend>Rate limits</legend>
+        <p class="muted wide">Requests a minute to /collect, /collect/replay and /g/, per collector; 0 means no limit. Past it: 429.</p>
+        <div class="field"><label for="s-rl-ip">Per visitor address</label>
+          <input id="s-rl-ip" name="rate_limit_per_ip" type="number" min="0" max="1000000" step="1" value=${s.rate_limit_per_ip ?? 0} /></div>
+        <div class="field"><label for="s-rl-site">For the whole site</label>
+          <input id="s-rl-site" name="rate_limit_per_site_key" type="number" min="0" max="100000000" step="1" value=${s.rate_limit_per_site_key ?? 0} /></div>
       </fieldset>
       <div class="field wide"><label for="s-short">Short domain</label>
         <input id="s-short" name="short_domain" type="text" placeholder="https://go.mybrand.com" value=${s.short_domain || ''} /></div>
@@ -136,6 +150,7 @@ function ApiKeys({ api }) {
   };
   const columns = [
     { key: 'prefix', label: 'Key', className: 'mono', render: (k) => `${k.prefix}…` },
+    { key: 'label', label: 'Label', render: (k) => k.label || '–' },
     { key: 'scope', label: 'Scope' },
     { key: 'createdAt', label: 'Created', render: (k) => formatDateTime(k.createdAt) },
     { key: 'lastUsedAt', label: 'Last used', render: (k) => (k.lastUsedAt ? formatDateTime(k.lastUsedAt) : 'Never') },
