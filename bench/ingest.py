@@ -92,13 +92,17 @@ def beacon_template(site_key: str, events: int) -> str:
 
 
 def start_server(args: list[str], port: int, env: dict[str, str] | None = None):
+    """The server, its log (a line per request) in a file: a pipe nobody reads would fill up
+    under wrk and block the server's writes."""
+    log = tempfile.NamedTemporaryFile(prefix=f"bench-{port}-", suffix=".log", delete=False)  # noqa: SIM115
     process = subprocess.Popen(
         args,
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )
+    log.close()
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -107,7 +111,7 @@ def start_server(args: list[str], port: int, env: dict[str, str] | None = None):
         except httpx.HTTPError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError(process.stderr.read().decode() if process.stderr else "no start")
+    raise RuntimeError(Path(log.name).read_text()[-4000:] or "no start")
 
 
 def stop(process: subprocess.Popen) -> None:
