@@ -9,6 +9,7 @@ the path (``{brand}``) or from the beacon, which the ingestors note in the scope
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 
@@ -18,6 +19,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from collector.http.routing import spec_path
 from collector.ops.logging import log_request
 from collector.ops.metrics import METRICS
+
+log = logging.getLogger("clicktrail")
 
 _BRAND = "clicktrail.brand"  # the scope key an ingestor notes the beacon's brand under
 _FAST_PATHS = {"/g/": "/g/{code}", "/q/": "/q/{code}"}
@@ -62,7 +65,8 @@ def _brand_of(scope: Scope) -> int | None:
     brand = scope.get(_BRAND)
     if brand is None:
         brand = (scope.get("path_params") or {}).get("brand")
-        if isinstance(brand, str) and brand.isdigit() and len(brand) <= 12:
+        # ASCII digits only: str.isdigit() is also true of '²', which int() refuses
+        if isinstance(brand, str) and brand.isascii() and brand.isdigit() and len(brand) <= 12:
             return int(brand)
     return brand if isinstance(brand, int) else None
 
@@ -88,10 +92,16 @@ class RequestObserver:
         try:
             await self.app(scope, receive, sending)
         finally:
-            seconds = time.perf_counter() - started
+            self._observe(scope, status, time.perf_counter() - started)
+
+    def _observe(self, scope: Scope, status: int, seconds: float) -> None:
+        """The request's metrics and log line; a failure here is logged, never the request's."""
+        try:
             if self._templates is None:
                 self._templates = RouteTemplates(self._routes)
             route = self._templates.of(scope, status)
             method = scope["method"] if scope["method"] in _METHODS else "other"
             METRICS.request(route, method, status, seconds)
             log_request(method, route, status, seconds, _brand_of(scope))
+        except Exception:
+            log.exception("a request could not be observed")
