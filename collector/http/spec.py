@@ -24,6 +24,7 @@ ERROR_TEXT = {
     413: "The body is over the limit",
     415: "A content type the proxy does not serve",
     422: "A parameter or field of the wrong shape; `param` names it",
+    429: "Over a rate limit: wait `Retry-After` seconds",
     502: "The file could not be fetched",
     503: "Busy, or not built: try again later",
 }
@@ -36,6 +37,7 @@ _ERROR_EXAMPLE = {
     413: "the body is larger than 65536 bytes",
     415: "the asset's content type is not proxied",
     422: "`sort` must be one of created_at, funnel_id, country, browser, os, device_type",
+    429: "too many requests from this API key: wait 3 s (Retry-After) and send again",
     502: "the asset could not be fetched",
     503: "busy: try again in a moment",
 }
@@ -239,10 +241,20 @@ def _operation(endpoint: Endpoint, schemas: _Schemas) -> tuple[dict[str, Any], l
         responses[str(reply.status)] = response
         if index is not None:
             places.append((response["content"][reply.media_type], "schema", index))
-    for status in endpoint.errors:
+    for status in _statuses(endpoint):
         responses[str(status)] = _error(status)
     operation["responses"] = responses
     return operation, places
+
+
+_RATE_LIMITED_PATHS = ("/collect", "/collect/replay", "/g/{code}", "/q/{code}")
+
+
+def _statuses(endpoint: Endpoint) -> tuple[int, ...]:
+    """The endpoint's errors, and 429 where a budget can refuse it: a route that takes an API
+    key (``--api-rate-limit``) and the ingest paths (a brand's rate limits)."""
+    limited = 401 in endpoint.errors or endpoint.spec_path in _RATE_LIMITED_PATHS
+    return (*endpoint.errors, 429) if limited and 429 not in endpoint.errors else endpoint.errors
 
 
 def _operation_id(endpoint: Endpoint) -> str:
