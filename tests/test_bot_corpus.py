@@ -30,6 +30,8 @@ AUTOMATION_FAMILIES = {
     "PhantomJS",
     "PHPCrawl",
     "PingdomBot",
+    "RSScrawler",
+    "SSL-Crawler",
     "Ruxit Synthetic",
     "Web-sniffer",
 }

@@ -173,6 +173,7 @@ def test_the_click_json_keeps_the_shape_the_api_has_always_answered() -> None:
         *("link_id", "is_repeat"),  # issue 10: added at the end, as every new field is
         *("accept_language", "organization", "connection_type", "mobile_carrier"),  # issue 14
         *("is_proxy", "proxy_type"),
+        "bot_reason",  # issue 17
     ]
     assert shown["ad_click"] == {"network": "google", "id": "g1"}
     assert list(shown["geo"]) == [

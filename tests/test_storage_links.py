@@ -626,7 +626,8 @@ def test_a_schema_6_database_upgrades_its_conversions_and_links(store_url, monke
         a = old.create_brand("Old", "site-old", [], BrandSettings(), T0).id
         # raw rows: today's write_batch also fills tables a schema-6 file does not have yet
         click = msgspec.structs.replace(link_click("c1", a, "l1"), **FACTS)
-        _insert_as_schema_6(old, "clicks", click_rows, len(NETWORK_FACTS), click)
+        # the columns of migration 13 (issue 14) and of issue 17's bot_reason came after
+        _insert_as_schema_6(old, "clicks", click_rows, len(NETWORK_FACTS) + 1, click)
         stored = conversion("cv1", a, click_id="c1")
         orphan = conversion("cv2", a, "sale", click_id="gone")
         for item in (stored, orphan):

@@ -20,7 +20,7 @@ from collector.enrich.useragent import UAInfo
 
 MIN_UA_LENGTH = 12  # "Mozilla/5.0" alone (11) is not a browser
 
-# Ours, case-insensitive, where the list has no pattern for them.
+# Ours, case-insensitive, where the list has no pattern for them (each adds recall on uap-core).
 _HEADLESS = (
     r"headlesschrome|headless|phantomjs|slimerjs|puppeteer|playwright|selenium|webdriver"
     r"|chrome-lighthouse|jsdom/|cypress/|splash"
@@ -31,6 +31,8 @@ _LIBRARIES = (
     r"|\bundici|libwww-perl|\blwp-|scrapy|\bruby/|rest-client|faraday|guzzlehttp|\bphp/"
     r"|winhttp|\bdart/|\bdeno/|postmanruntime|insomnia/|httpie/|reqwest/|\bhttpclient/"
 )
+# Words only crawlers use, for the ones the list lacks (RSScrawler, SSL-Crawler in uap-core).
+_CRAWLER_WORDS = r"crawl|spider"
 # "(compatible; Name/1.0; +http://...)": a browser never names a product and a URL there.
 _GENERIC = r"\(compatible; ?(?P<name>[a-z][\w.\- ]*?)/v?\d[\w.~\-]*; ?\+?https?://"
 
@@ -65,7 +67,7 @@ def _compile() -> tuple[Any, dict[str, Any], str]:
         "headless": _alternation([f"(?i:{_HEADLESS})", *listed.patterns["headless"]]),
         "library": _alternation([f"(?i:{_LIBRARIES})", *listed.patterns["library"]]),
         "preview": _alternation(listed.patterns["preview"]),
-        "crawler": _alternation(listed.patterns["crawler"]),
+        "crawler": _alternation([*listed.patterns["crawler"], f"(?i:{_CRAWLER_WORDS})"]),
         "generic": f"(?i:{_GENERIC})",
     }
     anything = _re2("|".join(f"(?:{body})" for body in kinds.values()))

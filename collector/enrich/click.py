@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import msgspec
 
+from collector.enrich.behaviour import behaviour_reason
 from collector.enrich.bots import bot_reason
 from collector.enrich.frustration import RAGE_MIN_CLICKS, SIGNALS, rage_clicks, signal_data
 from collector.enrich.geo import GeoInfo
@@ -134,6 +135,7 @@ def build_click(
         language=beacon.l,
         viewport=(beacon.w, beacon.h),
         link_id=link_id,
+        behaviour=behaviour_reason(beacon),
     )
 
 
@@ -152,13 +154,17 @@ def make_click(
     viewport: tuple[int | None, int | None] = (None, None),
     link_id: str | None = None,
     is_repeat: bool = False,
+    behaviour: str | None = None,
 ) -> Click:
     """A click with every enrichment: what the URL's query says (subs, utm, affiliate, ad
-    click), the referrer's class, geo and network facts, device, the bot flag and the
-    Accept-Language header. A page view and a short-link redirect are both built here."""
+    click), the referrer's class, geo and network facts, device, the bot flag and its reason
+    (the user agent's, else ``behaviour``: what the page's beacon showed, see
+    :mod:`collector.enrich.behaviour`) and the Accept-Language header. A page view and a
+    short-link redirect are both built here."""
     facts = _landing_facts(url, referrer)
     classified, ad = facts.referrer, facts.ad
     geo, ua = ctx.geo, ctx.ua
+    why_bot = bot_reason(ctx.user_agent, ua) or behaviour
     return Click(
         id=click_id,
         brand_id=ctx.brand.id,
@@ -201,7 +207,7 @@ def make_click(
         language=language,
         viewport_width=viewport[0],
         viewport_height=viewport[1],
-        is_bot=bot_reason(ctx.user_agent, ua) is not None,
+        is_bot=why_bot is not None,
         link_id=link_id,
         is_repeat=is_repeat,
         accept_language=_bounded(ctx.accept_language, MAX_ACCEPT_LANGUAGE),
@@ -210,6 +216,7 @@ def make_click(
         mobile_carrier=geo.mobile_carrier,
         is_proxy=geo.is_proxy,
         proxy_type=geo.proxy_type,
+        bot_reason=why_bot,
     )
 
 

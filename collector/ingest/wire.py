@@ -52,6 +52,8 @@ class Beacon(msgspec.Struct, forbid_unknown_fields=False):
     # The short-link click id the landing URL carried (``ct_id``), kept by the tracker for the
     # brand's attribution window: joins the link click's session, attributes the visit.
     c: _Id | None = None
+    # 1 when the tracker found ``navigator.webdriver`` true (absent otherwise): automation.
+    b: Annotated[int, msgspec.Meta(ge=0, le=1)] = 0
 
 
 class ClickData(msgspec.Struct):

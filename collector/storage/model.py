@@ -140,6 +140,9 @@ class Click(msgspec.Struct, kw_only=True):
     mobile_carrier: str | None = None  # ISP db: "NAME (mcc-mnc)" when the network is mobile
     is_proxy: bool = False  # Anonymous-IP db: anonymous, VPN, proxy, Tor, hosting or resi proxy
     proxy_type: str | None = None  # tor|vpn|public_proxy|residential_proxy|hosting|anonymous
+    # Issue 17: why ``is_bot`` is true ("known crawler: Googlebot", "zero-size viewport", ...);
+    # None exactly when ``is_bot`` is false (collector.enrich.click sets both).
+    bot_reason: str | None = None
 
 
 # The click fields issue 14 added (one migration on each engine).

@@ -81,6 +81,7 @@ function batch(e) {
     h: innerHeight,
     i: ext,
     c: clickId(cfg.b && cfg.b.a),
+    b: navigator.webdriver ? 1 : undefined, // automation (WebDriver, Playwright, Puppeteer)
     e,
   });
   // Stay well inside the 64 KiB body limit (and the browser's keepalive quota).

@@ -71,6 +71,7 @@ export async function open({
   brokenStorage = false,
   dnt,
   gpc,
+  webdriver,
   beacon = 'ok',
   fetchPost = 'ok',
   now = T0,
@@ -118,6 +119,7 @@ export async function open({
         });
       if (dnt !== undefined) Object.defineProperty(w.navigator, 'doNotTrack', { value: dnt });
       if (gpc !== undefined) Object.defineProperty(w.navigator, 'globalPrivacyControl', { value: gpc });
+      if (webdriver !== undefined) Object.defineProperty(w.navigator, 'webdriver', { value: webdriver });
 
       if (beacon !== 'missing')
         w.navigator.sendBeacon = (u, blob) => {

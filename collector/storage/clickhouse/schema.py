@@ -79,6 +79,7 @@ CLICK_LOW_CARDINALITY = frozenset(
         "connection_type",
         "mobile_carrier",
         "proxy_type",
+        "bot_reason",
     }
 )
 LINK_LOW_CARDINALITY = frozenset({"domain", "base_url", "folder"})
@@ -347,5 +348,6 @@ MIGRATIONS: list[Callable[[], list[str]]] = [
     AddColumns("clicks", NETWORK_FACTS),
     _migration_exports,
     _migration_key_labels,
+    AddColumns("clicks", ("bot_reason",)),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)

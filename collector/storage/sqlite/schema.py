@@ -469,5 +469,6 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     AddColumns("clicks", NETWORK_FACTS),
     _migration_exports,
     _migration_key_labels,
+    AddColumns("clicks", ("bot_reason",)),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
