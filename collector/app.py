@@ -39,6 +39,22 @@ from collector.users import routes as api_users
 from collector.webhooks import routes as api_webhooks
 
 _REDIRECTS = ("/g/", "/q/")
+# Paths that never wait for the enricher: ingest, the tracker and other static files, probes.
+_NO_READ_WAIT = (
+    "/collect",
+    "/t.js",
+    "/t/",
+    "/dashboard/",
+    "/replay-viewer/",
+    "/replay-assets/",
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/favicon.ico",
+    "/config/",
+    "/openapi.json",
+    "/docs",
+)
 
 
 class Clicktrail(Starlette):
@@ -62,6 +78,10 @@ class Clicktrail(Starlette):
                 scope["app"] = self
                 await self.state.runtime.redirector(scope, receive, send)
                 return
+            if not path.startswith(_NO_READ_WAIT):
+                # A read sees every beacon answered before it (docs/ARCHITECTURE.md, "Inbox"),
+                # unless enrichment lags by more than a second.
+                await self.state.runtime.enricher.settled()
         await super().__call__(scope, receive, send)
 
 

@@ -51,6 +51,16 @@ def _non_negative_int(value: str) -> int:
     return number
 
 
+def _flag(value: str) -> bool:
+    """true/false, yes/no, on/off or 1/0."""
+    text = value.strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be true or false")
+
+
 def _optional_path(value: str) -> str | None:
     return value or None
 
@@ -158,6 +168,18 @@ class Settings:
         "",
         "Path of a ClickHouse collector's local webhook outbox, a SQLite file (default: "
         "webhook-outbox.db in the chdb directory, or ./data/webhook-outbox.db).",
+    )
+    inbox: str = _setting(
+        "",
+        "Path of this collector's inbox, the SQLite file /collect appends answered beacons to "
+        "(default: <database>-inbox beside a SQLite database, inbox.db in the chdb directory, "
+        "or ./data/inbox.db).",
+    )
+    inbox_full_sync: bool = _setting(
+        False,
+        "fsync the inbox at each group commit: answered beacons survive a power loss too, not "
+        "only a killed process (costs an fsync per commit).",
+        _flag,
     )
     export_dir: str = _setting(
         "./data/exports", "Directory of the CSV export files (gzip-compressed) until they expire."

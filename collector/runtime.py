@@ -30,6 +30,8 @@ from collector.enrich.geo import GeoResolver
 from collector.enrich.netaddr import parse_trusted_proxies
 from collector.exports.runner import ExportRunner
 from collector.http.auth import KeyChecker
+from collector.inbox.enricher import Enricher
+from collector.inbox.log import InboxLog, inbox_path
 from collector.ingest.collect import Ingestor
 from collector.ingest.writer import Writer
 from collector.links.misses import MissCounter
@@ -152,6 +154,12 @@ class Runtime:
             max_body_bytes=settings.max_body_bytes,
             budgets=self.budgets,
         )
+        # Declared after the writer and stopped before it: the enricher drains into the writer.
+        self.inbox = self._worker(
+            "inbox", InboxLog(inbox_path(settings, store), settings.inbox_full_sync)
+        )
+        self.ingestor.inbox = self.inbox
+        self.enricher = self._worker("enricher", Enricher(self.inbox, self.ingestor, self.writer))
         self.link_misses = self._worker("link-misses", MissCounter(store))
         self.redirector = Redirector(self.ingestor, self.link_misses)
 

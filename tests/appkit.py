@@ -43,7 +43,13 @@ class Kit:
     def collect(self, beacon: dict[str, Any], **headers: str) -> httpx.Response:
         headers.setdefault("user-agent", CHROME_UA)
         headers.setdefault("content-type", "text/plain;charset=UTF-8")
-        return self.http.post("/collect", json=beacon, headers=headers)
+        response = self.http.post("/collect", json=beacon, headers=headers)
+        self.settle()
+        return response
+
+    def settle(self) -> None:
+        """Wait until what was answered is enriched: a read waits for that (the inbox)."""
+        self.http.get("/", follow_redirects=False)
 
     def api(self, path: str, key: str | None = None, **query: Any) -> httpx.Response:
         headers = {"EF-Access-Key": key or self.read_key}

@@ -98,6 +98,8 @@ def test_a_scrape_parses_and_declares_every_metric_with_its_type(mkit: Kit) -> N
         "clicktrail_replays_compacted": "counter",
         "clicktrail_http_requests": "counter",
         "clicktrail_http_request_seconds": "histogram",
+        "clicktrail_inbox_pending": "gauge",
+        "clicktrail_inbox_lag_seconds": "gauge",
     }
     samples = scrape(mkit)
     assert value(samples, "clicktrail_writer_queue_depth") == 0

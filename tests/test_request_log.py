@@ -66,17 +66,22 @@ def _wait_lines(stream: io.StringIO, count: int) -> list[str]:
 def test_one_line_per_request_with_timing_and_brand_and_no_ip(
     lkit: Kit, captured: tuple[str, io.StringIO], ip_mode: str
 ) -> None:
+    """A refused beacon and a read each log a line with their brand; an answered beacon is
+    counted, not logged (thousands a second)."""
     form, stream = captured
     brand, key = lkit.new_brand(BrandSettings(ip_mode=ip_mode), domains=["shop.example"])  # type: ignore[arg-type]
     beacon = make_beacon(brand.site_key)
-    assert lkit.collect(beacon, **{"x-forwarded-for": LONDON_IP}).status_code == 204
+    sent = {"x-forwarded-for": LONDON_IP, "content-type": "text/plain"}
+    assert lkit.http.post("/collect", json=beacon, headers=sent).status_code == 204
+    elsewhere = make_beacon(brand.site_key, u="https://elsewhere.example/")
+    assert lkit.http.post("/collect", json=elsewhere, headers=sent).status_code == 403
     read = lkit.http.get(f"/api/brands/{brand.id}/clicks", headers={"X-Api-Key": key})
-    assert read.status_code == 200
+    assert read.status_code == 200 and read.json()["total"] == 1
     lines = _wait_lines(stream, 2)
     assert len(lines) == 2, lines
     if form == "text":
         assert re.fullmatch(
-            rf"{TIME} INFO request POST /collect 204 \d+\.\dms brand={brand.id}", lines[0]
+            rf"{TIME} INFO request POST /collect 403 \d+\.\dms brand={brand.id}", lines[0]
         )
         assert re.fullmatch(
             rf"{TIME} INFO request GET /api/brands/{{brand}}/clicks 200 \d+\.\dms brand={brand.id}",
@@ -92,7 +97,7 @@ def test_one_line_per_request_with_timing_and_brand_and_no_ip(
             "event": "request",
             "method": "POST",
             "route": "/collect",
-            "status": 204,
+            "status": 403,
             "brand": brand.id,
         }
         assert second == {
@@ -122,7 +127,7 @@ def test_a_refused_request_logs_its_status_without_a_brand(lkit: Kit, captured) 
 
 def test_an_export_job_writes_its_line_with_timing(lkit: Kit, captured) -> None:
     form, stream = captured
-    assert lkit.collect(lkit.beacon()).status_code == 204
+    assert lkit.http.post("/collect", json=lkit.beacon()).status_code == 204
     answer = lkit.http.post(
         f"/api/brands/{lkit.brand.id}/clicks/export",
         json={"columns": ["session_id", "url"]},

@@ -1,4 +1,5 @@
-"""``POST /collect``: read, decode, validate, enrich, and answer once the rows are durable.
+"""``POST /collect``: read, decode and check a beacon, answer once it is durable in the inbox;
+enrich it behind the inbox (:meth:`Ingestor.enrich`, run by :mod:`collector.inbox.enricher`).
 
 This is the hottest path of Clicktrail, so it is a plain ASGI callable: it reads the few
 headers it needs in one pass over the raw list and skips the framework's request and response
@@ -13,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 import msgspec
@@ -34,6 +35,7 @@ from collector.errors import DomainError, Forbidden, Invalid, Malformed, NotFoun
 from collector.http.body import receive_body
 from collector.http.client import raw_headers
 from collector.http.errors import ApiError, from_domain, send_error
+from collector.inbox.log import InboxLog, InboxRecord
 from collector.ingest.identity import LateIdentities
 from collector.ingest.sessions import SESSION_TIMEOUT_MS, CookielessVisitors, SessionAssigner
 from collector.ingest.wire import MAX_DATA_DEPTH, Beacon, beacon_problem, decode_beacon
@@ -43,7 +45,7 @@ from collector.links.visits import LinkVisit, RecentLinkClicks, same_browser
 from collector.ops.metrics import METRICS
 from collector.ops.observe import note_brand
 from collector.ratelimit.budgets import Budgets
-from collector.storage.base import Brand, Click, Store
+from collector.storage.base import Brand, Click, Event, Store
 
 log = logging.getLogger("clicktrail.ingest")
 
@@ -116,6 +118,14 @@ async def _send_error(send: Send, error: ApiError) -> None:
     await send_error(send, error)
 
 
+class Enriched(NamedTuple):
+    """The rows of one beacon, and the ids of its clicks that opened their session."""
+
+    clicks: list[Click]
+    events: list[Event]
+    session_starts: frozenset[str]
+
+
 class Ingestor:
     """Everything ``/collect`` needs, built once by the :class:`~collector.runtime.Runtime`.
 
@@ -133,8 +143,10 @@ class Ingestor:
         max_body_bytes: int,
         clock: Callable[[], int] = wall_clock_ms,
         budgets: Budgets | None = None,
+        inbox: InboxLog | None = None,
     ) -> None:
         self.store = store
+        self._inbox = inbox
         self.writer = writer
         self.brands = brands
         self.geo = geo
@@ -153,6 +165,17 @@ class Ingestor:
         self.link_clicks = RecentLinkClicks()
         self.budgets = budgets or Budgets()
         self._known_domains: dict[tuple[int, str], int] = {}
+
+    @property
+    def inbox(self) -> InboxLog:
+        """Where the door appends beacons (set by the runtime before it serves)."""
+        if self._inbox is None:
+            raise RuntimeError("the ingestor has no inbox")
+        return self._inbox
+
+    @inbox.setter
+    def inbox(self, inbox: InboxLog) -> None:
+        self._inbox = inbox
 
     async def blocking(self, function: Any, *args: Any) -> Any:
         if self._inline_reads:
@@ -260,27 +283,40 @@ class Ingestor:
         await send(_EMPTY_BODY)
 
     async def collect(self, scope: Scope, receive: Receive) -> None:
-        """Read, check and enrich one beacon and submit its rows; returns once they are
-        written (or at once when the brand honours the visitor's DNT)."""
+        """The door: read and check one beacon and append it to the inbox; returns once it is
+        durable there (or at once when the brand honours the visitor's DNT). Enrichment
+        happens behind the inbox (:meth:`enrich`)."""
         headers = raw_headers(scope, _WANTED_HEADERS)
         body = await receive_body(receive, headers.get(b"content-length"), self.max_body_bytes)
         beacon = parse_beacon(body)
         brand = await self.brand_for(beacon.k)
         note_brand(scope, brand.id)
-        host = page_url_parts(beacon.u)[0]
-        check_page_origin(brand, host, headers.get(b"origin"))
+        check_page_origin(brand, page_url_parts(beacon.u)[0], headers.get(b"origin"))
         if brand.settings.respect_dnt and (
             headers.get(b"dnt") == "1" or headers.get(b"sec-gpc") == "1"
         ):
             return
-
-        now_ms = self.clock()
         peer = scope.get("client")
         ip = client_ip(
             peer[0] if peer else None, headers.get(b"x-forwarded-for"), self.trusted_proxies
         )
         self.budgets.check_ingest(brand, ip)  # 429 past the brand's budgets, nothing stored
-        user_agent = headers.get(b"user-agent")
+        record = InboxRecord(
+            self.clock(), ip, headers.get(b"user-agent"), headers.get(b"accept-language"), body
+        )
+        await self.inbox.append(record)
+        METRICS.beacon_stored(len(beacon.e))
+
+    async def enrich(self, record: InboxRecord) -> Enriched | None:
+        """The rows of one answered beacon (``None`` when its brand is gone): sessions, geo,
+        user agent, referrer, bots, as at the time it was received."""
+        beacon = decode_beacon(record.body)  # checked at the door
+        brand = self.brands.by_site_key(beacon.k) if self.brands.is_fresh(beacon.k) else None
+        if brand is None:
+            brand = await self.blocking(self.brands.by_site_key, beacon.k)
+            if brand is None:
+                return None
+        now_ms, ip, user_agent = record.received_at, record.ip, record.user_agent
         if brand.settings.cookieless or not beacon.v:
             visitor_id = self.cookieless.visitor_id(brand.id, ip, user_agent)
         else:
@@ -298,20 +334,19 @@ class Ingestor:
             ua=parse_user_agent(user_agent),
             geo=self.geo.lookup(ip) if beacon.n else _NO_GEO,
             now_ms=now_ms,
-            accept_language=headers.get(b"accept-language"),
+            accept_language=record.accept_language,
         )
         offset = clock_offset(beacon, now_ms)
         clicks: list[Click] = []
         if beacon.n:
             created_at = min(min(e.ts for e in beacon.e) + offset, now_ms)
-            domain_id = await self.domain_id(brand.id, host)
+            domain_id = await self.domain_id(brand.id, page_url_parts(beacon.u)[0])
             link_id = visit.link_id if visit is not None else None
             clicks.append(build_click(beacon, ctx, domain_id, created_at, link_id))
         events = build_events(beacon, ctx, offset)
         self.identities.apply(brand.id, beacon, events, now_ms)
         starts = frozenset((clicks[0].id,)) if opened and clicks else _NO_STARTS
-        await self.writer.submit(clicks, events, session_starts=starts)
-        METRICS.beacon_stored(len(events))
+        return Enriched(clicks, events, starts)
 
 
 class CollectEndpoint:

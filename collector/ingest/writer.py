@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from collector.ops.metrics import METRICS
-from collector.storage.base import Click, Conversion, Event, ReplayChunk, Store
+from collector.storage.base import Click, Conversion, Event, InboxBatch, ReplayChunk, Store
 
 if TYPE_CHECKING:
     from collector.webhooks.feed import ClickstreamFeed
@@ -44,10 +44,12 @@ class _Job:
     conversions: list[Conversion]
     done: asyncio.Future[None] = field(repr=False)
     session_starts: frozenset[str] = frozenset()  # ids of the clicks that opened their session
+    inbox_batch: InboxBatch | None = None  # the inbox rows these were enriched from
 
     @property
     def size(self) -> int:
-        return len(self.clicks) + len(self.events) + len(self.chunks) + len(self.conversions)
+        rows = len(self.clicks) + len(self.events) + len(self.chunks) + len(self.conversions)
+        return rows or int(self.inbox_batch is not None)
 
     @property
     def brand_id(self) -> int | None:
@@ -105,14 +107,16 @@ class Writer:
         chunks: list[ReplayChunk] | None = None,
         conversions: list[Conversion] | None = None,
         session_starts: frozenset[str] = frozenset(),
+        inbox_batch: InboxBatch | None = None,
     ) -> None:
         """Returns once the rows are committed; raises if the commit failed. ``session_starts``
-        names the clicks that opened their session (the clickstream's ``session.first``)."""
+        names the clicks that opened their session (the clickstream's ``session.first``);
+        ``inbox_batch`` the inbox rows they were enriched from (the enricher's batches)."""
         if self._task is None or self._task.done():
             raise RuntimeError("the writer is not running")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(
-            _Job(clicks, events, chunks or [], conversions or [], done, session_starts)
+            _Job(clicks, events, chunks or [], conversions or [], done, session_starts, inbox_batch)
         )
         await done
 
@@ -169,10 +173,11 @@ class Writer:
         chunks = [chunk for job in jobs for chunk in job.chunks]
         conversions = [conversion for job in jobs for conversion in job.conversions]
         starts = frozenset().union(*(job.session_starts for job in jobs))
+        batch = next((job.inbox_batch for job in jobs if job.inbox_batch is not None), None)
         started = time.perf_counter()
         try:
             await loop.run_in_executor(
-                self._executor, self._store_rows, clicks, events, chunks, conversions, starts
+                self._executor, self._store_rows, clicks, events, chunks, conversions, starts, batch
             )
         except Exception as exc:
             return exc
@@ -186,14 +191,17 @@ class Writer:
         chunks: list[ReplayChunk],
         conversions: list[Conversion],
         session_starts: frozenset[str],
+        inbox_batch: InboxBatch | None = None,
     ) -> None:
         """One commit (the writer's thread), with the clickstream items of its rows."""
         feed = self._feed
         if feed is None or not (clicks or conversions):
-            self._store.write_batch(clicks, events, chunks, conversions)
+            self._store.write_batch(clicks, events, chunks, conversions, inbox_batch=inbox_batch)
             return
         items = feed.items(clicks, conversions, session_starts)
-        self._store.write_batch(clicks, events, chunks, conversions, outbox=items or None)
+        self._store.write_batch(
+            clicks, events, chunks, conversions, outbox=items or None, inbox_batch=inbox_batch
+        )
         if items:
             feed.committed()
 

@@ -152,6 +152,13 @@ class Metrics:
             "clicktrail_group_commit_seconds", "Time one group commit took.", LATENCY_BUCKETS
         )
         self.queue = g("clicktrail_writer_queue_depth", "Requests waiting for the writer.")
+        self.inbox_pending = g(
+            "clicktrail_inbox_pending", "Beacons answered (in the inbox) and not enriched yet."
+        )
+        self.inbox_lag = g(
+            "clicktrail_inbox_lag_seconds",
+            "How long the oldest beacon not enriched yet has waited (0 when caught up).",
+        )
         self.replay_in = c(
             "clicktrail_replay_bytes_in", "Replay chunk bytes received (as sent, compressed)."
         )

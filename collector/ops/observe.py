@@ -71,6 +71,12 @@ def _brand_of(scope: Scope) -> int | None:
     return brand if isinstance(brand, int) else None
 
 
+# Answered beacons are counted (clicktrail_beacons, clicktrail_http_requests), not logged a line
+# each: at thousands a second the lines would cost the ingest path a tenth of its time and say
+# nothing the counters do not. A refused beacon is still logged.
+_QUIET_ROUTES = frozenset(("/collect", "/collect/replay"))
+
+
 class RequestObserver:
     """Times ``app`` for every HTTP request: metrics, then one log line."""
 
@@ -102,6 +108,7 @@ class RequestObserver:
             route = self._templates.of(scope, status)
             method = scope["method"] if scope["method"] in _METHODS else "other"
             METRICS.request(route, method, status, seconds)
-            log_request(method, route, status, seconds, _brand_of(scope))
+            if status >= 300 or route not in _QUIET_ROUTES:
+                log_request(method, route, status, seconds, _brand_of(scope))
         except Exception:
             log.exception("a request could not be observed")

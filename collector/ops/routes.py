@@ -49,6 +49,8 @@ def _check_scraper(request: Request, services: Runtime) -> None:
 def _read_gauges(services: Runtime) -> None:
     """The gauges' values now (store reads: runs in a thread)."""
     METRICS.queue.set(services.writer.queue_depth)
+    METRICS.inbox_pending.set(services.inbox.pending)
+    METRICS.inbox_lag.set(services.enricher.lag_seconds)
     METRICS.webhook_backlog.set(services.webhooks.backlog())
     states: Tally[str] = Tally(
         job.status for job in services.store.exports_in(list(_UNFINISHED_EXPORTS))

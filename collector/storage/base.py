@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from .deletion import DeletionStore
+from .inbox import InboxBatch, InboxMarks
 from .model import (
     SCOPE_RANK,
     SORT_COLUMNS,
@@ -77,6 +78,8 @@ __all__ = [
     "ExportStore",
     "ExternalAssets",
     "HeatmapStore",
+    "InboxBatch",
+    "InboxMarks",
     "IpMode",
     "KeyInfo",
     "Lifecycle",
@@ -168,8 +171,11 @@ class ClickStore(Protocol):
         chunks: list[ReplayChunk] | None = None,
         conversions: list[Conversion] | None = None,
         outbox: list[OutboxItem] | None = None,
+        inbox_batch: InboxBatch | None = None,
     ) -> None:
-        """Store all of it durably, or nothing (one transaction). ``outbox`` holds the
+        """Store all of it durably, or nothing (one transaction). ``inbox_batch`` names the
+        inbox rows these were enriched from (``storage/inbox.py``): written again, they add
+        nothing. ``outbox`` holds the
         clickstream items rendered from these clicks and conversions: an item is written only
         when its source is (a click or conversion ignored as a repeat, below, writes no item),
         in the same commit (SQLite) or, on ClickHouse, into the collector's local outbox file
@@ -360,6 +366,7 @@ class Store(
     StreamStore,
     HeatmapStore,
     DeletionStore,
+    InboxMarks,
     Protocol,
 ):
     """What every storage engine provides. Methods are synchronous; the app calls them from a

@@ -40,14 +40,17 @@ from collector.query import clickhouse as compile_clickhouse
 from collector.query.clicks import click_list_query
 
 from ..columns import RowCodec
+from ..inbox import InboxBatch
 from ..model import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, OutboxItem, ReplayChunk
 from ..rows import EVENT_ROWS, event_data, text
 from ..sqlite.outbox import items_of_new_rows, write_items
-from .connection import ClickHouseBase
+from .connection import ClickHouseBase, wants_replicated
 from .conversions import write_conversions
 from .outbox import LocalOutboxBase
 from .replays import write_chunks
 
+# Inserts of events remembered for deduplication by token (an enrichment batch written again).
+INSERT_DEDUPE_WINDOW = 1000
 RECENT_CLICK_IDS = 200_000  # ids remembered per process to skip re-sent clicks cheaply
 
 
@@ -112,9 +115,12 @@ class ClicksMixin(LocalOutboxBase):
         chunks: list[ReplayChunk] | None = None,
         conversions: list[Conversion] | None = None,
         outbox: list[OutboxItem] | None = None,
+        inbox_batch: InboxBatch | None = None,
     ) -> None:
         if not clicks and not events and not chunks and not conversions:
             return
+        # An enrichment batch written again (after a crash) is dropped by its token.
+        dedupe = {"insert_deduplication_token": inbox_batch.token} if inbox_batch else None
         event_rows = [EVENT_ROWS.row(e) for e in events]  # a row that cannot be encoded fails first
         with self._lock:
             if chunks:
@@ -143,7 +149,7 @@ class ClicksMixin(LocalOutboxBase):
                 )
             self._remember([c.id for c in clicks])
             if event_rows:
-                self._insert("events", EVENT_ROWS.names, event_rows)
+                self._insert("events", EVENT_ROWS.names, event_rows, dedupe)
         if outbox:  # after the rows are stored, before the batch is answered
             # Every click of the batch, not only the fresh ones: a collector killed between the
             # rows and this write answered nothing, and the beacon sent again finds its click
@@ -151,6 +157,17 @@ class ClicksMixin(LocalOutboxBase):
             items = items_of_new_rows(outbox, (c.id for c in clicks), stored_conversions)
             if items:
                 self.local_outbox().write(lambda conn: write_items(conn, items))
+
+    marks_inbox_in_batch = False  # the inbox claims each batch; inserts carry its token
+
+    def inbox_done(self, inbox_id: str) -> int:
+        if not wants_replicated(self.url):  # a replicated table deduplicates inserts already
+            with self._lock:
+                self._command(
+                    "ALTER TABLE {db}.events MODIFY SETTING"
+                    f" non_replicated_deduplication_window = {INSERT_DEDUPE_WINDOW}"
+                )
+        return 0
 
     def last_session(self, brand_id: int, visitor_id: str) -> tuple[str, int] | None:
         params = {"brand": brand_id, "visitor": visitor_id}

@@ -32,6 +32,7 @@ from collector.query.clicks import click_list_query, only_time_and_bots
 from collector.utf8 import clean_json
 
 from ..columns import RowCodec
+from ..inbox import InboxBatch
 from ..model import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, OutboxItem, ReplayChunk
 from ..rows import EVENT_ROWS, event_data, json_text
 from . import outbox as webhook_outbox
@@ -93,6 +94,21 @@ def insert_rows(conn: sqlite3.Connection, head: str, rows: list[tuple[Any, ...]]
         start += size
 
 
+# Created at first use (the enricher reads its mark before it writes a batch).
+_INBOX_MARKS_DDL = (
+    "CREATE TABLE IF NOT EXISTS inbox_marks (inbox_id TEXT PRIMARY KEY, done INTEGER NOT NULL)"
+)
+
+
+def write_inbox_mark(conn: sqlite3.Connection, batch: InboxBatch) -> None:
+    """The batch's done mark, in its own transaction (``storage/inbox.py``)."""
+    conn.execute(
+        "INSERT INTO inbox_marks (inbox_id, done) VALUES (?, ?)"
+        " ON CONFLICT (inbox_id) DO UPDATE SET done = max(done, excluded.done)",
+        (batch.inbox_id, batch.upto),
+    )
+
+
 def _fresh_clicks(conn: sqlite3.Connection, clicks: list[Click]) -> list[Click]:
     """The clicks whose id is not stored yet (each id once). Inside the write transaction nobody
     else can insert: these are exactly the rows INSERT OR IGNORE stores, so rollups stay exact."""
@@ -134,11 +150,14 @@ class ClicksMixin(SQLiteBase):
         chunks: list[ReplayChunk] | None = None,
         conversions: list[Conversion] | None = None,
         outbox: list[OutboxItem] | None = None,
+        inbox_batch: InboxBatch | None = None,
     ) -> None:
-        if not clicks and not events and not chunks and not conversions:
+        if not clicks and not events and not chunks and not conversions and not inbox_batch:
             return
         event_rows = [EVENT_ROWS.row(e) for e in events]
         with self._write() as conn:
+            if inbox_batch is not None:
+                write_inbox_mark(conn, inbox_batch)
             if chunks:
                 write_chunks(conn, chunks)
             stored = write_conversions(conn, conversions) if conversions else []
@@ -152,6 +171,16 @@ class ClicksMixin(SQLiteBase):
             if outbox:
                 items = webhook_outbox.items_of_new_rows(outbox, (c.id for c in fresh), stored)
                 webhook_outbox.write_items(conn, items)
+
+    marks_inbox_in_batch = True
+
+    def inbox_done(self, inbox_id: str) -> int:
+        with self._write() as conn:
+            conn.execute(_INBOX_MARKS_DDL)
+            row = conn.execute(
+                "SELECT done FROM inbox_marks WHERE inbox_id = ?", (inbox_id,)
+            ).fetchone()
+        return 0 if row is None else int(row[0])
 
     def last_session(self, brand_id: int, visitor_id: str) -> tuple[str, int] | None:
         row = self._one(

@@ -1,0 +1,213 @@
+"""The enricher: turns the inbox's answered beacons into clicks and events, in large batches.
+
+It reads up to :data:`BATCH` rows past the done mark, enriches each one in arrival order
+(:meth:`~collector.ingest.collect.Ingestor.enrich`: sessions, geo, user agent, referrer, bots),
+and hands the batch's rows to the writer as one job, so they are committed in one transaction
+with their webhook outbox items. Then it marks the batch done and the log deletes it.
+
+Exactly once, after a crash at any point:
+
+- SQLite stores the done mark in the database, in the batch's own transaction
+  (``inbox_marks``): a batch is stored with its mark or not at all, and a restart resumes from
+  the database's mark.
+- ClickHouse has no transaction across tables. The batch's range is claimed in the log before
+  it is written and its inserts carry a deduplication token made of that range: a restart
+  enriches the claimed range again and ClickHouse drops the blocks it already has (clicks are
+  skipped by id, as for any re-sent click).
+
+The door comes first: both run on the event loop, and the enricher works in slices of
+:data:`SLICE_S`, each followed by a turn of the loop in which every request that is ready moves
+on, or, while the door is saturated (:data:`DOOR_BUSY` beacons waiting for their commit), by a
+pause of :data:`PAUSE_S`: the enricher then keeps about a sixth of the process. An idle door
+gives the enricher the whole process, so a burst is absorbed by the log and caught up after.
+:attr:`Enricher.lag_seconds` is exported as a metric, and reads
+wait for the enricher (:meth:`Enricher.settled`, at most :data:`READ_WAIT_S`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from collector.inbox.log import InboxLog, InboxRecord
+from collector.ingest.writer import Writer
+from collector.storage.base import Click, Event, InboxBatch
+
+if TYPE_CHECKING:
+    from collector.ingest.collect import Ingestor
+
+log = logging.getLogger("clicktrail.enricher")
+
+BATCH = 5000  # rows read and written together
+SLICE_S = 0.001  # enrichment between two turns of the event loop
+DOOR_BUSY = 8  # this many beacons waiting for the inbox's commit: the door is saturated
+PAUSE_S = 0.02  # the enricher's pause after a slice while the door is saturated
+READ_WAIT_S = 1.0  # the longest a read waits for enrichment to catch up
+STOP_DRAIN_S = 10.0  # on shutdown, enrich what is left for at most this long
+
+
+class Enricher:
+    """The inbox's one consumer in this process (see the module docstring)."""
+
+    def __init__(self, inbox: InboxLog, ingestor: Ingestor, writer: Writer) -> None:
+        self.inbox = inbox
+        self._ingestor = ingestor
+        self._writer = writer
+        self._store = ingestor.store
+        self._wake = asyncio.Event()
+        self._progress = asyncio.Event()
+        inbox.on_commit.append(self._wake)
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._drain_until = 0.0
+        self.skipped = 0  # beacons that could not be enriched (logged)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="enricher")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    @property
+    def lag_seconds(self) -> float:
+        return self.inbox.lag_seconds()
+
+    async def stop(self) -> None:
+        """Enrich what is left (for at most :data:`STOP_DRAIN_S`), then stop: anything still
+        in the log is enriched at the next start."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self._drain_until = time.monotonic() + STOP_DRAIN_S
+        self._wake.set()
+        await self._task
+        self._task = None
+
+    async def settled(self, timeout: float = READ_WAIT_S) -> bool:
+        """Wait until every beacon answered before this call is enriched (at most
+        ``timeout`` seconds); whether it is."""
+        target = self.inbox.appended
+        if self.inbox.done >= target:
+            return True
+        deadline = time.monotonic() + timeout
+        while self.inbox.done < target and self.running:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            self._progress.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._progress.wait(), left)
+        return self.inbox.done >= target
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        await self._resume()
+        while True:
+            if self.inbox.done >= self.inbox.appended:
+                if self._stopping:
+                    return
+                self._wake.clear()
+                if self.inbox.done >= self.inbox.appended:
+                    await self._wake.wait()
+                continue
+            if self._stopping and time.monotonic() > self._drain_until:
+                log.warning("stopping with %d beacons to enrich at next start", self.inbox.pending)
+                return
+            try:
+                await self._one_batch()
+            except Exception:
+                log.exception("an enrichment batch failed; retrying in a second")
+                await asyncio.sleep(1.0)
+
+    async def _resume(self) -> None:
+        """Start after the database's mark when it is ahead of the log's (SQLite: the crash
+        came between the batch's commit and the log's mark)."""
+        stored = await asyncio.to_thread(self._store.inbox_done, self.inbox.inbox_id)
+        if stored > self.inbox.done:
+            await self.inbox.mark_done(stored)
+
+    async def _one_batch(self) -> None:
+        inbox = self.inbox
+        replay = inbox.claimed > inbox.done  # claimed and not marked: exactly that range again
+        upto = inbox.claimed if replay else inbox.appended
+        records = await asyncio.to_thread(inbox.read, inbox.done, upto, BATCH)
+        last = upto if replay or not records else records[-1].seq
+        if records:
+            inbox.oldest_pending_at = records[0].received_at
+            batch = InboxBatch(inbox.inbox_id, inbox.done, last)
+            if not replay and not self._store.marks_inbox_in_batch:
+                await inbox.claim(last)
+            clicks, events, starts = await self._enrich_all(records)
+            await self._write(batch, clicks, events, starts, records)
+        await inbox.mark_done(last)
+        self._progress.set()
+
+    async def _enrich_all(
+        self, records: list[InboxRecord]
+    ) -> tuple[list[Click], list[Event], frozenset[str]]:
+        clicks: list[Click] = []
+        events: list[Event] = []
+        starts: set[str] = set()
+        slice_end = time.perf_counter() + SLICE_S
+        for record in records:
+            try:
+                rows = await self._ingestor.enrich(record)
+            except Exception as exc:
+                self._skip(record, exc)
+                continue
+            if rows is not None:
+                clicks += rows.clicks
+                events += rows.events
+                starts |= rows.session_starts
+            if time.perf_counter() > slice_end:
+                await self._step_aside()
+                slice_end = time.perf_counter() + SLICE_S
+        return clicks, events, frozenset(starts)
+
+    async def _step_aside(self) -> None:
+        """The door's turn: one turn of the event loop, or a pause while the door is saturated
+        (:data:`DOOR_BUSY` requests or more waiting for their commit)."""
+        busy = self.inbox.waiting >= DOOR_BUSY and not self._stopping
+        await asyncio.sleep(PAUSE_S if busy else 0)
+
+    async def _write(
+        self,
+        batch: InboxBatch,
+        clicks: list[Click],
+        events: list[Event],
+        starts: frozenset[str],
+        records: list[InboxRecord],
+    ) -> None:
+        """One job for the whole batch; if it cannot be stored, each beacon on its own, so one
+        bad row costs no other beacon its data."""
+        try:
+            await self._writer.submit(clicks, events, session_starts=starts, inbox_batch=batch)
+            return
+        except Exception as exc:
+            log.error(
+                "an enrichment batch of %d beacons failed (%s); one by one", len(records), exc
+            )
+        for record in records:
+            try:
+                rows = await self._ingestor.enrich(record)
+                if rows is not None:
+                    await self._writer.submit(
+                        rows.clicks, rows.events, session_starts=rows.session_starts
+                    )
+            except Exception as exc:
+                self._skip(record, exc)
+        await self._writer.submit([], [], inbox_batch=batch)  # the mark alone
+
+    def _skip(self, record: InboxRecord, error: Exception) -> None:
+        self.skipped += 1
+        log.error(
+            "inbox row %d could not be enriched and is dropped: %s: %s",
+            record.seq,
+            type(error).__name__,
+            str(error)[:200],
+        )
