@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -103,13 +104,24 @@ def beacon_template(site_key: str, events: int) -> str:
     return json.dumps(body)
 
 
+_PREFIXES = itertools.count()
+
+
+def page_prefix() -> str:
+    """The first 10 characters of a run's page ids, different for every call in this process
+    (a time part a millisecond further each call): two scripts written within the same
+    millisecond must not send the same pages, or the second one's clicks are dropped as
+    already stored."""
+    return new_id(time.time_ns() // 1_000_000 + next(_PREFIXES))[:10]
+
+
 def write_script(path: Path, template: str, replay: bool = False) -> Path:
     """wrk's script: unique bodies from ``template``, or (``replay``) the first one for ever."""
     if replay:
         body = template.replace("PAGE_ID", new_id()).replace("VISITOR_ID", new_id())
         path.write_text(REPLAY_LUA % {"body": body})
     else:
-        prefix = new_id()[:10]
+        prefix = page_prefix()
         path.write_text(UNIQUE_LUA % {"alphabet": ALPHABET, "template": template, "prefix": prefix})
     return path
 
