@@ -33,6 +33,8 @@ def _with_raw_data(kit, raw: bytes) -> bytes:
 
 
 def _stored_count(kit) -> int:
+    """Clicks in the store once every answered beacon is enriched (behind the inbox)."""
+    kit.settle()
     return kit.store.list_clicks(kit.brand.id, ClickQuery())[0]
 
 
