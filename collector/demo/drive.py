@@ -57,6 +57,7 @@ class Driver:
         self.base = base_url.rstrip("/")
         self.host = urlsplit(self.base).netloc
         self.geo_addresses = _addresses(runtime.geo.lookup)
+        self.enricher = runtime.enricher
         self.kept_clicks: dict[str, str | None] = {}  # visitor -> the ct_id their tracker keeps
         token = _NOW.set(start)
         try:
@@ -68,6 +69,7 @@ class Driver:
                 trusted_proxies=(),
                 max_body_bytes=runtime.settings.max_body_bytes,
                 clock=_clock,
+                inbox=runtime.inbox,  # enriched by the runtime's enricher, at the demo's times
             )
         finally:
             _NOW.reset(token)
@@ -197,6 +199,7 @@ class Driver:
         landing page's), then its sale, as the brand's server would report them."""
         customer = visit.conversion
         assert customer is not None
+        await self.enricher.settled(timeout=60)  # the click is stored once it is enriched
         store, brand_id = self.ingestor.store, self.brand.id
         lead = LeadRequest(
             clickId=click_id,

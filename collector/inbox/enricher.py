@@ -123,6 +123,7 @@ class Enricher:
             except Exception:
                 log.exception("an enrichment batch failed; retrying in a second")
                 await asyncio.sleep(1.0)
+                await self._resume()  # the batch may be stored, its log mark not
 
     async def _resume(self) -> None:
         """Start after the database's mark when it is ahead of the log's (SQLite: the crash

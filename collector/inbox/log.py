@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 import threading
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,10 +97,13 @@ class InboxLog:
         self.appended = max(self.done, self._last_seq())
         # received_at of the oldest row not enriched yet (None: none, or not known yet)
         self.oldest_pending_at: int | None = None
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix="clicktrail-inbox")
-        self._pending: list[tuple[tuple[object, ...], asyncio.Future[None]]] = []
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
+        # The committer thread's queue: rows with the futures of their requests, and tasks
+        # (marks, trims) to run on the same connection, in order.
+        self._cond = threading.Condition()
+        self._rows: list[tuple[tuple[object, ...], asyncio.Future[None]]] = []
+        self._tasks: list[tuple[Callable[[], None], asyncio.Future[None]]] = []
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self.on_commit: list[asyncio.Event] = []  # set after each commit (the enricher's wake-up)
         self.waiting = 0  # requests waiting for their commit: how busy the door is
@@ -113,6 +117,7 @@ class InboxLog:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute(f"PRAGMA synchronous = {'FULL' if self.full_sync else 'NORMAL'}")
         conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA secure_delete = ON")  # a trimmed row's bytes are overwritten
         for statement in _DDL:
             conn.execute(statement)
         return conn
@@ -135,54 +140,95 @@ class InboxLog:
     # --- the door: group commit ---------------------------------------------------------------
 
     def start(self) -> None:
-        self._wake = asyncio.Event()
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="inbox")
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._committer, name="clicktrail-inbox")
+        self._thread.start()
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._thread is not None and self._thread.is_alive()
 
     async def append(self, record: InboxRecord) -> None:
         """Returns once ``record`` is committed to the log; raises if the commit failed."""
-        if self._wake is None or self._stopping:
+        await self.append_row(
+            (record.received_at, record.ip, record.user_agent, record.accept_language, record.body)
+        )
+
+    async def append_row(self, row: tuple[int, str | None, str | None, str | None, bytes]) -> None:
+        """:meth:`append` of a record's fields in order (the door's way: no object to build)."""
+        if self._loop is None or self._stopping:
             raise RuntimeError("the inbox is not taking beacons")
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        row = (record.received_at, record.ip, record.user_agent, record.accept_language)
-        self._pending.append(((*row, record.body), done))
-        self._wake.set()
+        done: asyncio.Future[None] = self._loop.create_future()
+        with self._cond:
+            if self._stopping:
+                raise RuntimeError("the inbox is not taking beacons")
+            self._rows.append((row, done))
+            self._cond.notify()
         self.waiting += 1
         try:
             await done
         finally:
             self.waiting -= 1
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        assert self._wake is not None
+    async def _run_task(self, task: Callable[[], None]) -> None:
+        """``task`` on the committer thread, between two group commits."""
+        assert self._loop is not None
+        done: asyncio.Future[None] = self._loop.create_future()
+        with self._cond:
+            if self._stopping:
+                raise RuntimeError("the inbox is stopped")
+            self._tasks.append((task, done))
+            self._cond.notify()
+        await done
+
+    def _committer(self) -> None:
+        """The committer thread: everything queued since the last commit, in one transaction."""
         while True:
-            if not self._pending:
-                if self._stopping:
+            with self._cond:
+                while not self._rows and not self._tasks and not self._stopping:
+                    self._cond.wait()
+                if not self._rows and not self._tasks:
                     return
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            batch, self._pending = self._pending, []
-            try:
-                last = await loop.run_in_executor(
-                    self._executor, self._commit, [row for row, _ in batch]
-                )
-            except Exception as exc:  # answered with the error: nothing was stored
-                log.error("an inbox commit of %d beacons failed: %s", len(batch), exc)
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
-            if self.oldest_pending_at is None:
-                self.oldest_pending_at = int(batch[0][0][0])  # type: ignore[call-overload]
-            self.appended = last
-            for _, future in batch:
+                rows, self._rows = self._rows, []
+                tasks, self._tasks = self._tasks, []
+            for task, future in tasks:
+                self._settle_later([future], self._attempt(task))
+            if rows:
+                outcome = self._attempt(functools.partial(self._commit, [row for row, _ in rows]))
+                self._settle_later([future for _, future in rows], outcome, rows[0][0][0])
+
+    @staticmethod
+    def _attempt(work: Callable[[], object]) -> object:
+        try:
+            return work()
+        except Exception as exc:
+            return exc
+
+    def _settle_later(
+        self, futures: list[asyncio.Future[None]], outcome: object, first_at: object = None
+    ) -> None:
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._settle, futures, outcome, first_at)
+
+    def _settle(
+        self, futures: list[asyncio.Future[None]], outcome: object, first_at: object
+    ) -> None:
+        """On the event loop: answer the requests of a commit (or its failure)."""
+        if isinstance(outcome, Exception):
+            if first_at is not None:
+                log.error("an inbox commit of %d beacons failed: %s", len(futures), outcome)
+            for future in futures:
                 if not future.done():
-                    future.set_result(None)
+                    future.set_exception(outcome)
+            return
+        if first_at is not None:  # a group commit: the log grew
+            if self.oldest_pending_at is None:
+                self.oldest_pending_at = int(first_at)  # type: ignore[call-overload]
+            self.appended = int(outcome)  # type: ignore[call-overload]
+        for future in futures:
+            if not future.done():
+                future.set_result(None)
+        if first_at is not None:
             for event in self.on_commit:
                 event.set()
 
@@ -201,14 +247,13 @@ class InboxLog:
 
     async def stop(self) -> None:
         """Commit what is queued, then take no more beacons (the enricher stops first)."""
-        self._stopping = True
-        if self._task is not None:
-            assert self._wake is not None
-            self._wake.set()
-            await self._task
-            self._task = None
-        await asyncio.get_running_loop().run_in_executor(self._executor, self._close)
-        self._executor.shutdown(wait=True)
+        with self._cond:
+            self._stopping = True
+            self._cond.notify()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join)
+            self._thread = None
+        self._close()
 
     def _close(self) -> None:
         with self._read_lock:
@@ -226,19 +271,22 @@ class InboxLog:
 
     async def claim(self, upto: int) -> None:
         """Record the batch being enriched (``done < seq <= upto``) before it is written."""
-        await self._in_thread(self._set_marks, {"claimed": upto})
+        await self._run_task(lambda: self._set_marks({"claimed": upto}))
         self.claimed = upto
+
+    async def scrub(self) -> None:
+        """Empty the log's WAL (``TRUNCATE`` checkpoint): after a visitor's deletion, no copy
+        of a trimmed row is left on disk (docs/PRIVACY.md)."""
+        await self._run_task(
+            lambda: self._write_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        )
 
     async def mark_done(self, upto: int) -> None:
         """Every row up to ``upto`` is enriched: mark it, and delete those rows."""
-        await self._in_thread(self._set_marks, {"done": upto, "claimed": upto}, upto)
+        await self._run_task(lambda: self._set_marks({"done": upto, "claimed": upto}, upto))
         self.done = self.claimed = upto
         if upto >= self.appended:
             self.oldest_pending_at = None
-
-    async def _in_thread(self, function: object, *args: object) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, function, *args)  # type: ignore[arg-type]
 
     def _set_marks(self, marks: dict[str, int], trim_upto: int = 0) -> None:
         conn = self._write_conn

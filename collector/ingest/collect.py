@@ -301,10 +301,9 @@ class Ingestor:
             peer[0] if peer else None, headers.get(b"x-forwarded-for"), self.trusted_proxies
         )
         self.budgets.check_ingest(brand, ip)  # 429 past the brand's budgets, nothing stored
-        record = InboxRecord(
-            self.clock(), ip, headers.get(b"user-agent"), headers.get(b"accept-language"), body
+        await self.inbox.append_row(
+            (self.clock(), ip, headers.get(b"user-agent"), headers.get(b"accept-language"), body)
         )
-        await self.inbox.append(record)
         METRICS.beacon_stored(len(beacon.e))
 
     async def enrich(self, record: InboxRecord) -> Enriched | None:

@@ -144,10 +144,16 @@ class Writer:
                 break
             jobs = [first]
             size = first.size
-            while size < self._max_batch and not self._queue.empty():
+            # An enrichment batch commits alone: a store may skip it whole when its inbox mark
+            # says it is stored already (storage/inbox.py), which must cost no other job.
+            while first.inbox_batch is None and size < self._max_batch and not self._queue.empty():
                 job = self._queue.get_nowait()
                 if job is None:
                     stopping = True
+                    break
+                if job.inbox_batch is not None:
+                    await self._commit(loop, jobs)
+                    jobs, size = [job], job.size
                     break
                 jobs.append(job)
                 size += job.size

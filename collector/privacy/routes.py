@@ -43,10 +43,13 @@ def _files(request: Request) -> service.Files:
 
 
 async def _delete(request: Request, brand_id: int, target: service.Target) -> JSON:
-    store = runtime(request).store
+    rt = runtime(request)
     deleted = await anyio.to_thread.run_sync(
-        service.delete, store, _files(request), brand_id, target
+        service.delete, rt.store, _files(request), brand_id, target
     )
+    # The request waited for the enricher, which trimmed the inbox rows it enriched; the
+    # inbox's WAL may still hold their bytes.
+    await rt.inbox.scrub()
     return JSON(deleted)
 
 

@@ -100,13 +100,21 @@ _INBOX_MARKS_DDL = (
 )
 
 
-def write_inbox_mark(conn: sqlite3.Connection, batch: InboxBatch) -> None:
-    """The batch's done mark, in its own transaction (``storage/inbox.py``)."""
+def write_inbox_mark(conn: sqlite3.Connection, batch: InboxBatch) -> bool:
+    """The batch's done mark, in its own transaction (``storage/inbox.py``); False when the
+    store's mark is already at or past it (the batch is stored)."""
+    conn.execute(_INBOX_MARKS_DDL)
+    row = conn.execute(
+        "SELECT done FROM inbox_marks WHERE inbox_id = ?", (batch.inbox_id,)
+    ).fetchone()
+    if row is not None and int(row[0]) >= batch.upto:
+        return False
     conn.execute(
         "INSERT INTO inbox_marks (inbox_id, done) VALUES (?, ?)"
         " ON CONFLICT (inbox_id) DO UPDATE SET done = max(done, excluded.done)",
         (batch.inbox_id, batch.upto),
     )
+    return True
 
 
 def _fresh_clicks(conn: sqlite3.Connection, clicks: list[Click]) -> list[Click]:
@@ -156,8 +164,8 @@ class ClicksMixin(SQLiteBase):
             return
         event_rows = [EVENT_ROWS.row(e) for e in events]
         with self._write() as conn:
-            if inbox_batch is not None:
-                write_inbox_mark(conn, inbox_batch)
+            if inbox_batch is not None and not write_inbox_mark(conn, inbox_batch):
+                return  # this batch is stored already: written again after a failure
             if chunks:
                 write_chunks(conn, chunks)
             stored = write_conversions(conn, conversions) if conversions else []
