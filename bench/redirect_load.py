@@ -158,10 +158,16 @@ async def closed_loop(
 async def open_loop(
     port: int, path: str, first_visitor: int, seconds: float, rate: int, connections: int
 ) -> Tally:
-    """Latency at a fixed rate: request i is due at ``start + i / rate``; its latency runs from
-    then to the end of its answer."""
+    """Latency at a fixed rate of redirect requests (:func:`paced`)."""
+    return await paced(port, requests(path, first_visitor), seconds, rate, connections)
+
+
+async def paced(
+    port: int, feed: Iterator[bytes], seconds: float, rate: float, connections: int
+) -> Tally:
+    """Latency at a fixed rate: request i of ``feed`` is due at ``start + i / rate``; its
+    latency runs from then to the end of its answer."""
     tally = Tally()
-    feed = requests(path, first_visitor)
     idle: collections.deque[Connection] = collections.deque()
     due: collections.deque[float] = collections.deque()  # scheduled, no idle connection yet
     sent_due: dict[Connection, float] = {}

@@ -19,7 +19,8 @@ _DECODE = {c: i for i, c in enumerate(ALPHABET)}
 _ID_RE = re.compile(r"^[0-7][0-9a-hjkmnp-tv-z]{25}$")  # time part < 2**48 ms
 
 
-def _encode(value: int, length: int) -> str:
+def encode(value: int, length: int) -> str:
+    """``value``'s last ``length`` base32 digits (an id's time part is ``encode(ms, 10)``)."""
     chars = []
     for _ in range(length):
         chars.append(ALPHABET[value & 31])
@@ -32,7 +33,7 @@ def new_id(now_ms: int | None = None) -> str:
     if now_ms is None:
         now_ms = time.time_ns() // 1_000_000
     randomness = int.from_bytes(os.urandom(10), "big")  # 80 bits: 16 characters of 5 bits
-    return _encode(now_ms, _TIME_CHARS) + _encode(randomness, ID_LENGTH - _TIME_CHARS)
+    return encode(now_ms, _TIME_CHARS) + encode(randomness, ID_LENGTH - _TIME_CHARS)
 
 
 def is_valid_id(value: object) -> bool:
