@@ -1,5 +1,10 @@
 """What a beacon's own content says about automation, beside the user agent (issue 17):
-the tracker's ``navigator.webdriver`` flag, a zero-size viewport, inhumanly regular clicks.
+a zero-size viewport, inhumanly regular clicks.
+
+The tracker's ``navigator.webdriver`` flag (``b``) is accepted and bounded but does not make a
+hit a bot on its own: browser-automation tools drive real Chromium for monitoring and for tests
+that play people (the project's own contract checks among them), and a crawler that runs a
+headless browser is named by its user agent ("headless browser: ...") anyway.
 
 A person's clicks jitter by tens of milliseconds; a script's repeat an interval to the
 millisecond. A run of :data:`REGULAR_MIN_CLICKS` consecutive clicks whose intervals all lie
@@ -21,8 +26,6 @@ COARSE_CLOCK_MS = 100
 
 def behaviour_reason(beacon: Beacon) -> str | None:
     """Why this page view's beacon looks automated, or None."""
-    if beacon.b:
-        return "automation: navigator.webdriver"
     if beacon.w == 0 or beacon.h == 0:
         return "zero-size viewport"
     if has_regular_clicks([event.ts for event in beacon.e if event.t == "click"]):
