@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import signal
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -55,7 +56,22 @@ def test_every_answered_beacon_survives_the_process_ending(tmp_path, stop):
     finally:
         collector.stop(stop)
     assert len(answered) == 200
-    assert set(answered) <= _stored_ids(database, brand["id"])
+    assert set(answered) <= _stored_after_restart(database, brand["id"], tmp_path / "log2", len(answered))
+
+
+def _stored_after_restart(database: str, brand_id: int, log_path, expected: int) -> set[str]:
+    """Starts the collector again, which enriches what its inbox answered before it ended,
+    and returns the stored page ids once ``expected`` are there (or after 30 s)."""
+    collector = start_collector("serve", database, log_path)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            stored = _stored_ids(database, brand_id)
+            if len(stored) >= expected or time.monotonic() > deadline:
+                return stored
+            time.sleep(0.1)
+    finally:
+        collector.stop()
 
 
 def test_forwarded_for_from_an_untrusted_peer_is_ignored(tmp_path):
