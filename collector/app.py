@@ -59,10 +59,15 @@ _NO_READ_WAIT = (
 
 class Clicktrail(Starlette):
     """Starlette, with beacons sent straight to the ingestor and short links to the redirector:
-    the hottest paths skip the middleware stack and router (they answer errors themselves)."""
+    the hottest paths skip the middleware stack and router (they answer errors themselves).
+    A beacon is timed by the observer's lean path (:meth:`RequestObserver.beacon`)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
+            if scope["path"] == "/collect" and scope["method"] == "POST":
+                scope["app"] = self
+                await self.state.observer.beacon(self.state.runtime.ingestor, scope, receive, send)
+                return
             await self.state.observer(scope, receive, send)  # timed: metrics, request log
             return
         await super().__call__(scope, receive, send)
@@ -70,10 +75,6 @@ class Clicktrail(Starlette):
     async def serve_http(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = scope["path"]
-            if path == "/collect" and scope["method"] == "POST":
-                scope["app"] = self
-                await self.state.runtime.ingestor(scope, receive, send)
-                return
             if path[:3] in _REDIRECTS and scope["method"] in ("GET", "HEAD"):
                 scope["app"] = self
                 await self.state.runtime.redirector(scope, receive, send)

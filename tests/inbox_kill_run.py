@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from collector.inbox.segments import read_directory
 from tests.appkit import make_beacon, now_ms
 from tests.servers import ROOT, CollectorProcess, clicktrail_cli, start_collector
 
@@ -161,15 +162,10 @@ def _sample(metrics_text: str, name: str) -> str:
 
 
 def _inbox_marks(inbox: Path) -> tuple[int, int]:
-    """(rows past the done mark, rows claimed and not done) in the inbox file."""
-    conn = sqlite3.connect(inbox)
-    try:
-        state = dict(conn.execute("SELECT name, value FROM inbox_state").fetchall())
-        done, claimed = int(state.get("done", 0)), int(state.get("claimed", 0))
-        left = conn.execute("SELECT count(*) FROM inbox WHERE seq > ?", (done,)).fetchone()[0]
-    finally:
-        conn.close()
-    return int(left), max(0, claimed - done)
+    """(records past the done mark, records claimed and not done) in the inbox directory."""
+    state, records = read_directory(inbox)
+    done, claimed = int(state.get("done", 0)), int(state.get("claimed", 0))  # type: ignore[call-overload]
+    return sum(seq > done for seq, _ in records), max(0, claimed - done)
 
 
 def _wait_for_clicks(

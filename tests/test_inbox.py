@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from collector.app import create_app
 from collector.cli import create_brand
 from collector.inbox.log import InboxLog, InboxRecord
+from collector.inbox.segments import read_directory, read_state
 from collector.storage.base import Brand, BrandSettings, Click, ClickQuery, Event, Store
 from collector.storage.inbox import InboxBatch
 from tests.appkit import CHROME_UA, Kit, geoip_settings, make_beacon, now_ms
@@ -31,19 +31,15 @@ def record(body: bytes = b"{}", received_at: int | None = None) -> InboxRecord:
 
 
 def rows_in_file(path: Path) -> list[tuple[int, bytes]]:
-    """(seq, body) of the inbox file's rows, read through a connection of its own."""
-    conn = sqlite3.connect(path)
-    try:
-        return [(seq, bytes(body)) for seq, body in conn.execute("SELECT seq, body FROM inbox")]
-    finally:
-        conn.close()
+    """(seq, body) of the records in the inbox directory's files, read on their own."""
+    return [(seq, row[4]) for seq, row in read_directory(path)[1]]
 
 
 # --- the log ---------------------------------------------------------------------------------
 
 
 def test_sequence_numbers_keep_growing_after_a_trim_and_a_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "inbox.db"
+    path = tmp_path / "inbox"
 
     async def first_life() -> tuple[str, list[int]]:
         log = InboxLog(path)
@@ -73,7 +69,7 @@ def test_sequence_numbers_keep_growing_after_a_trim_and_a_reopen(tmp_path: Path)
 
 
 def test_a_record_is_durable_when_append_returns(tmp_path: Path) -> None:
-    path = tmp_path / "inbox.db"
+    path = tmp_path / "inbox"
     body = json.dumps(make_beacon("site")).encode()
 
     async def append_and_look() -> list[tuple[int, bytes]]:
@@ -89,7 +85,7 @@ def test_a_record_is_durable_when_append_returns(tmp_path: Path) -> None:
 
 def test_pending_and_lag_follow_the_oldest_record_not_enriched(tmp_path: Path) -> None:
     async def scenario() -> list[tuple[int, float]]:
-        log = InboxLog(tmp_path / "inbox.db")
+        log = InboxLog(tmp_path / "inbox")
         log.start()
         now = now_ms()
         seen = [(log.pending, log.lag_seconds(now))]
@@ -192,12 +188,8 @@ def fill_inbox(path: Path, beacons: list[dict[str, Any]], claim: int) -> str:
     return asyncio.run(fill())
 
 
-def inbox_state(path: Path) -> dict[str, str]:
-    conn = sqlite3.connect(path)
-    try:
-        return dict(conn.execute("SELECT name, value FROM inbox_state").fetchall())
-    finally:
-        conn.close()
+def inbox_state(path: Path) -> dict[str, object]:
+    return read_state(path)
 
 
 def test_a_restart_skips_a_batch_the_store_holds_but_the_log_did_not_mark(
@@ -209,7 +201,7 @@ def test_a_restart_skips_a_batch_the_store_holds_but_the_log_did_not_mark(
     same deduplication token, and nothing is added."""
     brand = create_brand(store, "restart", ["shop.example"], BrandSettings())
     beacons = [make_beacon(brand.site_key) for _ in range(3)]
-    inbox = tmp_path / "inbox.db"
+    inbox = tmp_path / "inbox"
     inbox_id = fill_inbox(inbox, beacons, claim=0 if store.marks_inbox_in_batch else 2)
     store.inbox_done(inbox_id)
     clicks, events = rows_of(brand, beacons[:2])
@@ -218,12 +210,12 @@ def test_a_restart_skips_a_batch_the_store_holds_but_the_log_did_not_mark(
         assert store.inbox_done(inbox_id) == 2
     with collector_on(store, inbox, testdata_dir) as http:
         deadline = time.monotonic() + 10
-        while inbox_state(inbox).get("done") != "3" and time.monotonic() < deadline:
+        while inbox_state(inbox).get("done") != 3 and time.monotonic() < deadline:
             http.get("/")  # a read: waits for the enricher (up to 1 s)
         state = inbox_state(inbox)
     ids = [b["p"] for b in beacons]
     assert stored_counts(store, brand, ids) == (Counter(ids), Counter(ids))
-    assert (state["done"], state["claimed"]) == ("3", "3")
+    assert (state["done"], state["claimed"]) == (3, 3)
     assert rows_in_file(inbox) == []
 
 

@@ -14,7 +14,7 @@ from tests.inbox_kill_run import EventKey, KillRun, kill_run
 
 ENGINES = {
     "sqlite": ("sqlite:///{tmp}/ct.db", "ct.db-inbox"),
-    "chdb": ("chdb:///{tmp}/ch", "ch/inbox.db"),
+    "chdb": ("chdb:///{tmp}/ch", "ch/inbox"),
 }
 
 

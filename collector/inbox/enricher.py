@@ -18,8 +18,12 @@ Exactly once, after a crash at any point:
 The door comes first: both run on the event loop, and the enricher works in slices of
 :data:`SLICE_S`, each followed by a turn of the loop in which every request that is ready moves
 on, or, while the door is saturated (:data:`DOOR_BUSY` beacons waiting for their commit), by a
-pause of :data:`PAUSE_S`: the enricher then keeps about a sixth of the process. An idle door
-gives the enricher the whole process, so a burst is absorbed by the log and caught up after.
+pause of :data:`PAUSE_S`: the enricher then keeps about a hundredth of the process, and lets
+each batch gather for up to :data:`GATHER_S` first, unless a read waits for it. Once the oldest
+beacon waiting has waited :data:`LAG_SHARE_S`, the pause shortens to :data:`SHARE_PAUSE_S` (a
+twentieth of the process, plus the writer's thread): a saturated door then slows down rather
+than let the inbox grow without end. An idle door gives
+the enricher the whole process, so a burst is absorbed by the log and caught up after.
 :attr:`Enricher.lag_seconds` is exported as a metric, and reads
 wait for the enricher (:meth:`Enricher.settled`, at most :data:`READ_WAIT_S`).
 """
@@ -44,7 +48,11 @@ log = logging.getLogger("clicktrail.enricher")
 BATCH = 5000  # rows read and written together
 SLICE_S = 0.001  # enrichment between two turns of the event loop
 DOOR_BUSY = 8  # this many beacons waiting for the inbox's commit: the door is saturated
-PAUSE_S = 0.02  # the enricher's pause after a slice while the door is saturated
+PAUSE_S = 0.1  # the enricher's pause after a slice while the door is saturated...
+SHARE_PAUSE_S = 0.02  # ... and once enrichment lags by LAG_SHARE_S: then it takes a share
+LAG_SHARE_S = 10.0
+GATHER_S = 0.05  # while the door is saturated, a batch waits this long to grow...
+GATHER_ROWS = 2000  # ... unless this many beacons are pending, or a read is waiting
 READ_WAIT_S = 1.0  # the longest a read waits for enrichment to catch up
 STOP_DRAIN_S = 10.0  # on shutdown, enrich what is left for at most this long
 
@@ -64,6 +72,7 @@ class Enricher:
         self._stopping = False
         self._drain_until = 0.0
         self.skipped = 0  # beacons that could not be enriched (logged)
+        self._readers = 0  # reads waiting in settled()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="enricher")
@@ -94,13 +103,18 @@ class Enricher:
         if self.inbox.done >= target:
             return True
         deadline = time.monotonic() + timeout
-        while self.inbox.done < target and self.running:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            self._progress.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._progress.wait(), left)
+        self._readers += 1
+        self._wake.set()  # a gathering batch starts now
+        try:
+            while self.inbox.done < target and self.running:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._progress.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._progress.wait(), left)
+        finally:
+            self._readers -= 1
         return self.inbox.done >= target
 
     # --- the loop -----------------------------------------------------------------------------
@@ -119,11 +133,30 @@ class Enricher:
                 log.warning("stopping with %d beacons to enrich at next start", self.inbox.pending)
                 return
             try:
+                await self._gather()
                 await self._one_batch()
             except Exception:
                 log.exception("an enrichment batch failed; retrying in a second")
                 await asyncio.sleep(1.0)
                 await self._resume()  # the batch may be stored, its log mark not
+
+    async def _gather(self) -> None:
+        """While the door is saturated, let a small batch grow for up to :data:`GATHER_S`: a
+        batch has a cost of its own (a read, a write job, a mark), which the door would pay
+        for each commit otherwise. A waiting read, or a stop, ends the wait."""
+        if not self._door_busy() or self.inbox.pending >= GATHER_ROWS or self._readers:
+            return
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake_for_read(), GATHER_S)
+
+    async def _wake_for_read(self) -> None:
+        while not (self._readers or self._stopping):
+            self._wake.clear()
+            await self._wake.wait()
+
+    def _door_busy(self) -> bool:
+        return self.inbox.waiting >= DOOR_BUSY and not self._stopping
 
     async def _resume(self) -> None:
         """Start after the database's mark when it is ahead of the log's (SQLite: the crash
@@ -173,8 +206,12 @@ class Enricher:
     async def _step_aside(self) -> None:
         """The door's turn: one turn of the event loop, or a pause while the door is saturated
         (:data:`DOOR_BUSY` requests or more waiting for their commit)."""
-        busy = self.inbox.waiting >= DOOR_BUSY and not self._stopping
-        await asyncio.sleep(PAUSE_S if busy else 0)
+        if not self._door_busy():
+            await asyncio.sleep(0)
+        elif self.inbox.lag_seconds() < LAG_SHARE_S:
+            await asyncio.sleep(PAUSE_S)
+        else:
+            await asyncio.sleep(SHARE_PAUSE_S)
 
     async def _write(
         self,

@@ -1,71 +1,57 @@
 """The inbox: an append-only log of the beacons this collector answered, durable on answer.
 
 ``POST /collect`` checks a beacon at the door (:mod:`collector.ingest.collect`) and appends it
-here, one narrow row: the body as received plus the request facts enrichment needs (time, client
-IP, user agent, Accept-Language). It is answered once the row's transaction is committed, by a
-group commit: one thread takes every row that queued while the previous commit ran and writes
-them in one transaction. The enricher (:mod:`collector.inbox.enricher`) reads the log in large
-batches behind it.
+here: the body as received plus the request facts enrichment needs (time, client IP, user agent,
+Accept-Language). It is answered once its record is written, by a group commit: one thread takes
+every record that queued while the previous write ran and writes them with one ``write()``. The
+enricher (:mod:`collector.inbox.enricher`) reads the log in large batches behind it.
 
-The log is a SQLite file of its own, local to this collector on both engines (``<db>-inbox``
-beside a SQLite database, ``inbox.db`` in a chdb directory, ``./data/inbox.db`` beside a
-ClickHouse server), so an append never waits behind the database's large enrichment commits.
-It runs in WAL mode with ``synchronous=NORMAL``, as the SQLite engine does: a committed row
-survives ``kill -9``; ``synchronous=FULL`` (:attr:`InboxLog.full_sync`) extends that to power
-loss at the cost of an fsync per group commit.
+The log is a directory of segment files of its own (:mod:`collector.inbox.segments`), local to
+this collector on both engines (``<db>-inbox`` beside a SQLite database, ``inbox`` in a chdb
+directory, ``./data/inbox`` beside a ClickHouse server), so an append never waits behind the
+database's large enrichment commits. A written record survives ``kill -9``;
+:attr:`InboxLog.full_sync` adds an ``fdatasync`` per group, so it survives a power loss too.
 
-Rows carry a sequence number that only grows (``AUTOINCREMENT``: a trimmed log never reuses
-one). The ``inbox_state`` table keeps the log's id (a random name, so that marks in a shared
-database can tell collectors apart), the ``done`` mark (every row up to it is enriched) and the
-``claimed`` mark (the batch being enriched, for an engine that replays it after a crash).
-Enriched rows are deleted behind the done mark.
+Records carry a sequence number that only grows, across trims and restarts. The state file
+keeps the log's id (a random name, so that marks in a shared database can tell collectors
+apart), the ``done`` mark (every record up to it is enriched) and the ``claimed`` mark (the batch
+being enriched, for an engine that replays it after a crash). Segments whose records are all
+done are deleted; the one being appended to as well, whenever the enricher catches up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
-import sqlite3
+import os
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
+
+from collector.inbox.segments import Row, SegmentFiles, decode_row, encode_records, scan
 
 if TYPE_CHECKING:
     from collector.config import Settings
 
 log = logging.getLogger("clicktrail.inbox")
 
-_DDL = (
-    "CREATE TABLE IF NOT EXISTS inbox ("
-    " seq INTEGER PRIMARY KEY AUTOINCREMENT, received_at INTEGER NOT NULL, ip TEXT,"
-    " user_agent TEXT, accept_language TEXT, body BLOB NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS inbox_state (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
-)
-_APPEND = (
-    "INSERT INTO inbox (received_at, ip, user_agent, accept_language, body) VALUES (?, ?, ?, ?, ?)"
-)
-_READ = (
-    "SELECT seq, received_at, ip, user_agent, accept_language, body FROM inbox"
-    " WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?"
-)
-_SET_STATE = "INSERT OR REPLACE INTO inbox_state (name, value) VALUES (?, ?)"
+Queued = TypeVar("Queued")
 
 
 def inbox_path(settings: Settings, store: object) -> Path:
     """The ``inbox`` setting, else beside the store: ``<file>-inbox`` for a SQLite database,
-    the webhook outbox's directory for ClickHouse (``inbox.db`` in a chdb directory,
-    ``./data/inbox.db`` for a server, a temporary file for ``chdb://memory``)."""
+    the webhook outbox's directory for ClickHouse (``inbox`` in a chdb directory,
+    ``./data/inbox`` for a server, a temporary directory for ``chdb://memory``)."""
     if settings.inbox:
         return Path(settings.inbox)
     outbox = getattr(store, "outbox_path", None)
     if isinstance(outbox, Path):
-        return outbox.with_name(outbox.name.replace("webhook-outbox", "inbox"))
+        return outbox.with_name("inbox")
     database = Path(getattr(store, "path"))  # noqa: B009  (a SQLite store's file)
     return database.with_name(database.name + "-inbox")
 
@@ -82,71 +68,58 @@ class InboxRecord:
     seq: int = 0
 
 
+def _mark(state: dict[str, object], name: str) -> int:
+    value = state.get(name, 0)
+    return value if isinstance(value, int) else 0
+
+
 class InboxLog:
-    """The log file, its group commit (:meth:`append`) and the enricher's reads and marks."""
+    """The log, its group commit (:meth:`append`) and the enricher's reads and marks."""
 
     def __init__(self, path: Path, full_sync: bool = False) -> None:
         self.path = path
         self.full_sync = full_sync
-        self._write_conn = self._connect()
-        self._read_conn = self._connect()
-        self._read_lock = threading.Lock()
-        self.inbox_id = self._state("id") or self._new_id()
-        self.done = int(self._state("done") or 0)
-        self.claimed = int(self._state("claimed") or 0)
-        self.appended = max(self.done, self._last_seq())
-        # received_at of the oldest row not enriched yet (None: none, or not known yet)
+        self._files = SegmentFiles(path, full_sync)
+        state = self._files.read_state()
+        self.inbox_id = str(state.get("id") or uuid.uuid4().hex[:16])
+        self.done = _mark(state, "done")
+        self.claimed = max(self.done, _mark(state, "claimed"))
+        self.appended = max(self.done, self._files.recover())
+        self._written = self.appended  # the committer thread's own count
+        self._files.trim(self.done, self._written)
+        if not state:
+            self._save_marks(self.done, self.claimed)
+        # received_at of the oldest record not enriched yet (None: none, or not known yet)
         self.oldest_pending_at: int | None = None
         # The committer thread's queue: rows with the futures of their requests, and tasks
-        # (marks, trims) to run on the same connection, in order.
+        # (marks, trims) to run between two group commits, in order.
         self._cond = threading.Condition()
-        self._rows: list[tuple[tuple[object, ...], asyncio.Future[None]]] = []
+        self._rows: list[tuple[Row, asyncio.Future[None]]] = []
         self._tasks: list[tuple[Callable[[], None], asyncio.Future[None]]] = []
+        self._group_due = False  # a group is to be written at the end of this turn of the loop
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self.on_commit: list[asyncio.Event] = []  # set after each commit (the enricher's wake-up)
         self.waiting = 0  # requests waiting for their commit: how busy the door is
+        self._cursor = (0, 0, 0)  # the reader's place: (segment, next seq, its byte offset)
 
-    # --- opening ------------------------------------------------------------------------------
-
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30.0, check_same_thread=False)
-        conn.isolation_level = None  # transactions only where this class begins them
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute(f"PRAGMA synchronous = {'FULL' if self.full_sync else 'NORMAL'}")
-        conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA secure_delete = ON")  # a trimmed row's bytes are overwritten
-        for statement in _DDL:
-            conn.execute(statement)
-        return conn
-
-    def _state(self, name: str) -> str | None:
-        row = self._write_conn.execute(
-            "SELECT value FROM inbox_state WHERE name = ?", (name,)
-        ).fetchone()
-        return None if row is None else str(row[0])
-
-    def _new_id(self) -> str:
-        inbox_id = uuid.uuid4().hex[:16]
-        self._write_conn.execute(_SET_STATE, ("id", inbox_id))
-        return inbox_id
-
-    def _last_seq(self) -> int:
-        row = self._write_conn.execute("SELECT max(seq) FROM inbox").fetchone()
-        return int(row[0] or 0)
+    def _save_marks(self, done: int, claimed: int) -> None:
+        self._files.write_state({"id": self.inbox_id, "done": done, "claimed": claimed})
 
     # --- the door: group commit ---------------------------------------------------------------
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._committer, name="clicktrail-inbox")
-        self._thread.start()
+        if self.full_sync:  # an fsync per group would stall the event loop: a thread does it
+            self._thread = threading.Thread(target=self._committer, name="clicktrail-inbox")
+            self._thread.start()
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        if self._thread is not None:
+            return self._thread.is_alive()
+        return self._loop is not None and not self._stopping
 
     async def append(self, record: InboxRecord) -> None:
         """Returns once ``record`` is committed to the log; raises if the commit failed."""
@@ -154,16 +127,12 @@ class InboxLog:
             (record.received_at, record.ip, record.user_agent, record.accept_language, record.body)
         )
 
-    async def append_row(self, row: tuple[int, str | None, str | None, str | None, bytes]) -> None:
+    async def append_row(self, row: Row) -> None:
         """:meth:`append` of a record's fields in order (the door's way: no object to build)."""
         if self._loop is None or self._stopping:
             raise RuntimeError("the inbox is not taking beacons")
         done: asyncio.Future[None] = self._loop.create_future()
-        with self._cond:
-            if self._stopping:
-                raise RuntimeError("the inbox is not taking beacons")
-            self._rows.append((row, done))
-            self._cond.notify()
+        self._enqueue(self._rows, (row, done))
         self.waiting += 1
         try:
             await done
@@ -171,18 +140,35 @@ class InboxLog:
             self.waiting -= 1
 
     async def _run_task(self, task: Callable[[], None]) -> None:
-        """``task`` on the committer thread, between two group commits."""
-        assert self._loop is not None
+        """``task`` between two group commits (the log's files change in one place only)."""
+        if self._loop is None or self._stopping:
+            raise RuntimeError("the inbox is stopped")
         done: asyncio.Future[None] = self._loop.create_future()
-        with self._cond:
-            if self._stopping:
-                raise RuntimeError("the inbox is stopped")
-            self._tasks.append((task, done))
-            self._cond.notify()
+        self._enqueue(self._tasks, (task, done))
         await done
 
+    def _enqueue(self, queue: list[Queued], item: Queued) -> None:
+        """Queue ``item`` for the next group: on the committer thread with full sync, else at
+        the end of this turn of the event loop, with every other append of the turn."""
+        if self._thread is None:
+            queue.append(item)
+            if not self._group_due:
+                self._group_due = True
+                assert self._loop is not None
+                self._loop.call_soon(self._group_on_loop)
+            return
+        with self._cond:
+            queue.append(item)
+            self._cond.notify()
+
+    def _group_on_loop(self) -> None:
+        self._group_due = False
+        rows, self._rows = self._rows, []
+        tasks, self._tasks = self._tasks, []
+        self._write_group(rows, tasks, self._settle)
+
     def _committer(self) -> None:
-        """The committer thread: everything queued since the last commit, in one transaction."""
+        """The committer thread (full sync): everything queued since the last group."""
         while True:
             with self._cond:
                 while not self._rows and not self._tasks and not self._stopping:
@@ -191,11 +177,20 @@ class InboxLog:
                     return
                 rows, self._rows = self._rows, []
                 tasks, self._tasks = self._tasks, []
-            for task, future in tasks:
-                self._settle_later([future], self._attempt(task))
-            if rows:
-                outcome = self._attempt(functools.partial(self._commit, [row for row, _ in rows]))
-                self._settle_later([future for _, future in rows], outcome, rows[0][0][0])
+            self._write_group(rows, tasks, self._settle_later)
+
+    def _write_group(
+        self,
+        rows: list[tuple[Row, asyncio.Future[None]]],
+        tasks: list[tuple[Callable[[], None], asyncio.Future[None]]],
+        settle: Callable[[list[asyncio.Future[None]], object, object], None],
+    ) -> None:
+        """The queued tasks, then the queued rows with one write; ``settle`` answers them."""
+        for task, future in tasks:
+            settle([future], self._attempt(task), None)
+        if rows:
+            outcome = self._attempt(functools.partial(self._commit, [row for row, _ in rows]))
+            settle([future for _, future in rows], outcome, rows[0][0][0])
 
     @staticmethod
     def _attempt(work: Callable[[], object]) -> object:
@@ -232,18 +227,12 @@ class InboxLog:
             for event in self.on_commit:
                 event.set()
 
-    def _commit(self, rows: list[tuple[object, ...]]) -> int:
-        conn = self._write_conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany(_APPEND, rows)
-            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0]
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
-        return int(last)
+    def _commit(self, rows: list[Row]) -> int:
+        """On the committer thread: write ``rows`` at the log's end; the last one's seq."""
+        first = self._written + 1
+        self._files.append(encode_records(rows, first), first)
+        self._written += len(rows)
+        return self._written
 
     async def stop(self) -> None:
         """Commit what is queued, then take no more beacons (the enricher stops first)."""
@@ -253,53 +242,73 @@ class InboxLog:
         if self._thread is not None:
             await asyncio.to_thread(self._thread.join)
             self._thread = None
-        self._close()
-
-    def _close(self) -> None:
-        with self._read_lock:
-            for conn in (self._write_conn, self._read_conn):
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
+        elif self._rows or self._tasks:
+            self._group_on_loop()
+        self._files.close_active()
 
     # --- the enricher: reads, marks, trimming -------------------------------------------------
 
     def read(self, after: int, upto: int, limit: int) -> list[InboxRecord]:
-        """Rows ``after < seq <= upto`` in order, at most ``limit`` (blocking: from a thread)."""
-        with self._read_lock:
-            rows = self._read_conn.execute(_READ, (after, upto, limit)).fetchall()
-        return [InboxRecord(row[1], row[2], row[3], row[4], bytes(row[5]), row[0]) for row in rows]
+        """Records ``after < seq <= upto`` in order, at most ``limit`` (blocking: from a thread;
+        one reader at a time)."""
+        records: list[InboxRecord] = []
+        wanted = after + 1
+        while len(records) < limit and wanted <= upto:
+            found = self._files.open_holding(wanted)
+            if found is None:
+                break
+            first, fd, following = found
+            try:
+                wanted = self._read_segment(first, fd, wanted, upto, limit, records)
+            finally:
+                os.close(fd)
+            if len(records) >= limit or wanted > upto or following is None:
+                break
+            if wanted < following:
+                log.error("inbox records %d to %d are missing", wanted, following - 1)
+            wanted = max(wanted, following)
+        return records
+
+    def _read_segment(
+        self, first: int, fd: int, wanted: int, upto: int, limit: int, out: list[InboxRecord]
+    ) -> int:
+        """Append the segment's records from ``wanted`` to ``out``; the next seq wanted."""
+        cursor_first, cursor_seq, cursor_at = self._cursor
+        offset = cursor_at if (cursor_first, cursor_seq) == (first, wanted) else 0
+        for seq, _, end, payload in scan(fd, offset):
+            if seq < wanted:
+                continue
+            if seq > upto or len(out) >= limit:
+                break
+            out.append(InboxRecord(*decode_row(payload), seq))
+            wanted, self._cursor = seq + 1, (first, seq + 1, end)
+        return wanted
 
     async def claim(self, upto: int) -> None:
         """Record the batch being enriched (``done < seq <= upto``) before it is written."""
-        await self._run_task(lambda: self._set_marks({"claimed": upto}))
+        await self._run_task(functools.partial(self._set_marks, self.done, upto))
         self.claimed = upto
 
-    async def scrub(self) -> None:
-        """Empty the log's WAL (``TRUNCATE`` checkpoint): after a visitor's deletion, no copy
-        of a trimmed row is left on disk (docs/PRIVACY.md)."""
-        await self._run_task(
-            lambda: self._write_conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        )
-
     async def mark_done(self, upto: int) -> None:
-        """Every row up to ``upto`` is enriched: mark it, and delete those rows."""
-        await self._run_task(lambda: self._set_marks({"done": upto, "claimed": upto}, upto))
+        """Every record up to ``upto`` is enriched: mark it, and delete what is all done."""
+        await self._run_task(functools.partial(self._set_marks, upto, upto))
         self.done = self.claimed = upto
         if upto >= self.appended:
             self.oldest_pending_at = None
 
-    def _set_marks(self, marks: dict[str, int], trim_upto: int = 0) -> None:
-        conn = self._write_conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.executemany(_SET_STATE, [(name, str(value)) for name, value in marks.items()])
-            if trim_upto:
-                conn.execute("DELETE FROM inbox WHERE seq <= ?", (trim_upto,))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+    def _set_marks(self, done: int, claimed: int) -> None:
+        self._save_marks(done, claimed)
+        self._files.trim(done, self._written)
+
+    async def scrub(self) -> None:
+        """After a visitor's deletion: no copy of an enriched record is left in the log, not
+        even beside records still to enrich (their segment is rewritten without it)."""
+        await self._run_task(self._scrub)
+
+    def _scrub(self) -> None:
+        self._files.trim(self.done, self._written)
+        if self.done < self._written:
+            self._files.drop_before(self.done + 1)
 
     # --- lag ----------------------------------------------------------------------------------
 

@@ -112,10 +112,12 @@ def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-async def _send_error(send: Send, error: ApiError) -> None:
-    """The JSON error shape (:func:`~collector.http.errors.send_error`), counted as refused."""
+async def _send_error(send: Send, error: ApiError) -> int:
+    """The JSON error shape (:func:`~collector.http.errors.send_error`), counted as refused;
+    returns its status."""
     METRICS.beacon_refused(error.status)
     await send_error(send, error)
+    return error.status
 
 
 class Enriched(NamedTuple):
@@ -264,23 +266,21 @@ class Ingestor:
             self.link_clicks.end_session(visit)
         return active
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> int:
         """The ASGI endpoint: 204 once stored, or the JSON error shape (500 only for an error
-        that is neither an :class:`ApiError` nor a domain error)."""
+        that is neither an :class:`ApiError` nor a domain error). Returns the status sent."""
         try:
             await self.collect(scope, receive)
         except ApiError as error:
-            await _send_error(send, error)
-            return
+            return await _send_error(send, error)
         except DomainError as error:
-            await _send_error(send, from_domain(error))
-            return
+            return await _send_error(send, from_domain(error))
         except Exception:
             log.exception("a beacon could not be stored")
-            await _send_error(send, ApiError(500, "internal error; see the collector log"))
-            return
+            return await _send_error(send, ApiError(500, "internal error; see the collector log"))
         await send(_NO_CONTENT)
         await send(_EMPTY_BODY)
+        return 204
 
     async def collect(self, scope: Scope, receive: Receive) -> None:
         """The door: read and check one beacon and append it to the inbox; returns once it is

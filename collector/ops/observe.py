@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
+from typing import Protocol
 
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -75,6 +76,11 @@ def _brand_of(scope: Scope) -> int | None:
 # each: at thousands a second the lines would cost the ingest path a tenth of its time and say
 # nothing the counters do not. A refused beacon is still logged.
 _QUIET_ROUTES = frozenset(("/collect", "/collect/replay"))
+_BEACON_ROUTE = "/collect"
+
+
+class BeaconHandler(Protocol):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> int: ...
 
 
 class RequestObserver:
@@ -99,6 +105,24 @@ class RequestObserver:
             await self.app(scope, receive, sending)
         finally:
             self._observe(scope, status, time.perf_counter() - started)
+
+    async def beacon(
+        self, ingestor: BeaconHandler, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """``POST /collect``, timed like any request, but without wrapping ``send``: the ingestor
+        returns the status it answered, and the route is known."""
+        started = time.perf_counter()
+        status = 500  # unless the ingestor answers: an exception escaped it
+        try:
+            status = await ingestor(scope, receive, send)
+        finally:
+            seconds = time.perf_counter() - started
+            try:
+                METRICS.request(_BEACON_ROUTE, "POST", status, seconds)
+                if status >= 300:
+                    log_request("POST", _BEACON_ROUTE, status, seconds, _brand_of(scope))
+            except Exception:
+                log.exception("a beacon could not be observed")
 
     def _observe(self, scope: Scope, status: int, seconds: float) -> None:
         """The request's metrics and log line; a failure here is logged, never the request's."""
