@@ -171,14 +171,14 @@ class Settings:
     )
     inbox: str = _setting(
         "",
-        "Path of this collector's inbox, the SQLite file /collect appends answered beacons to "
-        "(default: <database>-inbox beside a SQLite database, inbox.db in the chdb directory, "
-        "or ./data/inbox.db).",
+        "Directory of this collector's inbox, the append-only log /collect writes answered "
+        "beacons to (default: <database>-inbox beside a SQLite database, inbox in the chdb "
+        "directory, or ./data/inbox).",
     )
     inbox_full_sync: bool = _setting(
         False,
-        "fsync the inbox at each group commit: answered beacons survive a power loss too, not "
-        "only a killed process (costs an fsync per commit).",
+        "fdatasync the inbox at each group write: answered beacons survive a power loss too, "
+        "not only a killed process (costs an fsync per group, on a thread of its own).",
         _flag,
     )
     export_dir: str = _setting(
