@@ -20,9 +20,10 @@ The door comes first: both run on the event loop, and the enricher works in slic
 on, or, while the door is saturated (:data:`DOOR_BUSY` beacons waiting for their commit), by a
 pause of :data:`PAUSE_S`: the enricher then keeps about a hundredth of the process, and lets
 each batch gather for up to :data:`GATHER_S` first, unless a read waits for it. Once the oldest
-beacon waiting has waited :data:`LAG_SHARE_S`, the pause shortens to :data:`SHARE_PAUSE_S` (a
-twentieth of the process, plus the writer's thread): a saturated door then slows down rather
-than let the inbox grow without end. An idle door gives
+beacon waiting has waited :data:`LAG_SHARE_S`, the pause shortens to :data:`SHARE_PAUSE_S`
+(a twentieth of the loop, plus the writer's thread), as it was before the inbox got cheap: a
+larger share did not help, since the writer's thread, which stores the batches, gets the GIL
+only every few ms from a saturated loop (bench/README.md). An idle door gives
 the enricher the whole process, so a burst is absorbed by the log and caught up after.
 :attr:`Enricher.lag_seconds` is exported as a metric, and reads
 wait for the enricher (:meth:`Enricher.settled`, at most :data:`READ_WAIT_S`).
