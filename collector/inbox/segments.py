@@ -41,6 +41,7 @@ SEGMENT_BYTES = 8 << 20  # a segment is closed once it holds this much
 READ_CHUNK = 1 << 20
 STATE_FILE = "state.json"
 SUFFIX = ".log"
+STAGED = ".new"  # a segment being rewritten, renamed into place once whole
 
 Row = tuple[int, str | None, str | None, str | None, bytes]
 _encoder = msgspec.msgpack.Encoder()
@@ -98,6 +99,8 @@ class SegmentFiles:
         self.path = path
         self.full_sync = full_sync
         self.lock = threading.Lock()
+        for staged in path.glob("*" + SUFFIX + STAGED):  # a copy a crash cut short
+            staged.unlink()
         self.firsts = sorted(int(p.stem) for p in path.glob("*" + SUFFIX) if p.stem.isdigit())
         self._fd: int | None = None  # the segment being appended to (always the last one)
         self._size = 0
@@ -223,19 +226,25 @@ class SegmentFiles:
         self._delete([first])
 
     def _copy_tail(self, source: int, start: int, first: int) -> None:
+        """Copy from byte ``start`` on into a new segment named ``first``: written beside, then
+        renamed, so a failed or killed copy never leaves a short segment in the log."""
+        staged = self.path / (self.file(first).name + STAGED)
         size = os.fstat(source).st_size
-        target = os.open(self.file(first), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        target = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             while start < size:
                 chunk = os.pread(source, READ_CHUNK, start)
                 if not chunk:
                     break
-                os.write(target, chunk)
-                start += len(chunk)
+                start += os.write(target, chunk)  # a short write: the rest on the next turn
             if self.full_sync:
                 os.fdatasync(target)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
         finally:
             os.close(target)
+        os.replace(staged, self.file(first))
         self._sync_directory()
         with self.lock:
             bisect.insort(self.firsts, first)
