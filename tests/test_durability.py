@@ -56,7 +56,9 @@ def test_every_answered_beacon_survives_the_process_ending(tmp_path, stop):
     finally:
         collector.stop(stop)
     assert len(answered) == 200
-    assert set(answered) <= _stored_after_restart(database, brand["id"], tmp_path / "log2", len(answered))
+    assert set(answered) <= _stored_after_restart(
+        database, brand["id"], tmp_path / "log2", len(answered)
+    )
 
 
 def _stored_after_restart(database: str, brand_id: int, log_path, expected: int) -> set[str]:
