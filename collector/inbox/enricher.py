@@ -74,6 +74,7 @@ class Enricher:
         self._drain_until = 0.0
         self.skipped = 0  # beacons that could not be enriched (logged)
         self._readers = 0  # reads waiting in settled()
+        self._called = asyncio.Event()  # a read started waiting, or the enricher is stopping
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="enricher")
@@ -94,6 +95,7 @@ class Enricher:
         self._stopping = True
         self._drain_until = time.monotonic() + STOP_DRAIN_S
         self._wake.set()
+        self._called.set()
         await self._task
         self._task = None
 
@@ -105,7 +107,7 @@ class Enricher:
             return True
         deadline = time.monotonic() + timeout
         self._readers += 1
-        self._wake.set()  # a gathering batch starts now
+        self._called.set()  # a gathering batch starts now
         try:
             while self.inbox.done < target and self.running:
                 left = deadline - time.monotonic()
@@ -147,14 +149,9 @@ class Enricher:
         for each commit otherwise. A waiting read, or a stop, ends the wait."""
         if not self._door_busy() or self.inbox.pending >= GATHER_ROWS or self._readers:
             return
-        self._wake.clear()
+        self._called.clear()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake_for_read(), GATHER_S)
-
-    async def _wake_for_read(self) -> None:
-        while not (self._readers or self._stopping):
-            self._wake.clear()
-            await self._wake.wait()
+            await asyncio.wait_for(self._called.wait(), GATHER_S)
 
     def _door_busy(self) -> bool:
         return self.inbox.waiting >= DOOR_BUSY and not self._stopping

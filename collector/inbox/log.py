@@ -85,14 +85,14 @@ class InboxLog:
         self.done = _mark(state, "done")
         self.claimed = max(self.done, _mark(state, "claimed"))
         self.appended = max(self.done, self._files.recover())
-        self._written = self.appended  # the committer thread's own count
+        self._written = self.appended  # the last seq written, counted where the writes run
         self._files.trim(self.done, self._written)
         if not state:
             self._save_marks(self.done, self.claimed)
         # received_at of the oldest record not enriched yet (None: none, or not known yet)
         self.oldest_pending_at: int | None = None
-        # The committer thread's queue: rows with the futures of their requests, and tasks
-        # (marks, trims) to run between two group commits, in order.
+        # The next group: rows with the futures of their requests, and tasks (marks, trims)
+        # to run before its write. On the loop, or on the committer thread with full sync.
         self._cond = threading.Condition()
         self._rows: list[tuple[Row, asyncio.Future[None]]] = []
         self._tasks: list[tuple[Callable[[], None], asyncio.Future[None]]] = []
@@ -163,9 +163,17 @@ class InboxLog:
 
     def _group_on_loop(self) -> None:
         self._group_due = False
+        self._write_group(*self._take_group(), self._settle)
+
+    def _take_group(
+        self,
+    ) -> tuple[
+        list[tuple[Row, asyncio.Future[None]]],
+        list[tuple[Callable[[], None], asyncio.Future[None]]],
+    ]:
         rows, self._rows = self._rows, []
         tasks, self._tasks = self._tasks, []
-        self._write_group(rows, tasks, self._settle)
+        return rows, tasks
 
     def _committer(self) -> None:
         """The committer thread (full sync): everything queued since the last group."""
@@ -175,8 +183,7 @@ class InboxLog:
                     self._cond.wait()
                 if not self._rows and not self._tasks:
                     return
-                rows, self._rows = self._rows, []
-                tasks, self._tasks = self._tasks, []
+                rows, tasks = self._take_group()
             self._write_group(rows, tasks, self._settle_later)
 
     def _write_group(
@@ -228,7 +235,7 @@ class InboxLog:
                 event.set()
 
     def _commit(self, rows: list[Row]) -> int:
-        """On the committer thread: write ``rows`` at the log's end; the last one's seq."""
+        """Write ``rows`` at the log's end (where the group runs); the last one's seq."""
         first = self._written + 1
         self._files.append(encode_records(rows, first), first)
         self._written += len(rows)

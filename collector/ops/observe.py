@@ -116,11 +116,8 @@ class RequestObserver:
         try:
             status = await ingestor(scope, receive, send)
         finally:
-            seconds = time.perf_counter() - started
             try:
-                METRICS.request(_BEACON_ROUTE, "POST", status, seconds)
-                if status >= 300:
-                    log_request("POST", _BEACON_ROUTE, status, seconds, _brand_of(scope))
+                _record(scope, _BEACON_ROUTE, "POST", status, time.perf_counter() - started)
             except Exception:
                 log.exception("a beacon could not be observed")
 
@@ -131,8 +128,13 @@ class RequestObserver:
                 self._templates = RouteTemplates(self._routes)
             route = self._templates.of(scope, status)
             method = scope["method"] if scope["method"] in _METHODS else "other"
-            METRICS.request(route, method, status, seconds)
-            if status >= 300 or route not in _QUIET_ROUTES:
-                log_request(method, route, status, seconds, _brand_of(scope))
+            _record(scope, route, method, status, seconds)
         except Exception:
             log.exception("a request could not be observed")
+
+
+def _record(scope: Scope, route: str, method: str, status: int, seconds: float) -> None:
+    """A request's metrics, and its log line unless it is an answered beacon."""
+    METRICS.request(route, method, status, seconds)
+    if status >= 300 or route not in _QUIET_ROUTES:
+        log_request(method, route, status, seconds, _brand_of(scope))
