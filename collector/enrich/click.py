@@ -228,28 +228,27 @@ def _event_data(kind: str, data: msgspec.Raw) -> dict[str, Any] | msgspec.Raw:
     if kind != "click":
         return signal_data(kind, data) if kind in SIGNALS else data
     click = decode_click_data(data)
+    x, y, text = click.x, click.y, click.tx
     return {
         "selector": click.s,
-        "text": click.tx[:MAX_CLICK_TEXT] if click.tx else None,
-        "x": _number(click.x),
-        "y": _number(click.y),
+        "text": text[:MAX_CLICK_TEXT] if text else None,
+        "x": int(x) if x is not None and x.is_integer() else x,
+        "y": int(y) if y is not None and y.is_integer() else y,
     }
-
-
-def _number(value: float | None) -> int | float | None:
-    return int(value) if value is not None and value.is_integer() else value
 
 
 def build_events(beacon: Beacon, ctx: HitContext, offset: int) -> list[Event]:
     """The beacon's events as rows, and a ``rage_click`` for each burst of its clicks."""
+    brand_id, click_id, session_id = ctx.brand.id, beacon.p, ctx.session_id
+    page_url = beacon.u[:MAX_URL]
     events = [
         Event(
-            brand_id=ctx.brand.id,
-            click_id=beacon.p,
-            session_id=ctx.session_id,
+            brand_id=brand_id,
+            click_id=click_id,
+            session_id=session_id,
             type=event.t,
             timestamp=event.ts + offset,
-            url=(event.u or beacon.u)[:MAX_URL],
+            url=event.u[:MAX_URL] if event.u else page_url,
             data=_event_data(event.t, event.d),
             seq=index,
         )

@@ -35,14 +35,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from collector.inbox.log import InboxLog, InboxRecord
 from collector.ingest.writer import Writer
 from collector.storage.base import Click, Event, InboxBatch
+from collector.storage.rows import EVENT_ROWS
 
 if TYPE_CHECKING:
-    from collector.ingest.collect import Ingestor
+    from collector.ingest.collect import Enriched, Ingestor
 
 log = logging.getLogger("clicktrail.enricher")
 
@@ -56,6 +58,29 @@ GATHER_S = 0.05  # while the door is saturated, a batch waits this long to grow.
 GATHER_ROWS = 2000  # ... unless this many beacons are pending, or a read is waiting
 READ_WAIT_S = 1.0  # the longest a read waits for enrichment to catch up
 STOP_DRAIN_S = 10.0  # on shutdown, enrich what is left for at most this long
+
+
+@dataclass
+class _Taken:
+    """A batch read and enriched: the inbox records ``after < seq <= last`` and their rows."""
+
+    after: int
+    last: int
+    first_at: int | None = None  # when its first record was answered
+    rows: list[tuple[InboxRecord, Enriched]] = field(default_factory=list)
+    clicks: list[Click] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    starts: set[str] = field(default_factory=set)
+    event_rows: list[tuple[Any, ...]] = field(default_factory=list)  # EVENT_ROWS.row of events
+
+    def add(self, record: InboxRecord, rows: Enriched) -> None:
+        """A record's rows; raises, adding nothing, when an event cannot be encoded."""
+        event_rows = [EVENT_ROWS.row(event) for event in rows.events]
+        self.rows.append((record, rows))
+        self.clicks += rows.clicks
+        self.events += rows.events
+        self.event_rows += event_rows
+        self.starts |= rows.session_starts
 
 
 class Enricher:
@@ -75,6 +100,8 @@ class Enricher:
         self.skipped = 0  # beacons that could not be enriched (logged)
         self._readers = 0  # reads waiting in settled()
         self._called = asyncio.Event()  # a read started waiting, or the enricher is stopping
+        self._taken = 0  # the last seq read and enriched (at or past the log's done mark)
+        self._writing: asyncio.Task[None] | None = None  # the batch being stored
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="enricher")
@@ -125,29 +152,43 @@ class Enricher:
     async def _run(self) -> None:
         await self._resume()
         while True:
-            if self.inbox.done >= self.inbox.appended:
-                if self._stopping:
-                    return
-                self._wake.clear()
-                if self.inbox.done >= self.inbox.appended:
-                    await self._wake.wait()
-                continue
-            if self._stopping and time.monotonic() > self._drain_until:
-                log.warning("stopping with %d beacons to enrich at next start", self.inbox.pending)
-                return
             try:
-                await self._gather()
-                await self._one_batch()
+                if not await self._next():
+                    return
             except Exception:
                 log.exception("an enrichment batch failed; retrying in a second")
+                await self._abandon_write()
                 await asyncio.sleep(1.0)
                 await self._resume()  # the batch may be stored, its log mark not
+
+    async def _next(self) -> bool:
+        """Take, enrich and hand over the next batch (or wait for one); False to stop."""
+        if self._taken >= self.inbox.appended:
+            await self._finish_write()
+            if self._stopping:
+                return False
+            self._wake.clear()
+            if self._taken >= self.inbox.appended:
+                await self._wake.wait()
+            return True
+        if self._stopping and time.monotonic() > self._drain_until:
+            await self._finish_write()
+            log.warning("stopping with %d beacons to enrich at next start", self.inbox.pending)
+            return False
+        await self._gather()
+        taken = await self._take()
+        await self._finish_write()
+        if taken.first_at is not None and self.inbox.appended > taken.after:
+            self.inbox.oldest_pending_at = taken.first_at
+        self._writing = asyncio.get_running_loop().create_task(self._store_batch(taken))
+        return True
 
     async def _gather(self) -> None:
         """While the door is saturated, let a small batch grow for up to :data:`GATHER_S`: a
         batch has a cost of its own (a read, a write job, a mark), which the door would pay
         for each commit otherwise. A waiting read, or a stop, ends the wait."""
-        if not self._door_busy() or self.inbox.pending >= GATHER_ROWS or self._readers:
+        waiting = self.inbox.appended - self._taken
+        if not self._door_busy() or waiting >= GATHER_ROWS or self._readers:
             return
         self._called.clear()
         with contextlib.suppress(TimeoutError):
@@ -162,44 +203,43 @@ class Enricher:
         stored = await asyncio.to_thread(self._store.inbox_done, self.inbox.inbox_id)
         if stored > self.inbox.done:
             await self.inbox.mark_done(stored)
+        self._taken = self.inbox.done
 
-    async def _one_batch(self) -> None:
+    async def _take(self) -> _Taken:
+        """The next batch, read past the last one taken and enriched. On SQLite it is taken
+        while the previous one is written (the write lets go of the GIL); ClickHouse claims
+        each batch's range in the log before its write, so there one follows the other."""
         inbox = self.inbox
+        if not self._store.marks_inbox_in_batch:
+            await self._finish_write()
         replay = inbox.claimed > inbox.done  # claimed and not marked: exactly that range again
+        after = self._taken
         upto = inbox.claimed if replay else inbox.appended
-        records = await asyncio.to_thread(inbox.read, inbox.done, upto, BATCH)
+        records = await asyncio.to_thread(inbox.read, after, upto, BATCH)
         last = upto if replay or not records else records[-1].seq
-        if records:
+        self._taken = last
+        if not records:
+            return _Taken(after, last)
+        if self._writing is None:
             inbox.oldest_pending_at = records[0].received_at
-            batch = InboxBatch(inbox.inbox_id, inbox.done, last)
-            if not replay and not self._store.marks_inbox_in_batch:
-                await inbox.claim(last)
-            clicks, events, starts = await self._enrich_all(records)
-            await self._write(batch, clicks, events, starts, records)
-        await inbox.mark_done(last)
-        self._progress.set()
+        if not replay and not self._store.marks_inbox_in_batch:
+            await inbox.claim(last)
+        taken = _Taken(after, last, records[0].received_at)
+        await self._enrich_all(records, taken)
+        return taken
 
-    async def _enrich_all(
-        self, records: list[InboxRecord]
-    ) -> tuple[list[Click], list[Event], frozenset[str]]:
-        clicks: list[Click] = []
-        events: list[Event] = []
-        starts: set[str] = set()
+    async def _enrich_all(self, records: list[InboxRecord], taken: _Taken) -> None:
         slice_end = time.perf_counter() + SLICE_S
         for record in records:
             try:
                 rows = await self._ingestor.enrich(record)
+                if rows is not None:
+                    taken.add(record, rows)
             except Exception as exc:
                 self._skip(record, exc)
-                continue
-            if rows is not None:
-                clicks += rows.clicks
-                events += rows.events
-                starts |= rows.session_starts
             if time.perf_counter() > slice_end:
                 await self._step_aside()
                 slice_end = time.perf_counter() + SLICE_S
-        return clicks, events, frozenset(starts)
 
     async def _step_aside(self) -> None:
         """The door's turn: one turn of the event loop, or a pause while the door is saturated
@@ -211,30 +251,50 @@ class Enricher:
         else:
             await asyncio.sleep(SHARE_PAUSE_S)
 
-    async def _write(
-        self,
-        batch: InboxBatch,
-        clicks: list[Click],
-        events: list[Event],
-        starts: frozenset[str],
-        records: list[InboxRecord],
-    ) -> None:
+    # --- the write, behind the next batch's enrichment ------------------------------------------
+
+    async def _finish_write(self) -> None:
+        """Wait for the batch being written, if any; raises what its write raised."""
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            await writing
+
+    async def _abandon_write(self) -> None:
+        """After a failure: let the batch being written end, whatever it raises."""
+        try:
+            await self._finish_write()
+        except Exception:
+            log.exception("an enrichment batch failed to store")
+
+    async def _store_batch(self, taken: _Taken) -> None:
+        """Store the batch, mark it done in the log, and tell the reads waiting."""
+        if taken.rows:
+            await self._write(taken)
+        await self.inbox.mark_done(taken.last)
+        self._progress.set()
+
+    async def _write(self, taken: _Taken) -> None:
         """One job for the whole batch; if it cannot be stored, each beacon on its own, so one
         bad row costs no other beacon its data."""
+        batch = InboxBatch(self.inbox.inbox_id, taken.after, taken.last)
         try:
-            await self._writer.submit(clicks, events, session_starts=starts, inbox_batch=batch)
+            await self._writer.submit(
+                taken.clicks,
+                taken.events,
+                session_starts=frozenset(taken.starts),
+                inbox_batch=batch,
+                event_rows=taken.event_rows,
+            )
             return
         except Exception as exc:
             log.error(
-                "an enrichment batch of %d beacons failed (%s); one by one", len(records), exc
+                "an enrichment batch of %d beacons failed (%s); one by one", len(taken.rows), exc
             )
-        for record in records:
+        for record, rows in taken.rows:
             try:
-                rows = await self._ingestor.enrich(record)
-                if rows is not None:
-                    await self._writer.submit(
-                        rows.clicks, rows.events, session_starts=rows.session_starts
-                    )
+                await self._writer.submit(
+                    rows.clicks, rows.events, session_starts=rows.session_starts
+                )
             except Exception as exc:
                 self._skip(record, exc)
         await self._writer.submit([], [], inbox_batch=batch)  # the mark alone

@@ -104,9 +104,12 @@ TYPED_DATA: dict[str, msgspec.json.Decoder[Any]] = {
 }
 
 
+_NULL = msgspec.Raw(b"null")
+
+
 def has_data(raw: msgspec.Raw) -> bool:
     """False for an absent or ``null`` ``d``."""
-    return len(raw) > 0 and memoryview(raw) != b"null"
+    return len(raw) > 0 and raw != _NULL
 
 
 def is_json_object(raw: msgspec.Raw) -> bool:

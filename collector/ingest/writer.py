@@ -23,7 +23,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from collector.ops.metrics import METRICS
 from collector.storage.base import Click, Conversion, Event, InboxBatch, ReplayChunk, Store
@@ -45,6 +45,7 @@ class _Job:
     done: asyncio.Future[None] = field(repr=False)
     session_starts: frozenset[str] = frozenset()  # ids of the clicks that opened their session
     inbox_batch: InboxBatch | None = None  # the inbox rows these were enriched from
+    event_rows: list[tuple[Any, ...]] | None = None  # the rows of ``events``, built already
 
     @property
     def size(self) -> int:
@@ -65,6 +66,26 @@ class _Job:
             self.done.set_result(None)
         else:
             self.done.set_exception(error)
+
+
+class _Rows(NamedTuple):
+    """What one commit stores: the jobs' rows together."""
+
+    clicks: list[Click]
+    events: list[Event]
+    chunks: list[ReplayChunk]
+    conversions: list[Conversion]
+    session_starts: frozenset[str]
+    inbox_batch: InboxBatch | None
+    event_rows: list[tuple[Any, ...]] | None
+
+
+def _event_rows(jobs: list[_Job]) -> list[tuple[Any, ...]] | None:
+    """The jobs' event rows in order when every job with events brought its rows, else None
+    (the store builds them)."""
+    if any(job.event_rows is None and job.events for job in jobs):
+        return None
+    return [row for job in jobs for row in job.event_rows or ()]
 
 
 class Writer:
@@ -108,15 +129,26 @@ class Writer:
         conversions: list[Conversion] | None = None,
         session_starts: frozenset[str] = frozenset(),
         inbox_batch: InboxBatch | None = None,
+        event_rows: list[tuple[Any, ...]] | None = None,
     ) -> None:
         """Returns once the rows are committed; raises if the commit failed. ``session_starts``
         names the clicks that opened their session (the clickstream's ``session.first``);
-        ``inbox_batch`` the inbox rows they were enriched from (the enricher's batches)."""
+        ``inbox_batch`` the inbox rows they were enriched from (the enricher's batches);
+        ``event_rows`` the rows of ``events``, when the caller built them (``write_batch``)."""
         if self._task is None or self._task.done():
             raise RuntimeError("the writer is not running")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(
-            _Job(clicks, events, chunks or [], conversions or [], done, session_starts, inbox_batch)
+            _Job(
+                clicks,
+                events,
+                chunks or [],
+                conversions or [],
+                done,
+                session_starts,
+                inbox_batch,
+                event_rows,
+            )
         )
         await done
 
@@ -180,35 +212,35 @@ class Writer:
         conversions = [conversion for job in jobs for conversion in job.conversions]
         starts = frozenset().union(*(job.session_starts for job in jobs))
         batch = next((job.inbox_batch for job in jobs if job.inbox_batch is not None), None)
+        rows = _event_rows(jobs)
         started = time.perf_counter()
         try:
             await loop.run_in_executor(
-                self._executor, self._store_rows, clicks, events, chunks, conversions, starts, batch
+                self._executor,
+                self._store_rows,
+                _Rows(clicks, events, chunks, conversions, starts, batch, rows),
             )
         except Exception as exc:
             return exc
         METRICS.group_commit(sum(job.size for job in jobs), time.perf_counter() - started)
         return None
 
-    def _store_rows(
-        self,
-        clicks: list[Click],
-        events: list[Event],
-        chunks: list[ReplayChunk],
-        conversions: list[Conversion],
-        session_starts: frozenset[str],
-        inbox_batch: InboxBatch | None = None,
-    ) -> None:
+    def _store_rows(self, rows: _Rows) -> None:
         """One commit (the writer's thread), with the clickstream items of its rows."""
         feed = self._feed
-        if feed is None or not (clicks or conversions):
-            self._store.write_batch(clicks, events, chunks, conversions, inbox_batch=inbox_batch)
-            return
-        items = feed.items(clicks, conversions, session_starts)
+        items = None
+        if feed is not None and (rows.clicks or rows.conversions):
+            items = feed.items(rows.clicks, rows.conversions, rows.session_starts)
         self._store.write_batch(
-            clicks, events, chunks, conversions, outbox=items or None, inbox_batch=inbox_batch
+            rows.clicks,
+            rows.events,
+            rows.chunks,
+            rows.conversions,
+            outbox=items or None,
+            inbox_batch=rows.inbox_batch,
+            event_rows=rows.event_rows,
         )
-        if items:
+        if items and feed is not None:
             feed.committed()
 
     async def _checkpoints(self, loop: asyncio.AbstractEventLoop) -> None:

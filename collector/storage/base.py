@@ -12,7 +12,7 @@ stays inside its own package.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from .deletion import DeletionStore
 from .inbox import InboxBatch, InboxMarks
@@ -172,10 +172,14 @@ class ClickStore(Protocol):
         conversions: list[Conversion] | None = None,
         outbox: list[OutboxItem] | None = None,
         inbox_batch: InboxBatch | None = None,
+        event_rows: list[tuple[Any, ...]] | None = None,
     ) -> None:
         """Store all of it durably, or nothing (one transaction). ``inbox_batch`` names the
         inbox rows these were enriched from (``storage/inbox.py``): written again, they add
-        nothing. ``outbox`` holds the
+        nothing. ``event_rows``, when given, are the rows of ``events``
+        (``EVENT_ROWS.row``, storage/rows.py) built already: the enricher builds them between
+        two turns of the event loop, so that the writer's thread needs the GIL for little more
+        than the database's calls, which let go of it. ``outbox`` holds the
         clickstream items rendered from these clicks and conversions: an item is written only
         when its source is (a click or conversion ignored as a repeat, below, writes no item),
         in the same commit (SQLite) or, on ClickHouse, into the collector's local outbox file

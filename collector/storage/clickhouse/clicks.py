@@ -116,12 +116,14 @@ class ClicksMixin(LocalOutboxBase):
         conversions: list[Conversion] | None = None,
         outbox: list[OutboxItem] | None = None,
         inbox_batch: InboxBatch | None = None,
+        event_rows: list[tuple[Any, ...]] | None = None,
     ) -> None:
         if not clicks and not events and not chunks and not conversions:
             return
         # An enrichment batch written again (after a crash) is dropped by its token.
         dedupe = {"insert_deduplication_token": inbox_batch.token} if inbox_batch else None
-        event_rows = [EVENT_ROWS.row(e) for e in events]  # a row that cannot be encoded fails first
+        if event_rows is None:  # a row that cannot be encoded fails first
+            event_rows = [EVENT_ROWS.row(e) for e in events]
         with self._lock:
             if chunks:
                 write_chunks(self, chunks)

@@ -67,7 +67,7 @@ _INSERT_CLICKS = f"INSERT OR IGNORE INTO clicks ({_CLICK_COLUMNS_SQL})"
 _EVENT_COLUMNS_SQL = ", ".join(f'"{name}"' for name in EVENT_ROWS.names)
 _INSERT_EVENTS = f"INSERT INTO events ({_EVENT_COLUMNS_SQL})"
 # Rows per INSERT statement: a batch goes in as few statements of these sizes as add up to it.
-_STATEMENT_ROWS = (128, 64, 32, 16, 8, 4, 2, 1)
+_STATEMENT_ROWS = (16384, 4096, 1024, 256, 64, 16, 4, 1)
 
 
 @functools.cache
@@ -159,10 +159,12 @@ class ClicksMixin(SQLiteBase):
         conversions: list[Conversion] | None = None,
         outbox: list[OutboxItem] | None = None,
         inbox_batch: InboxBatch | None = None,
+        event_rows: list[tuple[Any, ...]] | None = None,
     ) -> None:
         if not clicks and not events and not chunks and not conversions and not inbox_batch:
             return
-        event_rows = [EVENT_ROWS.row(e) for e in events]
+        if event_rows is None:
+            event_rows = [EVENT_ROWS.row(e) for e in events]
         with self._write() as conn:
             if inbox_batch is not None and not write_inbox_mark(conn, inbox_batch):
                 return  # this batch is stored already: written again after a failure
