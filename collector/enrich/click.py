@@ -11,18 +11,18 @@ import msgspec
 
 from collector.enrich.behaviour import behaviour_reason
 from collector.enrich.bots import bot_reason
+from collector.enrich.clickdata import StoredClick, stored_click
 from collector.enrich.frustration import RAGE_MIN_CLICKS, SIGNALS, rage_clicks, signal_data
 from collector.enrich.geo import GeoInfo
 from collector.enrich.netaddr import anonymize_ip
 from collector.enrich.referrer import ReferrerInfo, ad_click, classify_referrer
 from collector.enrich.useragent import UAInfo
-from collector.ingest.wire import Beacon, decode_click_data, has_data
+from collector.ingest.wire import Beacon, has_data
 from collector.storage.base import Brand, Click, Event
 
 MAX_URL = 2048
 MAX_QUERY_PARAMS = 50
 MAX_QUERY_VALUE = 500
-MAX_CLICK_TEXT = 100
 MAX_ACCEPT_LANGUAGE = 256
 FUTURE_SKEW_MS = 60_000
 PAST_SKEW_MS = 24 * 3600 * 1000
@@ -220,21 +220,14 @@ def make_click(
     )
 
 
-def _event_data(kind: str, data: msgspec.Raw) -> dict[str, Any] | msgspec.Raw:
+def _event_data(kind: str, data: msgspec.Raw) -> StoredClick | dict[str, Any] | msgspec.Raw:
     """What is stored as the event's data: a click's fields under their API names, or a
     custom event's JSON object exactly as sent (validated, never decoded)."""
     if not has_data(data):
         return {}
-    if kind != "click":
-        return signal_data(kind, data) if kind in SIGNALS else data
-    click = decode_click_data(data)
-    x, y, text = click.x, click.y, click.tx
-    return {
-        "selector": click.s,
-        "text": text[:MAX_CLICK_TEXT] if text else None,
-        "x": int(x) if x is not None and x.is_integer() else x,
-        "y": int(y) if y is not None and y.is_integer() else y,
-    }
+    if kind == "click":
+        return stored_click(data)
+    return signal_data(kind, data) if kind in SIGNALS else data
 
 
 def build_events(beacon: Beacon, ctx: HitContext, offset: int) -> list[Event]:

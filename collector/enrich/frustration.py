@@ -11,6 +11,7 @@ from typing import Any
 
 import msgspec
 
+from collector.enrich.clickdata import StoredClick
 from collector.ingest.wire import TYPED_DATA
 from collector.storage.base import Event
 
@@ -39,11 +40,9 @@ def _placed_clicks(events: list[Event]) -> list[tuple[int, float, float, Event]]
     (a stable sort: clicks of the same ms stay in beacon order)."""
     placed = []
     for event in events:
-        if event.type == "click":
-            data = event.data
-            x, y = data.get("x"), data.get("y")
-            if x is not None and y is not None:
-                placed.append((event.timestamp, x, y, event))
+        data = event.data
+        if type(data) is StoredClick and data.x is not None and data.y is not None:
+            placed.append((event.timestamp, data.x, data.y, event))
     placed.sort(key=itemgetter(0))
     return placed
 
@@ -92,9 +91,9 @@ def _rage_event(first: Event, clicks: int, seq: int) -> Event:
         timestamp=first.timestamp,
         seq=seq,
         data={
-            "s": data.get("selector"),
-            "x": data["x"],
-            "y": data["y"],
+            "s": data.selector,
+            "x": data.x,
+            "y": data.y,
             "n": clicks,
             "src": TRACKER,
         },

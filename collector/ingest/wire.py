@@ -105,6 +105,7 @@ TYPED_DATA: dict[str, msgspec.json.Decoder[Any]] = {
 
 
 _NULL = msgspec.Raw(b"null")
+_NOT_OBJECT = "must be an object"
 
 
 def has_data(raw: msgspec.Raw) -> bool:
@@ -142,17 +143,15 @@ def _data_problem(event: WireEvent) -> str | None:
     data = event.d
     if not has_data(data):
         return None
-    if not is_json_object(data):
-        return "must be an object"
     if len(data) > MAX_DATA_BYTES:
         return f"is {len(data)} bytes; at most {MAX_DATA_BYTES} are kept"
     decoder = TYPED_DATA.get(event.t)
     if decoder is None:
-        return json_problem(data, MAX_DATA_DEPTH)
-    try:  # only the typed fields are kept, and msgspec checks those
+        return json_problem(data, MAX_DATA_DEPTH) if is_json_object(data) else _NOT_OBJECT
+    try:  # only the typed fields are kept, and msgspec checks those (an object first)
         decoder.decode(data)
     except msgspec.ValidationError as exc:
-        return f"is not {event.t} data: {exc}"
+        return _NOT_OBJECT if not is_json_object(data) else f"is not {event.t} data: {exc}"
     except (msgspec.DecodeError, RecursionError):
         return f"is not {event.t} data: " + (json_problem(data, MAX_DATA_DEPTH) or "malformed")
     return None
