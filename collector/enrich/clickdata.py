@@ -11,7 +11,7 @@ from collector.ingest.wire import decode_click_data
 MAX_CLICK_TEXT = 100
 
 
-class StoredClick(msgspec.Struct):
+class StoredClick(msgspec.Struct, gc=False):
     selector: str | None
     text: str | None
     x: int | float | None

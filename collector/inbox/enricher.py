@@ -1,9 +1,15 @@
 """The enricher: turns the inbox's answered beacons into clicks and events, in large batches.
 
-It reads up to :data:`BATCH` rows past the done mark, enriches each one in arrival order
-(:meth:`~collector.ingest.collect.Ingestor.enrich`: sessions, geo, user agent, referrer, bots),
-and hands the batch's rows to the writer as one job, so they are committed in one transaction
-with their webhook outbox items. Then it marks the batch done and the log deletes it.
+It reads up to :data:`BATCH` rows past the last batch it took, enriches each one in arrival
+order (:meth:`~collector.ingest.collect.Ingestor.enrich`: sessions, geo, user agent, referrer,
+bots) and builds its event rows, and hands the batch to the writer as one job, so it is
+committed in one transaction with its webhook outbox items. Then it marks the batch done and
+the log deletes it.
+
+On SQLite the next batch is read and enriched while the writer's thread stores the last one:
+the database's calls let go of the GIL, so the two overlap on two cores. At most one batch is
+being written at a time, and the batches are stored and marked in order. ClickHouse claims a
+batch's range in the log before writing it (below), so there one batch follows the other.
 
 Exactly once, after a crash at any point:
 
@@ -22,8 +28,8 @@ pause of :data:`PAUSE_S`: the enricher then keeps about a hundredth of the proce
 each batch gather for up to :data:`GATHER_S` first, unless a read waits for it. Once the oldest
 beacon waiting has waited :data:`LAG_SHARE_S`, the pause shortens to :data:`SHARE_PAUSE_S`
 (a twentieth of the loop, plus the writer's thread), as it was before the inbox got cheap: a
-larger share did not help, since the writer's thread, which stores the batches, gets the GIL
-only every few ms from a saturated loop (bench/README.md). An idle door gives
+larger share did not help, since the writer's thread, which stores the batches, needs the GIL
+back from a saturated loop after each of its database calls (bench/README.md). An idle door gives
 the enricher the whole process, so a burst is absorbed by the log and caught up after.
 :attr:`Enricher.lag_seconds` is exported as a metric, and reads
 wait for the enricher (:meth:`Enricher.settled`, at most :data:`READ_WAIT_S`).

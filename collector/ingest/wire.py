@@ -26,7 +26,7 @@ _Small = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
 _Coordinate = Annotated[float, msgspec.Meta(ge=-(2.0**31), le=2.0**31)]
 
 
-class WireEvent(msgspec.Struct, forbid_unknown_fields=False):
+class WireEvent(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     t: _Name
     ts: Annotated[int, msgspec.Meta(ge=0, le=MAX_TIMESTAMP)]
     u: _Url | None = None
@@ -35,7 +35,7 @@ class WireEvent(msgspec.Struct, forbid_unknown_fields=False):
     d: msgspec.Raw = msgspec.Raw(b"")
 
 
-class Beacon(msgspec.Struct, forbid_unknown_fields=False):
+class Beacon(msgspec.Struct, forbid_unknown_fields=False, gc=False):
     k: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     p: _Id
     u: _Url
@@ -56,7 +56,7 @@ class Beacon(msgspec.Struct, forbid_unknown_fields=False):
     b: Annotated[int, msgspec.Meta(ge=0, le=1)] = 0
 
 
-class ClickData(msgspec.Struct):
+class ClickData(msgspec.Struct, gc=False):
     """``d`` of a ``click`` event."""
 
     s: Annotated[str, msgspec.Meta(max_length=500)] | None = None

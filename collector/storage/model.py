@@ -72,7 +72,7 @@ class Domain(msgspec.Struct, kw_only=True):
     domain: str
 
 
-class Click(msgspec.Struct, kw_only=True):
+class Click(msgspec.Struct, kw_only=True, gc=False):
     """One tracked entry into a page (a page load or a short-link redirect). ``id`` is the click
     code. The fields are the ``clicks`` table's columns, in order (``columns.py``)."""
 
@@ -152,9 +152,13 @@ NETWORK_FACTS: tuple[str, ...] = (
 )
 
 
-class Event(msgspec.Struct, kw_only=True):
+class Event(msgspec.Struct, kw_only=True, gc=False):
     """Something that happened in a click's page. ``seq`` orders events that share a timestamp.
-    The fields are the ``events`` table's columns, in order (``columns.py``)."""
+    The fields are the ``events`` table's columns, in order (``columns.py``).
+
+    ``gc=False`` (and on Click): an event refers to no object that could refer back to it, and
+    the enricher keeps a hundred thousand alive until their batch is stored, which the garbage
+    collector then need not walk (the door's p99: bench/README.md)."""
 
     brand_id: int
     click_id: str

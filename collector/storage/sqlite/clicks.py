@@ -66,8 +66,13 @@ _CLICK_COLUMNS_SQL_C = ", ".join(f'c."{name}"' for name in CLICK_ROWS.names)
 _INSERT_CLICKS = f"INSERT OR IGNORE INTO clicks ({_CLICK_COLUMNS_SQL})"
 _EVENT_COLUMNS_SQL = ", ".join(f'"{name}"' for name in EVENT_ROWS.names)
 _INSERT_EVENTS = f"INSERT INTO events ({_EVENT_COLUMNS_SQL})"
-# Rows per INSERT statement: a batch goes in as few statements of these sizes as add up to it.
-_STATEMENT_ROWS = (16384, 4096, 1024, 256, 64, 16, 4, 1)
+# Rows per INSERT statement: a batch goes in as few statements of these sizes as add up to it,
+# each with at most _STATEMENT_PARAMS parameters. Python's sqlite3 binds a statement's parameters
+# holding the GIL, so a larger statement keeps the event loop waiting longer (16,384 event rows:
+# tens of ms, the door's p99 tripled); smaller ones make the writer's thread ask for the GIL
+# back more often, which the short switch interval of a served process makes cheap (cli/serve.py).
+_STATEMENT_ROWS = (512, 256, 128, 64, 32, 16, 8, 4, 2, 1)
+_STATEMENT_PARAMS = 4096
 
 
 @functools.cache
@@ -85,7 +90,8 @@ def insert_rows(conn: sqlite3.Connection, head: str, rows: list[tuple[Any, ...]]
     clicks a commit, more under load)."""
     if not rows:
         return
-    most = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(rows[0]))
+    limit = min(conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), _STATEMENT_PARAMS)
+    most = max(1, limit // len(rows[0]))
     start = 0
     while start < len(rows):
         size = next(n for n in _STATEMENT_ROWS if n <= min(len(rows) - start, most))
