@@ -12,6 +12,7 @@ import msgspec
 import pytest
 import sqlite_utils
 
+from collector.enrich.clickdata import StoredClick
 from collector.storage import open_store
 from collector.storage.base import (
     SORT_COLUMNS,
@@ -25,6 +26,7 @@ from collector.storage.base import (
 from collector.storage.clickhouse import ClickHouseStore
 from collector.storage.clickhouse import schema as clickhouse_schema
 from collector.storage.columns import columns
+from collector.storage.rows import EVENT_ROWS
 from collector.storage.sqlite import SQLiteStore
 from collector.storage.sqlite import schema as sqlite_schema
 
@@ -244,6 +246,39 @@ def test_event_data_may_arrive_as_raw_json_and_reads_back_as_a_dict(store):
     (stored,) = store.events_for_clicks(brand_id, [c.id])
     assert stored.data == {"sku": "A1", "qty": 2, "tags": ["x"]}
     assert store.session_events(brand_id, c.session_id)[0].data == stored.data
+
+
+def test_event_rows_built_by_the_caller_store_the_same_events(store):
+    brand_id = new_brand(store)
+    c = click("01rows", brand_id)
+    events = [
+        event(c, "page_view", T0, url="https://shop.example/p"),
+        event(c, "click", T0 + 1, seq=1, data=StoredClick("button#buy", "Buy", 10, 2.5)),
+        event(c, "signup", T0 + 2, seq=2, data=msgspec.Raw(b'{"plan":"pro"}')),
+    ]
+    store.write_batch([c], events, event_rows=[EVENT_ROWS.row(e) for e in events])
+    stored = store.events_for_clicks(brand_id, [c.id])
+    assert [e.type for e in stored] == ["page_view", "click", "signup"]
+    assert stored[1].data == {"selector": "button#buy", "text": "Buy", "x": 10, "y": 2.5}
+    assert stored[2].data == {"plan": "pro"}
+
+
+def test_a_batch_larger_than_one_insert_statement_is_stored_whole_and_in_order(store):
+    brand_id = new_brand(store)
+    clicks = [click(f"01many{i:04d}", brand_id, created_at=T0 + i) for i in range(700)]
+    events = [event(c, "click", T0 + i, seq=k) for i, c in enumerate(clicks) for k in range(3)]
+    store.write_batch(clicks, events)
+    total, _ = store.list_clicks(brand_id, ClickQuery(limit=1))
+    assert total == 700
+    stored = store.events_for_clicks(brand_id, [clicks[0].id, clicks[-1].id])
+    assert [(e.click_id, e.seq) for e in stored] == [
+        (clicks[0].id, 0),
+        (clicks[0].id, 1),
+        (clicks[0].id, 2),
+        (clicks[-1].id, 0),
+        (clicks[-1].id, 1),
+        (clicks[-1].id, 2),
+    ]
 
 
 def test_write_batch_ignores_a_click_whose_id_is_already_stored(store):
