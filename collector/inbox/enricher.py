@@ -184,7 +184,7 @@ class Enricher:
         await self._gather()
         taken = await self._take()
         await self._finish_write()
-        if taken.first_at is not None and self.inbox.appended > taken.after:
+        if taken.first_at is not None:  # the oldest beacon not stored is now this batch's first
             self.inbox.oldest_pending_at = taken.first_at
         self._writing = asyncio.get_running_loop().create_task(self._store_batch(taken))
         return True
