@@ -181,6 +181,13 @@ class Settings:
         "not only a killed process (costs an fsync per group, on a thread of its own).",
         _flag,
     )
+    enrich_processes: int = _setting(
+        0,
+        "Enrich the inbox in this many processes of their own beside the collector's "
+        "(SQLite; 0: in the collector's): the door and enrichment each get cores "
+        "(docs/ARCHITECTURE.md, Inbox).",
+        _non_negative_int,
+    )
     export_dir: str = _setting(
         "./data/exports", "Directory of the CSV export files (gzip-compressed) until they expire."
     )

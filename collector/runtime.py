@@ -32,6 +32,7 @@ from collector.exports.runner import ExportRunner
 from collector.http.auth import KeyChecker
 from collector.inbox.enricher import Enricher
 from collector.inbox.log import InboxLog, inbox_path
+from collector.inbox.process import ProcessEnricher
 from collector.ingest.collect import Ingestor
 from collector.ingest.writer import Writer
 from collector.links.misses import MissCounter
@@ -159,7 +160,7 @@ class Runtime:
             "inbox", InboxLog(inbox_path(settings, store), settings.inbox_full_sync)
         )
         self.ingestor.inbox = self.inbox
-        self.enricher = self._worker("enricher", Enricher(self.inbox, self.ingestor, self.writer))
+        self.enricher = self._worker("enricher", self._enricher(settings, store))
         self.link_misses = self._worker("link-misses", MissCounter(store))
         self.redirector = Redirector(self.ingestor, self.link_misses)
 
@@ -207,6 +208,15 @@ class Runtime:
         self.purger = self._thread_worker(
             "purger", Purger(store, self.asset_store, settings.purge_interval_seconds)
         )
+
+    def _enricher(self, settings: Settings, store: Store) -> Enricher:
+        """In this process, or in processes of its own (``enrich_processes``, SQLite)."""
+        if not settings.enrich_processes:
+            return Enricher(self.inbox, self.ingestor, self.writer)
+        if not store.local_reads:
+            log.warning("enrich_processes is for SQLite; ClickHouse enriches in this process")
+            return Enricher(self.inbox, self.ingestor, self.writer)
+        return ProcessEnricher(self.inbox, self.ingestor, self.writer, settings, self.feed)
 
     def _forget_key(self, brand_id: int, key_id: str) -> None:
         self.keys.forget(key_id)

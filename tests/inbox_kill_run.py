@@ -53,16 +53,18 @@ class KillRun:
     seconds_to_catch_up: float
 
 
-def kill_run(database: str, workdir: Path, inbox: Path, ingest_seconds: float = 3.0) -> KillRun:
+def kill_run(
+    database: str, workdir: Path, inbox: Path, *flags: str, ingest_seconds: float = 3.0
+) -> KillRun:
     """Load for ``ingest_seconds``, then ``kill -9`` as soon as a scrape shows beacons pending
     (within 1.5 s more); restart, wait until the clicks API shows every answered page view, stop
     with SIGTERM and read the store."""
     brand = clicktrail_cli("brands", "create", "inbox", "--domain", "localhost", database=database)
-    first = start_collector("serve", database, workdir / "first.log")
+    first = start_collector("serve", database, workdir / "first.log", *flags)
     sent = Sent()
     pending_seen = _load_then_kill(first, brand, sent, ingest_seconds)
     inbox_left, claimed_left = _inbox_marks(inbox)
-    second = start_collector("serve", database, workdir / "second.log")
+    second = start_collector("serve", database, workdir / "second.log", *flags)
     try:
         started = time.monotonic()
         _wait_for_clicks(second, brand, len(sent.answered_pages), 30)

@@ -13,15 +13,21 @@ import pytest
 from tests.inbox_kill_run import EventKey, KillRun, kill_run
 
 ENGINES = {
-    "sqlite": ("sqlite:///{tmp}/ct.db", "ct.db-inbox"),
-    "chdb": ("chdb:///{tmp}/ch", "ch/inbox"),
+    "sqlite": ("sqlite:///{tmp}/ct.db", "ct.db-inbox", ()),
+    # the door's process is killed; its enrichment process may still be storing a batch
+    "sqlite-enrich-processes": (
+        "sqlite:///{tmp}/ct.db",
+        "ct.db-inbox",
+        ("--enrich-processes", "2"),
+    ),
+    "chdb": ("chdb:///{tmp}/ch", "ch/inbox", ()),
 }
 
 
 @pytest.mark.parametrize("engine", list(ENGINES))
 def test_every_answered_beacon_is_stored_exactly_once_after_a_kill_9(tmp_path, engine):
-    database, inbox = ENGINES[engine]
-    run = kill_run(database.format(tmp=tmp_path), tmp_path, tmp_path / inbox)
+    database, inbox, flags = ENGINES[engine]
+    run = kill_run(database.format(tmp=tmp_path), tmp_path, tmp_path / inbox, *flags)
     print(_summary(run))  # shown with -s: how far behind the enricher was at the kill
     assert len(run.sent.answered_pages) > 50, _summary(run)
     assert _click_problems(run) == [], _summary(run)

@@ -15,6 +15,7 @@ class BrandCache:
         self._ttl = ttl
         self._by_key: dict[str, tuple[float, Brand | None]] = {}
         self._by_id: dict[int, tuple[float, Brand | None]] = {}
+        self.version = 0  # counts forget(): an enrichment process forgets when it moves
 
     def by_site_key(self, site_key: str) -> Brand | None:
         now = time.monotonic()
@@ -46,6 +47,7 @@ class BrandCache:
         return cached is not None and time.monotonic() - cached[0] < self._ttl
 
     def forget(self) -> None:
+        self.version += 1
         self._by_key.clear()
         self._by_id.clear()
 

@@ -41,12 +41,14 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from collector.inbox.log import InboxLog, InboxRecord
 from collector.ingest.writer import Writer
 from collector.storage.base import Click, Event, InboxBatch
+from collector.storage.inbox import InboxMarkMoved
 from collector.storage.rows import EVENT_ROWS
 
 if TYPE_CHECKING:
@@ -78,6 +80,7 @@ class _Taken:
     events: list[Event] = field(default_factory=list)
     starts: set[str] = field(default_factory=set)
     event_rows: list[tuple[Any, ...]] = field(default_factory=list)  # EVENT_ROWS.row of events
+    placed: list[Any] = field(default_factory=list)  # placed, not built (inbox/process.py)
 
     def add(self, record: InboxRecord, rows: Enriched) -> None:
         """A record's rows; raises, adding nothing, when an event cannot be encoded."""
@@ -91,6 +94,8 @@ class _Taken:
 
 class Enricher:
     """The inbox's one consumer in this process (see the module docstring)."""
+
+    depth = 1  # batches being stored at a time (enriched while the last one is written)
 
     def __init__(self, inbox: InboxLog, ingestor: Ingestor, writer: Writer) -> None:
         self.inbox = inbox
@@ -107,7 +112,8 @@ class Enricher:
         self._readers = 0  # reads waiting in settled()
         self._called = asyncio.Event()  # a read started waiting, or the enricher is stopping
         self._taken = 0  # the last seq read and enriched (at or past the log's done mark)
-        self._writing: asyncio.Task[None] | None = None  # the batch being stored
+        # The batches being stored, oldest first, each with when its first record was answered.
+        self._writing: deque[tuple[asyncio.Task[None], int | None]] = deque()
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="enricher")
@@ -183,10 +189,13 @@ class Enricher:
             return False
         await self._gather()
         taken = await self._take()
-        await self._finish_write()
-        if taken.first_at is not None:  # the oldest beacon not stored is now this batch's first
-            self.inbox.oldest_pending_at = taken.first_at
-        self._writing = asyncio.get_running_loop().create_task(self._store_batch(taken))
+        await self._make_room()
+        first = self._writing[0][1] if self._writing else taken.first_at
+        if first is not None:  # the oldest beacon not stored is now the oldest batch's first
+            self.inbox.oldest_pending_at = first
+        previous = self._writing[-1][0] if self._writing else None
+        task = asyncio.get_running_loop().create_task(self._store_batch(taken, previous))
+        self._writing.append((task, taken.first_at))
         return True
 
     async def _gather(self) -> None:
@@ -226,7 +235,7 @@ class Enricher:
         self._taken = last
         if not records:
             return _Taken(after, last)
-        if self._writing is None:
+        if not self._writing:
             inbox.oldest_pending_at = records[0].received_at
         if not replay and not self._store.marks_inbox_in_batch:
             await inbox.claim(last)
@@ -238,14 +247,17 @@ class Enricher:
         slice_end = time.perf_counter() + SLICE_S
         for record in records:
             try:
-                rows = await self._ingestor.enrich(record)
-                if rows is not None:
-                    taken.add(record, rows)
+                await self._enrich_one(record, taken)
             except Exception as exc:
                 self._skip(record, exc)
             if time.perf_counter() > slice_end:
                 await self._step_aside()
                 slice_end = time.perf_counter() + SLICE_S
+
+    async def _enrich_one(self, record: InboxRecord, taken: _Taken) -> None:
+        rows = await self._ingestor.enrich(record)
+        if rows is not None:
+            taken.add(record, rows)
 
     async def _step_aside(self) -> None:
         """The door's turn: one turn of the event loop, or a pause while the door is saturated
@@ -259,57 +271,76 @@ class Enricher:
 
     # --- the write, behind the next batch's enrichment ------------------------------------------
 
+    async def _make_room(self) -> None:
+        """Wait until fewer than :attr:`depth` batches are being stored; raises what a write
+        raised."""
+        while len(self._writing) >= self.depth:
+            await self._writing.popleft()[0]
+
     async def _finish_write(self) -> None:
-        """Wait for the batch being written, if any; raises what its write raised."""
-        writing, self._writing = self._writing, None
-        if writing is not None:
-            await writing
+        """Wait for the batches being written, if any; raises what a write raised."""
+        while self._writing:
+            await self._writing.popleft()[0]
 
     async def _abandon_write(self) -> None:
-        """After a failure: let the batch being written end, whatever it raises."""
-        try:
-            await self._finish_write()
-        except Exception:
-            log.exception("an enrichment batch failed to store")
+        """After a failure: let the batches being written end, whatever they raise."""
+        while self._writing:
+            try:
+                await self._writing.popleft()[0]
+            except Exception:
+                log.exception("an enrichment batch failed to store")
 
-    async def _store_batch(self, taken: _Taken) -> None:
-        """Store the batch, mark it done in the log, and tell the reads waiting."""
-        if taken.rows:
-            await self._write(taken)
+    async def _store_batch(self, taken: _Taken, previous: asyncio.Task[None] | None) -> None:
+        """Store the batch, mark it done in the log once the batch before it is (raising what
+        that one raised), and tell the reads waiting."""
+        if taken.rows or taken.placed:
+            await self._write(taken, previous)
+        if previous is not None:
+            await previous
         await self.inbox.mark_done(taken.last)
         self._progress.set()
 
-    async def _write(self, taken: _Taken) -> None:
-        """One job for the whole batch; if it cannot be stored, each beacon on its own, so one
-        bad row costs no other beacon its data."""
-        batch = InboxBatch(self.inbox.inbox_id, taken.after, taken.last)
-        try:
-            await self._writer.submit(
-                taken.clicks,
-                taken.events,
-                session_starts=frozenset(taken.starts),
-                inbox_batch=batch,
-                event_rows=taken.event_rows,
-            )
-            return
-        except Exception as exc:
-            log.error(
-                "an enrichment batch of %d beacons failed (%s); one by one", len(taken.rows), exc
-            )
-        for record, rows in taken.rows:
-            try:
-                await self._writer.submit(
-                    rows.clicks, rows.events, session_starts=rows.session_starts
-                )
-            except Exception as exc:
-                self._skip(record, exc)
-        await self._writer.submit([], [], inbox_batch=batch)  # the mark alone
+    async def _write(self, taken: _Taken, previous: asyncio.Task[None] | None) -> None:
+        """Store the batch (the writer stores jobs in order: ``previous`` is ahead of it)."""
+        self.skipped += await store_taken(self._writer, self.inbox.inbox_id, taken)
 
     def _skip(self, record: InboxRecord, error: Exception) -> None:
         self.skipped += 1
-        log.error(
-            "inbox row %d could not be enriched and is dropped: %s: %s",
-            record.seq,
-            type(error).__name__,
-            str(error)[:200],
+        log_skipped(record, error)
+
+
+async def store_taken(writer: Writer, inbox_id: str, taken: _Taken) -> int:
+    """Store a batch as one job; if it cannot be stored, each beacon on its own, so one bad row
+    costs no other beacon its data. How many beacons were dropped."""
+    batch = InboxBatch(inbox_id, taken.after, taken.last)
+    try:
+        await writer.submit(
+            taken.clicks,
+            taken.events,
+            session_starts=frozenset(taken.starts),
+            inbox_batch=batch,
+            event_rows=taken.event_rows,
         )
+        return 0
+    except InboxMarkMoved:
+        raise  # another enricher stored part of this range: start again from its mark
+    except Exception as exc:
+        log.error("an enrichment batch of %d beacons failed (%s); one by one", len(taken.rows), exc)
+    dropped = 0
+    for record, rows in taken.rows:
+        try:
+            await writer.submit(rows.clicks, rows.events, session_starts=rows.session_starts)
+        except Exception as exc:
+            dropped += 1
+            log_skipped(record, exc)
+    await writer.submit([], [], inbox_batch=batch)  # the mark alone
+    return dropped
+
+
+def log_skipped(record: InboxRecord, error: Exception) -> None:
+    log.error(
+        "inbox row %d could not be enriched and is dropped: %s: %s",
+        record.seq,
+        type(error).__name__,
+        str(error)[:200],
+    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, cast
 
 import anyio
 import msgspec
@@ -126,6 +126,27 @@ class Enriched(NamedTuple):
     clicks: list[Click]
     events: list[Event]
     session_starts: frozenset[str]
+
+
+class Placement(NamedTuple):
+    """Where a beacon's hit belongs: its visitor and session, whether it opened that session,
+    and the short link it continues (:meth:`Ingestor.place`)."""
+
+    visitor_id: str
+    session_id: str
+    opened: bool
+    link_id: str | None
+
+
+class Head(Protocol):
+    """The fields of a beacon that place it (a :class:`Beacon` or a :class:`BeaconHead`)."""
+
+    @property
+    def v(self) -> str | None: ...
+    @property
+    def s(self) -> str | None: ...
+    @property
+    def c(self) -> str | None: ...
 
 
 class Ingestor:
@@ -310,24 +331,43 @@ class Ingestor:
         """The rows of one answered beacon (``None`` when its brand is gone): sessions, geo,
         user agent, referrer, bots, as at the time it was received."""
         beacon = decode_beacon(record.body)  # checked at the door
-        brand = self.brands.by_site_key(beacon.k) if self.brands.is_fresh(beacon.k) else None
+        brand = await self.enriching_brand(beacon.k)
         if brand is None:
-            brand = await self.blocking(self.brands.by_site_key, beacon.k)
-            if brand is None:
-                return None
-        now_ms, ip, user_agent = record.received_at, record.ip, record.user_agent
-        if brand.settings.cookieless or not beacon.v:
+            return None
+        placement = await self.place(record, brand, beacon)
+        return await self.build(record, beacon, brand, placement)
+
+    async def enriching_brand(self, site_key: str) -> Brand | None:
+        """The brand of a beacon the door took (``None`` when it is gone since)."""
+        if self.brands.is_fresh(site_key):
+            return self.brands.by_site_key(site_key)
+        return cast("Brand | None", await self.blocking(self.brands.by_site_key, site_key))
+
+    async def place(self, record: InboxRecord, brand: Brand, head: Head) -> Placement:
+        """The visitor and session of a beacon's hit (the first half of :meth:`enrich`: it
+        reads and moves this process's session state, so it runs where the door runs)."""
+        ip, user_agent = record.ip, record.user_agent
+        if brand.settings.cookieless or not head.v:
             visitor_id = self.cookieless.visitor_id(brand.id, ip, user_agent)
         else:
-            visitor_id = beacon.v
-        visit = await self.link_visit(brand.id, beacon.c)
+            visitor_id = head.v
+        visit = await self.link_visit(brand.id, head.c)
         visitor_id, session_id, opened = await self.page_session(
-            brand, visitor_id, beacon.s, visit, ip, user_agent, now_ms
+            brand, visitor_id, head.s, visit, ip, user_agent, record.received_at
         )
+        link_id = visit.link_id if visit is not None else None
+        return Placement(visitor_id, session_id, opened, link_id)
+
+    async def build(
+        self, record: InboxRecord, beacon: Beacon, brand: Brand, placement: Placement
+    ) -> Enriched:
+        """The rows of a placed beacon (the second half of :meth:`enrich`: geo, user agent,
+        referrer, bots; it may run in an enrichment process of its own)."""
+        now_ms, ip, user_agent = record.received_at, record.ip, record.user_agent
         ctx = HitContext(
             brand=brand,
-            visitor_id=visitor_id,
-            session_id=session_id,
+            visitor_id=placement.visitor_id,
+            session_id=placement.session_id,
             ip=ip,
             user_agent=user_agent,
             ua=parse_user_agent(user_agent),
@@ -340,11 +380,10 @@ class Ingestor:
         if beacon.n:
             created_at = min(min(e.ts for e in beacon.e) + offset, now_ms)
             domain_id = await self.domain_id(brand.id, page_url_parts(beacon.u)[0])
-            link_id = visit.link_id if visit is not None else None
-            clicks.append(build_click(beacon, ctx, domain_id, created_at, link_id))
+            clicks.append(build_click(beacon, ctx, domain_id, created_at, placement.link_id))
         events = build_events(beacon, ctx, offset)
         self.identities.apply(brand.id, beacon, events, now_ms)
-        starts = frozenset((clicks[0].id,)) if opened and clicks else _NO_STARTS
+        starts = frozenset((clicks[0].id,)) if placement.opened and clicks else _NO_STARTS
         return Enriched(clicks, events, starts)
 
 

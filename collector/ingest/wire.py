@@ -127,6 +127,25 @@ def decode_beacon(body: bytes) -> Beacon:
     return _decoder.decode(body)
 
 
+class BeaconHead(msgspec.Struct, gc=False):
+    """What places a beacon checked at the door in its session (:meth:`Ingestor.place`), read
+    without its events: the enrichment process builds the rest (collector/inbox/process.py)."""
+
+    k: str
+    v: str | None = None
+    s: str | None = None
+    c: str | None = None
+    n: int = 0
+
+
+_head_decoder = msgspec.json.Decoder(BeaconHead)
+
+
+def decode_head(body: bytes) -> BeaconHead:
+    """The head of a beacon the door has checked (its events are skipped, not built)."""
+    return _head_decoder.decode(body)
+
+
 def _span_problem(events: list[WireEvent]) -> tuple[str, str] | None:
     times = [event.ts for event in events]
     oldest, newest = min(times), max(times)

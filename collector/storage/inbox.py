@@ -15,6 +15,11 @@ from __future__ import annotations
 from typing import NamedTuple, Protocol
 
 
+class InboxMarkMoved(Exception):
+    """The store's mark lies inside a batch's range: another enricher (a process that was
+    stopping as this one started) stored part of it. The batch is read again from the mark."""
+
+
 class InboxBatch(NamedTuple):
     """The inbox rows ``after < seq <= upto`` of inbox ``inbox_id``, enriched together."""
 

@@ -38,6 +38,7 @@ class ClickstreamFeed:
         self._kinds: dict[int, frozenset[str]] = {}  # brand -> the kinds its destinations take
         self._loaded_at = float("-inf")
         self._links: dict[tuple[int, str], ShortLink | None] = {}
+        self.version = 0  # counts invalidate(): an enrichment process invalidates when it moves
 
     # --- what the writer calls ------------------------------------------------------------------
 
@@ -113,6 +114,7 @@ class ClickstreamFeed:
 
     def invalidate(self) -> None:
         """Destinations changed: read them again before the next batch."""
+        self.version += 1
         self._loaded_at = float("-inf")
 
     # --- context ------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ from collector.query.clicks import click_list_query, only_time_and_bots
 from collector.utf8 import clean_json
 
 from ..columns import RowCodec
-from ..inbox import InboxBatch
+from ..inbox import InboxBatch, InboxMarkMoved
 from ..model import SORT_COLUMNS, Click, ClickQuery, Conversion, Event, OutboxItem, ReplayChunk
 from ..rows import EVENT_ROWS, event_data, json_text
 from . import outbox as webhook_outbox
@@ -71,9 +71,10 @@ _INSERT_EVENTS = f"INSERT INTO events ({_EVENT_COLUMNS_SQL})"
 # holding the GIL, so a larger statement keeps the event loop waiting longer (16,384 event rows:
 # tens of ms, the door's p99 36.7 ms against 16.2); smaller ones make the writer's thread ask for
 # the GIL back more often, which the short switch interval of a served process makes cheap
-# (cli/serve.py).
-_STATEMENT_ROWS = (512, 256, 128, 64, 32, 16, 8, 4, 2, 1)
-_STATEMENT_PARAMS = 4096
+# (cli/serve.py). An enrichment process of its own serves no request: it takes larger statements
+# (:attr:`ClicksMixin.statement_params`), so its writer asks for the GIL back less often.
+_STATEMENT_ROWS = (2048, 1024, 512, 256, 128, 64, 32, 16, 8, 4, 2, 1)
+STATEMENT_PARAMS = 4096
 
 
 @functools.cache
@@ -83,7 +84,12 @@ def _values_sql(head: str, width: int, rows: int) -> str:
     return f"{head} VALUES {', '.join([row] * rows)}"
 
 
-def insert_rows(conn: sqlite3.Connection, head: str, rows: list[tuple[Any, ...]]) -> None:
+def insert_rows(
+    conn: sqlite3.Connection,
+    head: str,
+    rows: list[tuple[Any, ...]],
+    statement_params: int = STATEMENT_PARAMS,
+) -> None:
     """``rows`` inserted in order by multi-row ``INSERT`` statements (``head`` names the table
     and its columns): the rows ``executemany`` would insert, in a few statements. Python's
     sqlite3 lets go of the GIL for every step, so a row at a time made the writer thread trade
@@ -91,7 +97,7 @@ def insert_rows(conn: sqlite3.Connection, head: str, rows: list[tuple[Any, ...]]
     clicks a commit, more under load)."""
     if not rows:
         return
-    limit = min(conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), _STATEMENT_PARAMS)
+    limit = min(conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER), statement_params)
     most = max(1, limit // len(rows[0]))
     start = 0
     while start < len(rows):
@@ -109,13 +115,16 @@ _INBOX_MARKS_DDL = (
 
 def write_inbox_mark(conn: sqlite3.Connection, batch: InboxBatch) -> bool:
     """The batch's done mark, in its own transaction (``storage/inbox.py``); False when the
-    store's mark is already at or past it (the batch is stored)."""
+    store's mark is already at or past it (the batch is stored), :class:`InboxMarkMoved` when
+    it is inside the batch's range (part of it is stored)."""
     conn.execute(_INBOX_MARKS_DDL)
     row = conn.execute(
         "SELECT done FROM inbox_marks WHERE inbox_id = ?", (batch.inbox_id,)
     ).fetchone()
     if row is not None and int(row[0]) >= batch.upto:
         return False
+    if row is not None and int(row[0]) > batch.after:
+        raise InboxMarkMoved(f"inbox {batch.inbox_id} is stored up to {row[0]}, inside {batch}")
     conn.execute(
         "INSERT INTO inbox_marks (inbox_id, done) VALUES (?, ?)"
         " ON CONFLICT (inbox_id) DO UPDATE SET done = max(done, excluded.done)",
@@ -157,6 +166,8 @@ def clicks_by_id(store: SQLiteBase, brand_id: int, click_ids: list[str]) -> dict
 class ClicksMixin(SQLiteBase):
     """:class:`~collector.storage.base.ClickStore` on SQLite."""
 
+    statement_params = STATEMENT_PARAMS  # the most parameters of one INSERT (see above)
+
     # ingest ------------------------------------------------------------------------------
     def write_batch(
         self,
@@ -180,11 +191,12 @@ class ClicksMixin(SQLiteBase):
             stored = write_conversions(conn, conversions) if conversions else []
             fresh = _fresh_clicks(conn, clicks) if clicks else []
             if fresh:
-                insert_rows(conn, _INSERT_CLICKS, [CLICK_ROWS.row(c) for c in fresh])
+                click_rows = [CLICK_ROWS.row(c) for c in fresh]
+                insert_rows(conn, _INSERT_CLICKS, click_rows, self.statement_params)
             if fresh or stored:
                 rollups.add(conn, rollups.ALL, fresh, stored)
             if event_rows:
-                insert_rows(conn, _INSERT_EVENTS, event_rows)
+                insert_rows(conn, _INSERT_EVENTS, event_rows, self.statement_params)
             if outbox:
                 items = webhook_outbox.items_of_new_rows(outbox, (c.id for c in fresh), stored)
                 webhook_outbox.write_items(conn, items)
