@@ -101,6 +101,7 @@ bench: install-test build wrk chromium
 # A few seconds of each benchmark: proves they still run (CI); the figures mean nothing.
 bench-smoke: install-test build wrk chromium
 	$(PY) bench/ingest.py --smoke
+	$(PY) bench/ingest.py --smoke --case sustained --enrich-processes 2
 	$(PY) bench/query.py --clicks 20000 --runs 10
 	$(PY) bench/analytics.py --clicks 20000 --runs 5
 	$(PY) bench/replay.py --smoke

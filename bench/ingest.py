@@ -28,12 +28,14 @@ Cases (`--case`, default all):
     python bench/ingest.py --case p99 --rate 1500
     python bench/ingest.py --smoke              # every case for ~2 s: it all still runs (CI)
     python bench/ingest.py --case single --py-spy /tmp/single.txt   # profile the collector
+    python bench/ingest.py --enrich-processes 2  # enrichment in two processes of its own
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import shutil
 import subprocess
 import sys
@@ -406,7 +408,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rate", type=float, help="p99: beacons/s (default: half sustainable)")
     parser.add_argument("--py-spy", help="single case: py-spy record --gil -f raw to this file")
+    parser.add_argument(
+        "--enrich-processes",
+        type=int,
+        default=0,
+        help="the collector's --enrich-processes (0: enrich in the collector's process)",
+    )
     options = parser.parse_args()
+    # The collectors read their settings from the environment they are started with.
+    os.environ["CLICKTRAIL_ENRICH_PROCESSES"] = str(options.enrich_processes)
+    print(f"collector: --enrich-processes {options.enrich_processes}")
     if options.smoke:
         for name in ("seconds", "sustain_seconds", "p99_seconds", "burst_seconds", "scale_seconds"):
             setattr(options, name, 2)
