@@ -33,7 +33,6 @@ import contextlib
 import logging
 import logging.config
 import multiprocessing
-import os
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
@@ -53,8 +52,6 @@ from collector.webhooks.feed import ClickstreamFeed
 log = logging.getLogger("clicktrail.enricher")
 
 STOP_WAIT_S = 30.0  # how long a stopping collector waits for its enrichment process
-# Below the collector's process: a core the door wants is the door's; the children take the rest.
-CHILD_NICENESS = 10
 CHILD_STATEMENT_PARAMS = 65536  # storage/sqlite/clicks.py: fewer statements, fewer GIL trades
 _STOP = b""  # the message that asks the child to stop
 _GO = b"go"  # store the batch built last: the batch before it is stored
@@ -300,7 +297,6 @@ def enrichment_main(settings: Settings, conn: Connection) -> None:
     from collector.ops.logging import log_format, logging_config
 
     logging.config.dictConfig(logging_config(log_format(settings.log_format)))
-    os.nice(int(os.environ.get("CT_NICE", CHILD_NICENESS)))
     tune_process()
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C reaches the whole process group
         asyncio.run(_serve(settings, conn))
