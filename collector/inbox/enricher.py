@@ -96,6 +96,8 @@ class Enricher:
     """The inbox's one consumer in this process (see the module docstring)."""
 
     depth = 1  # batches being stored at a time (enriched while the last one is written)
+    batch_rows = BATCH
+    gather_rows = GATHER_ROWS
 
     def __init__(self, inbox: InboxLog, ingestor: Ingestor, writer: Writer) -> None:
         self.inbox = inbox
@@ -203,7 +205,7 @@ class Enricher:
         batch has a cost of its own (a read, a write job, a mark), which the door would pay
         for each commit otherwise. A waiting read, or a stop, ends the wait."""
         waiting = self.inbox.appended - self._taken
-        if not self._door_busy() or waiting >= GATHER_ROWS or self._readers:
+        if not self._door_busy() or waiting >= self.gather_rows or self._readers:
             return
         self._called.clear()
         with contextlib.suppress(TimeoutError):
@@ -230,7 +232,7 @@ class Enricher:
         replay = inbox.claimed > inbox.done  # claimed and not marked: exactly that range again
         after = self._taken
         upto = inbox.claimed if replay else inbox.appended
-        records = await asyncio.to_thread(inbox.read, after, upto, BATCH)
+        records = await asyncio.to_thread(inbox.read, after, upto, self.batch_rows)
         last = upto if replay or not records else records[-1].seq
         self._taken = last
         if not records:
