@@ -33,6 +33,9 @@ back from a saturated loop after each of its database calls (bench/README.md). A
 the enricher the whole process, so a burst is absorbed by the log and caught up after.
 :attr:`Enricher.lag_seconds` is exported as a metric, and reads
 wait for the enricher (:meth:`Enricher.settled`, at most :data:`READ_WAIT_S`).
+
+With ``--enrich-processes N`` (SQLite), :class:`~collector.inbox.process.ProcessEnricher` keeps
+this loop but only places each beacon here, and N child processes build and store the rows.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ STOP_DRAIN_S = 10.0  # on shutdown, enrich what is left for at most this long
 
 
 @dataclass
-class _Taken:
+class Taken:
     """A batch read and enriched: the inbox records ``after < seq <= last`` and their rows."""
 
     after: int
@@ -222,7 +225,7 @@ class Enricher:
             await self.inbox.mark_done(stored)
         self._taken = self.inbox.done
 
-    async def _take(self) -> _Taken:
+    async def _take(self) -> Taken:
         """The next batch, read past the last one taken and enriched. On SQLite it is taken
         while the previous one is written (the write lets go of the GIL); ClickHouse claims
         each batch's range in the log before its write, so there one follows the other."""
@@ -236,16 +239,16 @@ class Enricher:
         last = upto if replay or not records else records[-1].seq
         self._taken = last
         if not records:
-            return _Taken(after, last)
+            return Taken(after, last)
         if not self._writing:
             inbox.oldest_pending_at = records[0].received_at
         if not replay and not self._store.marks_inbox_in_batch:
             await inbox.claim(last)
-        taken = _Taken(after, last, records[0].received_at)
+        taken = Taken(after, last, records[0].received_at)
         await self._enrich_all(records, taken)
         return taken
 
-    async def _enrich_all(self, records: list[InboxRecord], taken: _Taken) -> None:
+    async def _enrich_all(self, records: list[InboxRecord], taken: Taken) -> None:
         slice_end = time.perf_counter() + SLICE_S
         for record in records:
             try:
@@ -256,7 +259,7 @@ class Enricher:
                 await self._step_aside()
                 slice_end = time.perf_counter() + SLICE_S
 
-    async def _enrich_one(self, record: InboxRecord, taken: _Taken) -> None:
+    async def _enrich_one(self, record: InboxRecord, taken: Taken) -> None:
         rows = await self._ingestor.enrich(record)
         if rows is not None:
             taken.add(record, rows)
@@ -292,7 +295,7 @@ class Enricher:
             except Exception:
                 log.exception("an enrichment batch failed to store")
 
-    async def _store_batch(self, taken: _Taken, previous: asyncio.Task[None] | None) -> None:
+    async def _store_batch(self, taken: Taken, previous: asyncio.Task[None] | None) -> None:
         """Store the batch, mark it done in the log once the batch before it is (raising what
         that one raised), and tell the reads waiting."""
         if taken.rows or taken.placed:
@@ -302,7 +305,7 @@ class Enricher:
         await self.inbox.mark_done(taken.last)
         self._progress.set()
 
-    async def _write(self, taken: _Taken, previous: asyncio.Task[None] | None) -> None:
+    async def _write(self, taken: Taken, previous: asyncio.Task[None] | None) -> None:
         """Store the batch (the writer stores jobs in order: ``previous`` is ahead of it)."""
         self.skipped += await store_taken(self._writer, self.inbox.inbox_id, taken)
 
@@ -311,7 +314,7 @@ class Enricher:
         log_skipped(record, error)
 
 
-async def store_taken(writer: Writer, inbox_id: str, taken: _Taken) -> int:
+async def store_taken(writer: Writer, inbox_id: str, taken: Taken) -> int:
     """Store a batch as one job; if it cannot be stored, each beacon on its own, so one bad row
     costs no other beacon its data. How many beacons were dropped."""
     batch = InboxBatch(inbox_id, taken.after, taken.last)

@@ -1,5 +1,5 @@
-"""Enrichment in a process of its own (``--enrich-process``, SQLite): the door's process keeps
-only what must live beside the door, and a child process builds and stores the rows.
+"""Enrichment in processes of its own (``--enrich-processes N``, SQLite): the door's process
+keeps only what must live beside the door, and N child processes build and store the rows.
 
 One interpreter runs one thread at a time, and the door (about 8 µs of it per event) and the
 enrichment with its writes (about 11 µs per event) shared it: together they could not reach
@@ -10,12 +10,14 @@ Split this way, each has a core:
   (:meth:`~collector.ingest.collect.Ingestor.place`): its visitor and session, and the short
   link it continues. That state is shared with the short-link redirector and the replay
   collector, which place hits too, so it stays here; it costs a few µs a beacon, reading the
-  beacon's head only. The batch goes to the child with the placements, and is marked done in
-  the log once the child says it is stored.
-- **The enrichment process** (:func:`enrichment_main`) decodes each beacon whole, builds its
+  beacon's head only. The batches go to the children in turn, with the placements, and each is
+  marked done in the log once its child says it is stored.
+- **An enrichment process** (:func:`enrichment_main`) decodes each beacon whole, builds its
   rows (:meth:`~collector.ingest.collect.Ingestor.build`: geo, user agent, referrer, bots,
-  clicks, events) and stores the batch with its done mark, in one transaction, through a writer
-  of its own (rollups and clickstream items included). Its failures come back as the batch's.
+  clicks, events) as soon as its batch arrives, and stores the batch with its done mark, in
+  one transaction, through a writer of its own (rollups and clickstream items included), once
+  the door's process sends the batch's go: the batch before it is stored. Its failures come
+  back as the batch's, and after a failed batch the next ones are dropped, not stored.
 
 Exactly once, as in one process: the batch and its done mark are one transaction. A child that
 was still storing a batch when its parent died and a new child started cannot store a range
@@ -23,7 +25,8 @@ twice: a mark inside a batch's range refuses the batch
 (:class:`~collector.storage.inbox.InboxMarkMoved`), and the enricher reads again from the mark.
 
 Caches that the door's process drops when their rows change (brands, webhook destinations) are
-dropped in the child too: each batch carries how many times they were.
+dropped in the children too: each batch carries how many times they were. The children's
+commits are counted in the door's process's ``/metrics``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import contextlib
 import logging
 import logging.config
 import multiprocessing
+import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
@@ -42,16 +46,17 @@ import msgspec
 
 from collector.brands.cache import BrandCache
 from collector.config import Settings
-from collector.inbox.enricher import Enricher, _Taken, log_skipped, store_taken
+from collector.inbox.enricher import Enricher, Taken, log_skipped, store_taken
 from collector.inbox.log import InboxLog, InboxRecord
 from collector.ingest.collect import Ingestor, Placement
 from collector.ingest.wire import decode_beacon, decode_head
 from collector.ingest.writer import Writer
+from collector.ops.metrics import METRICS
 from collector.webhooks.feed import ClickstreamFeed
 
 log = logging.getLogger("clicktrail.enricher")
 
-STOP_WAIT_S = 30.0  # how long a stopping collector waits for its enrichment process
+STOP_WAIT_S = 30.0  # how long a stopping collector waits for each enrichment process
 CHILD_STATEMENT_PARAMS = 65536  # storage/sqlite/clicks.py: fewer statements, fewer GIL trades
 _STOP = b""  # the message that asks the child to stop
 _GO = b"go"  # store the batch built last: the batch before it is stored
@@ -78,6 +83,8 @@ class _Stored(msgspec.Struct, array_like=True):
     dropped: int = 0
     items: bool = False  # clickstream items were stored: the dispatcher may send them
     error: str | None = None
+    rows: int = 0  # clicks and events committed, and how long the commit took (/metrics)
+    seconds: float = 0.0
 
 
 _batch_encoder = msgspec.msgpack.Encoder()
@@ -134,7 +141,7 @@ class ProcessEnricher(Enricher):
         self._turn, self._written = 0, None
         await super()._resume()
 
-    async def _enrich_one(self, record: InboxRecord, taken: _Taken) -> None:
+    async def _enrich_one(self, record: InboxRecord, taken: Taken) -> None:
         head = decode_head(record.body)  # checked at the door
         brand = await self._ingestor.enriching_brand(head.k)
         if brand is None:
@@ -157,7 +164,7 @@ class ProcessEnricher(Enricher):
         loop between slices, whatever the door's load."""
         await asyncio.sleep(0)
 
-    async def _write(self, taken: _Taken, previous: asyncio.Task[None] | None) -> None:
+    async def _write(self, taken: Taken, previous: asyncio.Task[None] | None) -> None:
         """The next child builds the batch at once, and stores it once the batch before it is
         stored (if that one failed, it stores nothing: the enricher resumes from the store's
         mark). ``previous`` is left to the caller, which marks the batches in order."""
@@ -171,6 +178,8 @@ class ProcessEnricher(Enricher):
             written.set_result(False)
             raise
         written.set_result(stored.error is None)
+        if stored.rows:  # the child's commit, in this process's /metrics
+            METRICS.group_commit(stored.rows, stored.seconds)
         if stored.items:
             self._feed.committed()
         if stored.error is not None:
@@ -178,7 +187,7 @@ class ProcessEnricher(Enricher):
         self.skipped += stored.dropped
 
     async def _store_in(
-        self, child: _ChildProcess, taken: _Taken, before: asyncio.Future[bool] | None
+        self, child: _ChildProcess, taken: Taken, before: asyncio.Future[bool] | None
     ) -> _Stored:
         """Send the batch, then its go once the batch before it is written (not yet marked in
         the log: the child need not wait for that)."""
@@ -335,7 +344,7 @@ async def _serve(settings: Settings, conn: Connection) -> None:
         max_body_bytes=settings.max_body_bytes,
     )
     child = _Child(ingestor, writer, feed)
-    built: deque[tuple[_Batch, _Taken, int]] = deque()  # built, waiting for their go
+    built: deque[tuple[_Batch, Taken, int]] = deque()  # built, waiting for their go
     storing: asyncio.Task[None] | None = None
     try:
         while (data := await asyncio.to_thread(_receive, conn)) is not None:
@@ -381,10 +390,10 @@ class _Child:
         self._feed = feed
         self._versions = (0, 0)
 
-    async def build(self, batch: _Batch) -> tuple[_Taken, int]:
+    async def build(self, batch: _Batch) -> tuple[Taken, int]:
         """The batch's rows, and how many of its beacons could not be built (logged)."""
         self._catch_up(batch)
-        taken = _Taken(batch.after, batch.last)
+        taken = Taken(batch.after, batch.last)
         dropped = 0
         for placed in batch.placed:
             record = InboxRecord(*placed[1:6], seq=placed[0])
@@ -398,7 +407,7 @@ class _Child:
     async def store(
         self,
         batch: _Batch,
-        taken: _Taken,
+        taken: Taken,
         dropped: int,
         go: bool,
         previous: asyncio.Task[None] | None,
@@ -414,14 +423,16 @@ class _Child:
             stored = _Stored(error="not stored: a batch before it was not")
         await asyncio.to_thread(_answer, conn, stored)
 
-    async def _store(self, batch: _Batch, taken: _Taken, dropped: int) -> _Stored:
+    async def _store(self, batch: _Batch, taken: Taken, dropped: int) -> _Stored:
+        started = time.perf_counter()
         try:
             dropped += await store_taken(self._writer, batch.inbox_id, taken)
         except Exception as exc:
             return _Stored(dropped, self._items_stored(), f"{type(exc).__name__}: {exc}"[:500])
-        return _Stored(dropped, self._items_stored())
+        rows = len(taken.clicks) + len(taken.events)
+        return _Stored(dropped, self._items_stored(), None, rows, time.perf_counter() - started)
 
-    async def _build(self, record: InboxRecord, placed: Placed, taken: _Taken) -> None:
+    async def _build(self, record: InboxRecord, placed: Placed, taken: Taken) -> None:
         beacon = decode_beacon(record.body)
         brand = await self._ingestor.enriching_brand(beacon.k)
         if brand is None:
