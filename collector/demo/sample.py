@@ -39,6 +39,7 @@ DAYS = 30
 VISITS = 3_000
 SEED = 12
 WAVE = 48  # visits in flight at once: their commits are grouped
+ENRICHED_WAIT_S = 300.0  # the longest the fill waits for its last visits to be enriched
 START_MARGIN_MS = 3_600_000  # the oldest sample visit is this much younger than `days` ...
 END_MARGIN_MS = 10 * 60_000  # ... and the range ends this long before the start
 
@@ -147,6 +148,8 @@ class SampleData:
             if percent >= shown + 10:
                 shown = percent - percent % 10
                 self._say(shown)
+        # Done once it can be read: every visit enriched (chDB's enricher can lag the fill).
+        await runtime.enricher.settled(timeout=ENRICHED_WAIT_S)
         self.seconds = time.monotonic() - began
         self.status.state = "done"
         self._print(f"sample data: done, {self.status.done:,} visits in {self.seconds:.1f} s")
