@@ -109,13 +109,7 @@ class Runtime:
         self.store = store
         if owns_store:
             self._closes("store", store.close)
-        self.geo = GeoResolver(
-            settings.geoip_db,
-            settings.asn_db,
-            isp_db=settings.isp_db,
-            connection_type_db=settings.connection_type_db,
-            anonymous_ip_db=settings.anonymous_ip_db,
-        )
+        self.geo = GeoResolver.from_settings(settings)
         self._closes("geo", self.geo.close)
         self.brands = BrandCache(store)
         self.share = ShareSigner(store.secret("share"))

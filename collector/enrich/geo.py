@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geoip2.database
 import geoip2.models
@@ -20,6 +20,9 @@ import msgspec
 
 from collector.enrich.flatgeo import FlatCityDb, is_flat_city_db
 from collector.enrich.network import LOOKUP_ERRORS, NetworkDbs, isp_facts, open_mmdb
+
+if TYPE_CHECKING:
+    from collector.config import Settings
 
 CACHE_SIZE = 50_000
 
@@ -77,6 +80,18 @@ class GeoResolver:
     Any may be ``None``. Raises ``ValueError`` (or ``OSError``) at construction for a missing
     or wrong-type file. Thread-safe.
     """
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GeoResolver:
+        """The resolver of the databases ``settings`` names (the collector's and its
+        enrichment processes')."""
+        return cls(
+            settings.geoip_db,
+            settings.asn_db,
+            isp_db=settings.isp_db,
+            connection_type_db=settings.connection_type_db,
+            anonymous_ip_db=settings.anonymous_ip_db,
+        )
 
     def __init__(
         self,

@@ -324,13 +324,7 @@ async def _serve(settings: Settings, conn: Connection) -> None:
     store = await asyncio.to_thread(open_store, settings.database)
     if hasattr(store, "statement_params"):  # no request waits behind a statement here
         store.statement_params = CHILD_STATEMENT_PARAMS
-    geo = GeoResolver(
-        settings.geoip_db,
-        settings.asn_db,
-        isp_db=settings.isp_db,
-        connection_type_db=settings.connection_type_db,
-        anonymous_ip_db=settings.anonymous_ip_db,
-    )
+    geo = GeoResolver.from_settings(settings)
     brands = BrandCache(store)
     feed = ClickstreamFeed(store, brands)
     writer = Writer(store, settings.writer_max_batch, feed=feed)

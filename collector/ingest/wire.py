@@ -135,7 +135,6 @@ class BeaconHead(msgspec.Struct, gc=False):
     v: str | None = None
     s: str | None = None
     c: str | None = None
-    n: int = 0
 
 
 _head_decoder = msgspec.json.Decoder(BeaconHead)

@@ -67,7 +67,7 @@ _INSERT_CLICKS = f"INSERT OR IGNORE INTO clicks ({_CLICK_COLUMNS_SQL})"
 _EVENT_COLUMNS_SQL = ", ".join(f'"{name}"' for name in EVENT_ROWS.names)
 _INSERT_EVENTS = f"INSERT INTO events ({_EVENT_COLUMNS_SQL})"
 # Rows per INSERT statement: a batch goes in as few statements of these sizes as add up to it,
-# each with at most _STATEMENT_PARAMS parameters. Python's sqlite3 binds a statement's parameters
+# each with at most STATEMENT_PARAMS parameters. Python's sqlite3 binds a statement's parameters
 # holding the GIL, so a larger statement keeps the event loop waiting longer (16,384 event rows:
 # tens of ms, the door's p99 36.7 ms against 16.2); smaller ones make the writer's thread ask for
 # the GIL back more often, which the short switch interval of a served process makes cheap
