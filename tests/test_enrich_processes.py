@@ -2,7 +2,8 @@
 process, through a real ``clicktrail serve``: a page view is built in a child (user agent,
 referrer, session), a brand setting changed through the API reaches the children before their
 brand cache would expire, and a webhook destination made through the API gets the clickstream
-item of a page view built in a child.
+item of a page view built in a child. While enrichment keeps up, the children yield the CPU to
+the door (``SCHED_IDLE``), and the door's process keeps its priority.
 
 Beacons are sent one at a time, each read back before the next: each is then a batch of its own,
 and the batches go to the two children in turn, so two warm-up beacons give both children a
@@ -11,14 +12,20 @@ cache to keep (or drop)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from collector.brands.cache import _TTL_SECONDS
+from collector.inbox.process import BEHIND_S, CAUGHT_UP_S, yields_cpu
+from collector.ops.tuning import may_yield_cpu
 from collector.webhooks.feed import REFRESH_SECONDS
 from tests.appkit import make_beacon
 from tests.servers import CollectorProcess, clicktrail_cli, start_collector
@@ -131,3 +138,71 @@ def test_a_new_webhook_destination_gets_a_page_view_built_in_a_child(
         assert receiver.wait_for(lambda: click_id in receiver.delivered_ids(), timeout=15)
     delivered = {item["id"]: item for item in receiver.delivered_items()}
     assert delivered[click_id]["type"] == "pageview"
+
+
+def _enrichment_processes(parent: int) -> list[int]:
+    """The pids of ``parent``'s enrichment processes (spawned; not its resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            spawned = b"spawn_main" in (entry / "cmdline").read_bytes()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == parent and spawned:
+            found.append(int(entry.name))
+    return found
+
+
+def _policies(pid: int) -> set[int]:
+    return {os.sched_getscheduler(int(tid)) for tid in os.listdir(f"/proc/{pid}/task")}
+
+
+def test_the_children_yield_the_cpu_to_the_door_while_enrichment_keeps_up(
+    collector: tuple[CollectorProcess, str],
+) -> None:
+    site = Site(collector, "quiet")
+    for _ in range(2):  # a batch for each child
+        site.stored_page_view()
+    door = collector[0].process.pid
+    children = _enrichment_processes(door)
+    assert len(children) == 2
+    background = os.SCHED_IDLE if may_yield_cpu() else os.SCHED_OTHER
+    assert [_policies(child) for child in children] == [{background}, {background}]
+    assert _policies(door) == {os.SCHED_OTHER}
+    metrics = httpx.get(f"{site.url}/metrics", headers=site.api.headers).text
+    assert f"clicktrail_enrichment_background {int(may_yield_cpu())}" in metrics.splitlines()
+
+
+def test_the_children_take_their_priority_back_once_enrichment_falls_behind() -> None:
+    behind, between, caught_up = BEHIND_S + 0.1, (BEHIND_S + CAUGHT_UP_S) / 2, CAUGHT_UP_S / 2
+    assert not yields_cpu(behind, yielding=True, may_yield=True)
+    assert not yields_cpu(between, yielding=False, may_yield=True)  # not until caught up
+    assert yields_cpu(between, yielding=True, may_yield=True)  # not until behind
+    assert yields_cpu(caught_up, yielding=False, may_yield=True)
+    assert not yields_cpu(caught_up, yielding=False, may_yield=False)  # could not come back
+
+
+SWITCH_THREADS = """
+import os, threading
+from collector.ops.tuning import run_in_background
+
+def policies():
+    return sorted({os.sched_getscheduler(int(tid)) for tid in os.listdir("/proc/self/task")})
+
+idle = threading.Event()
+threading.Thread(target=idle.wait, daemon=True).start()
+assert run_in_background(True)
+threading.Thread(target=idle.wait, daemon=True).start()  # started in the background: inherits
+print(len(os.listdir("/proc/self/task")), policies())
+assert run_in_background(False)
+print(policies())
+"""
+
+
+@pytest.mark.skipif(not may_yield_cpu(), reason="needs root, CAP_SYS_NICE or RLIMIT_NICE 20")
+def test_every_thread_of_a_process_goes_to_the_background_and_back() -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", SWITCH_THREADS], capture_output=True, text=True, check=True
+    )
+    assert ran.stdout.split("\n")[:2] == [f"3 [{os.SCHED_IDLE}]", f"[{os.SCHED_OTHER}]"]

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import errno
-import gc
 import socket
-import sys
 from typing import TYPE_CHECKING
 
 from collector.cli.brands import create_brand
@@ -21,6 +19,7 @@ from collector.cli.store import shown_database
 from collector.config import SETTINGS, Settings, SettingsError, with_default_geoip_db
 from collector.demo.sample import VISITS, SampleData
 from collector.demo.signin import ensure_demo_user
+from collector.ops.tuning import tune_process
 from collector.storage import open_store
 from collector.storage.base import Brand, BrandSettings, Store
 
@@ -65,24 +64,6 @@ def check_port(settings: Settings) -> None:
                 f"--port N or the CLICKTRAIL_PORT variable (make run: CLICKTRAIL_PORT=8001 "
                 f"make run); the database was not opened"
             ) from None
-
-
-# The writer's thread lets go of the GIL for each SQLite call and needs it back after, while the
-# event loop enriches the next batch: at the default 5 ms, each hand-back kept the writer waiting
-# that long (bench/README.md: the enricher's drain, 1,500 beacons/s at 5 ms, 2,000 at 0.5 ms).
-GIL_SWITCH_INTERVAL_S = 0.0005
-# The garbage collector's thresholds for its three generations. The structs an enrichment batch
-# keeps alive until it is stored are not tracked (``gc=False``: Click, Event, the wire's
-# structs), but what is left was still walked often enough at the default (700, 10, 10) to raise
-# the door's p99 at half the sustainable rate from 11 ms to 16 ms (bench/README.md).
-# The young generation keeps its default, so cycles of short-lived objects are freed as soon.
-GC_THRESHOLDS = (700, 100, 100)
-
-
-def tune_process() -> None:
-    """The served process's GIL switch interval and collector thresholds (above)."""
-    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def serve_checked(settings: Settings) -> None:

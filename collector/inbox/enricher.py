@@ -101,6 +101,7 @@ class Enricher:
     depth = 1  # batches being stored at a time (enriched while the last one is written)
     batch_rows = BATCH
     gather_rows = GATHER_ROWS
+    background = False  # enrichment runs at idle CPU priority (enrichment processes only)
 
     def __init__(self, inbox: InboxLog, ingestor: Ingestor, writer: Writer) -> None:
         self.inbox = inbox

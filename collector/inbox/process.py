@@ -27,6 +27,9 @@ twice: a mark inside a batch's range refuses the batch
 Caches that the door's process drops when their rows change (brands, webhook destinations) are
 dropped in the children too: each batch carries how many times they were. The children's
 commits are counted in the door's process's ``/metrics``.
+
+The children yield the CPU to the door while enrichment keeps up, and take their priority back
+once it falls behind: each batch says which (:func:`yields_cpu`, :mod:`collector.ops.tuning`).
 """
 
 from __future__ import annotations
@@ -46,17 +49,23 @@ import msgspec
 
 from collector.brands.cache import BrandCache
 from collector.config import Settings
-from collector.inbox.enricher import Enricher, Taken, log_skipped, store_taken
+from collector.inbox.enricher import READ_WAIT_S, Enricher, Taken, log_skipped, store_taken
 from collector.inbox.log import InboxLog, InboxRecord
 from collector.ingest.collect import Ingestor, Placement
 from collector.ingest.wire import decode_beacon, decode_head
 from collector.ingest.writer import Writer
 from collector.ops.metrics import METRICS
+from collector.ops.tuning import may_yield_cpu, run_in_background, tune_process
 from collector.webhooks.feed import ClickstreamFeed
 
 log = logging.getLogger("clicktrail.enricher")
 
 STOP_WAIT_S = 30.0  # how long a stopping collector waits for each enrichment process
+# The children yield the CPU to the door (collector/ops/tuning.py) until enrichment lags by
+# BEHIND_S, and again once it is back within CAUGHT_UP_S (the longest a read waits for it). At
+# half the sustainable rate the lag moves between 0.2 and 1.8 s: batches in flight.
+BEHIND_S = 5.0
+CAUGHT_UP_S = READ_WAIT_S
 CHILD_STATEMENT_PARAMS = 65536  # storage/sqlite/clicks.py: fewer statements, fewer GIL trades
 _STOP = b""  # the message that asks the child to stop
 _GO = b"go"  # store the batch built last: the batch before it is stored
@@ -74,6 +83,7 @@ class _Batch(msgspec.Struct, array_like=True):
     last: int
     brands_version: int  # BrandCache.forget() calls in the door's process
     feed_version: int  # ClickstreamFeed.invalidate() calls
+    background: bool  # enrichment keeps up: run at idle CPU priority (collector/ops/tuning.py)
     placed: list[Placed]
 
 
@@ -122,6 +132,8 @@ class ProcessEnricher(Enricher):
         # last one.
         self.depth = 2 * count
         self._written: asyncio.Future[bool] | None = None  # of the last batch sent: stored?
+        self._may_yield = may_yield_cpu()
+        self.background = self._may_yield
 
     def start(self) -> None:
         for child in self._children:
@@ -186,6 +198,10 @@ class ProcessEnricher(Enricher):
             raise RuntimeError(f"the enrichment process could not store a batch: {stored.error}")
         self.skipped += stored.dropped
 
+    def _background_now(self) -> bool:
+        self.background = yields_cpu(self.inbox.lag_seconds(), self.background, self._may_yield)
+        return self.background
+
     async def _store_in(
         self, child: _ChildProcess, taken: Taken, before: asyncio.Future[bool] | None
     ) -> _Stored:
@@ -198,11 +214,20 @@ class ProcessEnricher(Enricher):
                 taken.last,
                 self._brands.version,
                 self._feed.version,
+                self._background_now(),
                 taken.placed,
             )
         )
         await child.send_go(before is None or await before)
         return await answer
+
+
+def yields_cpu(lag_s: float, yielding: bool, may_yield: bool) -> bool:
+    """Whether the children run in the background for the next batch: until enrichment lags
+    by :data:`BEHIND_S`, and again once it is back within :data:`CAUGHT_UP_S`."""
+    if not may_yield or lag_s > BEHIND_S:
+        return False
+    return yielding or lag_s < CAUGHT_UP_S
 
 
 class _ChildProcess:
@@ -308,7 +333,6 @@ def _send(conn: Connection, batch: _Batch) -> None:
 
 def enrichment_main(settings: Settings, conn: Connection) -> None:
     """The child's entry point: store the batches the pipe brings until it closes."""
-    from collector.cli.serve import tune_process
     from collector.ops.logging import log_format, logging_config
 
     logging.config.dictConfig(logging_config(log_format(settings.log_format)))
@@ -383,10 +407,14 @@ class _Child:
         self._writer = writer
         self._feed = feed
         self._versions = (0, 0)
+        self._background = False
 
     async def build(self, batch: _Batch) -> tuple[Taken, int]:
         """The batch's rows, and how many of its beacons could not be built (logged)."""
         self._catch_up(batch)
+        if batch.background != self._background:
+            self._background = batch.background
+            run_in_background(batch.background)
         taken = Taken(batch.after, batch.last)
         dropped = 0
         for placed in batch.placed:

@@ -159,6 +159,10 @@ class Metrics:
             "clicktrail_inbox_lag_seconds",
             "How long the oldest beacon not enriched yet has waited (0 when caught up).",
         )
+        self.enrichment_background = g(
+            "clicktrail_enrichment_background",
+            "1 while the enrichment processes yield the CPU to the door (enrichment keeps up).",
+        )
         self.replay_in = c(
             "clicktrail_replay_bytes_in", "Replay chunk bytes received (as sent, compressed)."
         )

@@ -51,6 +51,7 @@ def _read_gauges(services: Runtime) -> None:
     METRICS.queue.set(services.writer.queue_depth)
     METRICS.inbox_pending.set(services.inbox.pending)
     METRICS.inbox_lag.set(services.enricher.lag_seconds)
+    METRICS.enrichment_background.set(int(services.enricher.background))
     METRICS.webhook_backlog.set(services.webhooks.backlog())
     states: Tally[str] = Tally(
         job.status for job in services.store.exports_in(list(_UNFINISHED_EXPORTS))
