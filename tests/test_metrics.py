@@ -100,9 +100,11 @@ def test_a_scrape_parses_and_declares_every_metric_with_its_type(mkit: Kit) -> N
         "clicktrail_http_request_seconds": "histogram",
         "clicktrail_inbox_pending": "gauge",
         "clicktrail_inbox_lag_seconds": "gauge",
+        "clicktrail_enrichment_background": "gauge",
     }
     samples = scrape(mkit)
     assert value(samples, "clicktrail_writer_queue_depth") == 0
+    assert value(samples, "clicktrail_enrichment_background") == 0  # enriched in this process
     assert value(samples, "clicktrail_webhook_backlog") == 0
 
 
