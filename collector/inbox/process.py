@@ -342,6 +342,8 @@ def enrichment_main(settings: Settings, conn: Connection) -> None:
 
 
 async def _serve(settings: Settings, conn: Connection) -> None:
+    """Open what the child builds and stores with, take the batches until the pipe closes, and
+    close it all."""
     from collector.enrich.geo import GeoResolver
     from collector.storage import open_store
 
@@ -353,32 +355,37 @@ async def _serve(settings: Settings, conn: Connection) -> None:
     feed = ClickstreamFeed(store, brands)
     writer = Writer(store, settings.writer_max_batch, feed=feed)
     writer.start()
-    ingestor = Ingestor(
-        store=store,
-        writer=writer,
-        brands=brands,
-        geo=geo,
-        trusted_proxies=(),
-        max_body_bytes=settings.max_body_bytes,
-    )
-    child = _Child(ingestor, writer, feed)
-    built: deque[tuple[_Batch, Taken, int]] = deque()  # built, waiting for their go
-    storing: asyncio.Task[None] | None = None
     try:
-        while (data := await asyncio.to_thread(_receive, conn)) is not None:
-            if data not in (_GO, _DROP):  # a batch: built now, while the last one is stored
-                batch = _batch_decoder.decode(data)
-                built.append((batch, *await child.build(batch)))
-                continue
-            storing = asyncio.get_running_loop().create_task(
-                child.store(*built.popleft(), data == _GO, storing, conn)
-            )
-        if storing is not None:
-            await storing
+        ingestor = Ingestor(
+            store=store,
+            writer=writer,
+            brands=brands,
+            geo=geo,
+            trusted_proxies=(),
+            max_body_bytes=settings.max_body_bytes,
+        )
+        await _take_batches(_Child(ingestor, writer, feed), conn)
     finally:
         await writer.stop()
         store.close()
         geo.close()
+
+
+async def _take_batches(child: _Child, conn: Connection) -> None:
+    """Build each batch as it arrives (while the last one is stored); at each go, store the
+    oldest one built, or at a drop, answer that it was not stored."""
+    built: deque[tuple[_Batch, Taken, int]] = deque()  # built, waiting for their go
+    storing: asyncio.Task[None] | None = None
+    while (data := await asyncio.to_thread(_receive, conn)) is not None:
+        if data not in (_GO, _DROP):
+            batch = _batch_decoder.decode(data)
+            built.append((batch, *await child.build(batch)))
+            continue
+        storing = asyncio.get_running_loop().create_task(
+            child.store(*built.popleft(), data == _GO, storing, conn)
+        )
+    if storing is not None:
+        await storing
 
 
 def _receive(conn: Connection) -> bytes | None:
