@@ -151,9 +151,11 @@ def test_the_recorded_visits_have_replays_in_their_sessions(filled: Demo):
     assert all(r["duration_ms"] > 0 for r in replays)
 
 
-def test_the_sample_data_goes_in_once(filled: Demo, store: Store, demo_settings):
+def test_the_sample_data_goes_in_once(filled: Demo, store: Store, demo_settings, tmp_path):
     before = filled.api("/analytics", groupBy="count", interval="30d").json()
     again = SampleData(filled.brand.id, BASE, visits=VISITS, seed=SEED, out=None)
-    for demo in _serve(store, demo_settings, filled.brand, filled.key, again):
+    # A second collector on the database, beside the first: it needs an inbox of its own.
+    beside = demo_settings.replace(inbox=str(tmp_path / "second-inbox"))
+    for demo in _serve(store, beside, filled.brand, filled.key, again):
         assert _wait_done(demo.http)["state"] == "skipped"
         assert demo.api("/analytics", groupBy="count", interval="30d").json() == before

@@ -14,16 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from collector.app import create_app
 from collector.cli import create_brand
-from collector.inbox.log import InboxLog, InboxRecord
+from collector.config import Settings
+from collector.inbox.log import InboxInUse, InboxLog, InboxRecord, inbox_path
 from collector.inbox.segments import read_directory, read_state
+from collector.storage import open_store
 from collector.storage.base import Brand, BrandSettings, Click, ClickQuery, Event, Store
 from collector.storage.inbox import InboxBatch
 from tests.appkit import CHROME_UA, Kit, geoip_settings, make_beacon, now_ms
-from tests.servers import serve_in_thread
+from tests.servers import clicktrail_cli, serve_in_thread, start_collector
+from tests.storage_fixtures import chdb_test_url, drop_database
 
 
 def record(body: bytes = b"{}", received_at: int | None = None) -> InboxRecord:
@@ -66,6 +70,54 @@ def test_sequence_numbers_keep_growing_after_a_trim_and_a_reopen(tmp_path: Path)
     second_id, done, pending, second_seqs = asyncio.run(second_life())
     assert (second_id, done, pending) == (first_id, 3, 1)
     assert second_seqs == [4]  # never 1 again, though the table was empty
+
+
+def test_a_second_log_on_the_same_inbox_is_refused_until_the_first_stops(tmp_path: Path) -> None:
+    path = tmp_path / "inbox"
+
+    async def scenario() -> list[int]:
+        first, second = InboxLog(path), InboxLog(path)
+        first.start()
+        with pytest.raises(InboxInUse, match="--inbox DIR"):
+            second.start()
+        await first.append(record(b"first"))
+        await first.stop()
+        second.start()  # the first let go of it
+        await second.append(record(b"second"))
+        seqs = [r.seq for r in second.read(0, second.appended, 10)]
+        await second.stop()
+        return seqs
+
+    assert asyncio.run(scenario()) == [1, 2]  # one numbering, nothing written over
+
+
+def test_a_second_collector_on_the_same_database_refuses_to_start(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'clicktrail.db'}"
+    clicktrail_cli("brands", "create", "shop", "--domain", "shop.example", database=database)
+    first = start_collector("serve", database, tmp_path / "first.log")
+    try:
+        with pytest.raises(RuntimeError, match="in use by another collector"):
+            start_collector("serve", database, tmp_path / "second.log")
+        assert httpx.get(first.url + "/healthz").status_code == 200
+    finally:
+        first.stop()
+
+
+def test_collectors_of_two_databases_have_inboxes_of_their_own(
+    store_url: str, tmp_path: Path
+) -> None:
+    other_url = (
+        f"sqlite:///{tmp_path / 'other.db'}" if store_url.startswith("sqlite") else chdb_test_url()
+    )
+    stores = [open_store(store_url), open_store(other_url)]
+    try:
+        paths = {inbox_path(Settings(), store) for store in stores}
+    finally:
+        for store in stores:
+            store.close()
+        if not other_url.startswith("sqlite"):
+            drop_database(other_url)
+    assert len(paths) == 2
 
 
 def test_a_record_is_durable_when_append_returns(tmp_path: Path) -> None:

@@ -93,10 +93,10 @@ def test_a_scrub_that_runs_out_of_disk_loses_no_pending_record(
         return log.appended, read
 
     error, left, read = asyncio.run(failed_scrub())
-    assert (error, left, read) == ("ENOSPC", ["state.json"], numbered(done + 1, count))
+    assert (error, left, read) == ("ENOSPC", ["lock", "state.json"], numbered(done + 1, count))
     assert asyncio.run(next_life()) == (count + 1, numbered(done + 1, count + 1))
     assert_no_done_body_left(path, done, count)
-    assert other_files(path) == ["state.json"]  # no half copy beside the segments
+    assert other_files(path) == ["lock", "state.json"]  # no half copy beside the segments
 
 
 CRASH_DURING_SCRUB = """
@@ -147,4 +147,4 @@ def test_a_crash_while_scrub_copies_loses_no_pending_record(tmp_path: Path) -> N
 
     assert asyncio.run(next_life()) == (count + 1, numbered(done + 1, count))
     assert [n for n in range(1, count + 2) if body(n) in raw_bytes(path)] == []
-    assert other_files(path) == ["state.json"]
+    assert other_files(path) == ["lock", "state.json"]

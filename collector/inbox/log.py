@@ -43,15 +43,24 @@ log = logging.getLogger("clicktrail.inbox")
 Queued = TypeVar("Queued")
 
 
+OUTBOX_STEM = "webhook-outbox"  # storage/clickhouse/outbox.py: default_outbox_path
+
+
+class InboxInUse(RuntimeError):
+    """Another collector appends to this inbox: two would number and trim it over each other."""
+
+
 def inbox_path(settings: Settings, store: object) -> Path:
     """The ``inbox`` setting, else beside the store: ``<file>-inbox`` for a SQLite database,
     the webhook outbox's directory for ClickHouse (``inbox`` in a chdb directory,
-    ``./data/inbox`` for a server, a temporary directory for ``chdb://memory``)."""
+    ``./data/inbox`` for a server, a temporary directory for ``chdb://memory``; ``inbox-<name>``
+    for a database other than the default, as the outbox's file)."""
     if settings.inbox:
         return Path(settings.inbox)
     outbox = getattr(store, "outbox_path", None)
-    if isinstance(outbox, Path):
-        return outbox.with_name("inbox")
+    if isinstance(outbox, Path):  # one per database, as the outbox: webhook-outbox-<db>.db
+        named = outbox.stem.startswith(OUTBOX_STEM + "-")
+        return outbox.with_name("inbox" + (outbox.stem[len(OUTBOX_STEM) :] if named else ""))
     database = Path(getattr(store, "path"))  # noqa: B009  (a SQLite store's file)
     return database.with_name(database.name + "-inbox")
 
@@ -80,15 +89,7 @@ class InboxLog:
         self.path = path
         self.full_sync = full_sync
         self._files = SegmentFiles(path, full_sync)
-        state = self._files.read_state()
-        self.inbox_id = str(state.get("id") or uuid.uuid4().hex[:16])
-        self.done = _mark(state, "done")
-        self.claimed = max(self.done, _mark(state, "claimed"))
-        self.appended = max(self.done, self._files.recover())
-        self._written = self.appended  # the last seq written, counted where the writes run
-        self._files.trim(self.done, self._written)
-        if not state:
-            self._save_marks(self.done, self.claimed)
+        self._load(repair=False)  # as it is; repaired once it is this collector's (start)
         # received_at of the oldest record not enriched yet (None: none, or not known yet)
         self.oldest_pending_at: int | None = None
         # The next group: rows with the futures of their requests, and tasks (marks, trims)
@@ -104,12 +105,35 @@ class InboxLog:
         self.waiting = 0  # requests waiting for their commit: how busy the door is
         self._cursor = (0, 0, 0)  # the reader's place: (segment, next seq, its byte offset)
 
+    def _load(self, repair: bool) -> None:
+        """The log's id, marks and end, from its files (its last segment scanned); ``repair``:
+        cut a torn tail, delete what is done, and write the state file if there is none."""
+        state = self._files.read_state()
+        self.inbox_id = str(state.get("id") or uuid.uuid4().hex[:16])
+        self.done = _mark(state, "done")
+        self.claimed = max(self.done, _mark(state, "claimed"))
+        self.appended = max(self.done, self._files.recover(repair))
+        self._written = self.appended  # the last seq written, counted where the writes run
+        if not repair:
+            return
+        self._files.trim(self.done, self._written)
+        if not state:
+            self._save_marks(self.done, self.claimed)
+
     def _save_marks(self, done: int, claimed: int) -> None:
         self._files.write_state({"id": self.inbox_id, "done": done, "claimed": claimed})
 
     # --- the door: group commit ---------------------------------------------------------------
 
     def start(self) -> None:
+        if not self._files.claim_directory():
+            raise InboxInUse(
+                f"the inbox {self.path} is in use by another collector (a second one on the"
+                " same database?): stop that one, or give this one an inbox of its own with"
+                " --inbox DIR (CLICKTRAIL_INBOX)"
+            )
+        self._files.list_segments()  # as they are now that no other collector changes them
+        self._load(repair=True)
         self._loop = asyncio.get_running_loop()
         if self.full_sync:  # an fsync per group would stall the event loop: a thread does it
             self._thread = threading.Thread(target=self._committer, name="clicktrail-inbox")
@@ -252,6 +276,7 @@ class InboxLog:
         elif self._rows or self._tasks:
             self._group_on_loop()
         self._files.close_active()
+        self._files.release_directory()
 
     # --- the enricher: reads, marks, trimming -------------------------------------------------
 

@@ -22,6 +22,7 @@ enricher) reads. :attr:`SegmentFiles.lock` guards the list of segments between t
 from __future__ import annotations
 
 import bisect
+import fcntl
 import json
 import logging
 import os
@@ -40,6 +41,7 @@ MAX_PAYLOAD = 64 << 20  # a longer length is a torn or foreign header
 SEGMENT_BYTES = 8 << 20  # a segment is closed once it holds this much
 READ_CHUNK = 1 << 20
 STATE_FILE = "state.json"
+LOCK_FILE = "lock"  # locked (flock) by the collector appending here
 SUFFIX = ".log"
 STAGED = ".new"  # a segment being rewritten, renamed into place once whole
 
@@ -99,11 +101,40 @@ class SegmentFiles:
         self.path = path
         self.full_sync = full_sync
         self.lock = threading.Lock()
-        for staged in path.glob("*" + SUFFIX + STAGED):  # a copy a crash cut short
-            staged.unlink()
-        self.firsts = sorted(int(p.stem) for p in path.glob("*" + SUFFIX) if p.stem.isdigit())
+        self.firsts: list[int] = []
+        self.list_segments(clean=False)  # another collector may own it: look, do not touch
         self._fd: int | None = None  # the segment being appended to (always the last one)
         self._size = 0
+        self._owner: int | None = None  # the locked lock file: this collector appends here
+
+    # --- one collector at a time ----------------------------------------------------------------
+
+    def claim_directory(self) -> bool:
+        """Lock the directory for this collector; False when another one (in this process or
+        another) holds it. The kernel lets go of it when the process dies, even by ``kill -9``."""
+        if self._owner is not None:
+            return True
+        fd = os.open(self.path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._owner = fd
+        return True
+
+    def release_directory(self) -> None:
+        if self._owner is not None:
+            os.close(self._owner)
+            self._owner = None
+
+    def list_segments(self, clean: bool = True) -> None:
+        """The segments as the directory has them now; ``clean``: delete a copy a crash cut
+        short (only once the directory is this collector's)."""
+        for staged in self.path.glob("*" + SUFFIX + STAGED) if clean else ():
+            staged.unlink()
+        found = (int(p.stem) for p in self.path.glob("*" + SUFFIX) if p.stem.isdigit())
+        self.firsts = sorted(found)
 
     def file(self, first: int) -> Path:
         return self.path / f"{first:020d}{SUFFIX}"
@@ -133,25 +164,26 @@ class SegmentFiles:
 
     # --- appending ----------------------------------------------------------------------------
 
-    def recover(self) -> int:
-        """The seq of the last intact record (0 when there is none). A torn tail is cut off the
-        last segment; trailing segments without a record are removed."""
-        while self.firsts:
-            first = self.firsts[-1]
-            fd = os.open(self.file(first), os.O_RDWR)
+    def recover(self, repair: bool = True) -> int:
+        """The seq of the last intact record (0 when there is none). ``repair`` (once the
+        directory is this collector's): a torn tail is cut off the last segment, and trailing
+        segments without a record are removed."""
+        for first in reversed(self.firsts.copy()):
+            fd = os.open(self.file(first), os.O_RDWR if repair else os.O_RDONLY)
             try:
                 last, intact = 0, 0
                 for seq, _, record_end, _ in scan(fd):
                     last, intact = seq, record_end
-                if os.fstat(fd).st_size > intact:
+                if repair and os.fstat(fd).st_size > intact:
                     log.warning("inbox segment %d: a torn tail cut at byte %d", first, intact)
                     os.ftruncate(fd, intact)
             finally:
                 os.close(fd)
             if last:
                 return last
-            os.unlink(self.file(first))
-            self.firsts.pop()
+            if repair:
+                os.unlink(self.file(first))
+                self.firsts.pop()
         return 0
 
     def append(self, data: bytes, first_seq: int) -> None:
