@@ -5,10 +5,11 @@ of enrichment processes (``--enrich-processes``).
 The door's answers go first. While enrichment keeps up, the enrichment processes run at the
 ``SCHED_IDLE`` policy: they take only what the door leaves of the cores, and a beacon that
 arrives wakes the door at once instead of waiting for a child's time slice. Once enrichment
-falls behind (reads may lag by a second), they run at the collector's priority again, so a
-saturated door cannot starve them (bench/README.md, issue 17). Going back from ``SCHED_IDLE``
-needs root, ``CAP_SYS_NICE`` or ``RLIMIT_NICE`` of 20 (systemd: ``LimitNICE=20``); a process
-that could not go back never leaves the collector's priority (:func:`may_yield_cpu`).
+falls behind (a lag of 5 s: :func:`collector.inbox.process.yields_cpu`), they run at the
+collector's priority again, so a saturated door cannot starve them (bench/README.md, issue
+17). Going back from ``SCHED_IDLE`` needs root, ``CAP_SYS_NICE`` or ``RLIMIT_NICE`` of 20
+(systemd: ``LimitNICE=20``); a process that could not go back never leaves the collector's
+priority (:func:`may_yield_cpu`).
 """
 
 from __future__ import annotations
