@@ -112,7 +112,8 @@ def test_a_key_revoked_here_gets_401_at_once_in_another_collector_on_the_file(
     sqlite_kit: tuple[Kit, str], tmp_path: Path
 ) -> None:
     kit, url = sqlite_kit
-    other = start_collector("serve", url, tmp_path / "other.log")
+    inbox = ("--inbox", str(tmp_path / "other-inbox"))  # one collector per inbox
+    other = start_collector("serve", url, tmp_path / "other.log", *inbox)
     try:
         with httpx.Client(base_url=other.url, timeout=10) as http:
             key = _make_key(kit)
