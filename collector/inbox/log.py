@@ -89,7 +89,10 @@ class InboxLog:
         self.path = path
         self.full_sync = full_sync
         self._files = SegmentFiles(path, full_sync)
-        self._load(repair=False)  # as it is; repaired once it is this collector's (start)
+        # Read from the files at start, once the directory is this collector's.
+        self.inbox_id = ""
+        self.done = self.claimed = self.appended = 0
+        self._written = 0  # the last seq written, counted where the writes run
         # received_at of the oldest record not enriched yet (None: none, or not known yet)
         self.oldest_pending_at: int | None = None
         # The next group: rows with the futures of their requests, and tasks (marks, trims)
@@ -105,17 +108,16 @@ class InboxLog:
         self.waiting = 0  # requests waiting for their commit: how busy the door is
         self._cursor = (0, 0, 0)  # the reader's place: (segment, next seq, its byte offset)
 
-    def _load(self, repair: bool) -> None:
-        """The log's id, marks and end, from its files (its last segment scanned); ``repair``:
-        cut a torn tail, delete what is done, and write the state file if there is none."""
+    def _load(self) -> None:
+        """The log's id, marks and end, from its files (a torn tail cut off, what is done
+        deleted, and the state file written if there is none)."""
+        self._files.list_segments()
         state = self._files.read_state()
         self.inbox_id = str(state.get("id") or uuid.uuid4().hex[:16])
         self.done = _mark(state, "done")
         self.claimed = max(self.done, _mark(state, "claimed"))
-        self.appended = max(self.done, self._files.recover(repair))
-        self._written = self.appended  # the last seq written, counted where the writes run
-        if not repair:
-            return
+        self.appended = max(self.done, self._files.recover())
+        self._written = self.appended
         self._files.trim(self.done, self._written)
         if not state:
             self._save_marks(self.done, self.claimed)
@@ -132,8 +134,7 @@ class InboxLog:
                 " same database?): stop that one, or give this one an inbox of its own with"
                 " --inbox DIR (CLICKTRAIL_INBOX)"
             )
-        self._files.list_segments()  # as they are now that no other collector changes them
-        self._load(repair=True)
+        self._load()
         self._loop = asyncio.get_running_loop()
         if self.full_sync:  # an fsync per group would stall the event loop: a thread does it
             self._thread = threading.Thread(target=self._committer, name="clicktrail-inbox")

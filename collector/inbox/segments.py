@@ -101,8 +101,7 @@ class SegmentFiles:
         self.path = path
         self.full_sync = full_sync
         self.lock = threading.Lock()
-        self.firsts: list[int] = []
-        self.list_segments(clean=False)  # another collector may own it: look, do not touch
+        self.firsts: list[int] = []  # listed once the directory is this collector's
         self._fd: int | None = None  # the segment being appended to (always the last one)
         self._size = 0
         self._owner: int | None = None  # the locked lock file: this collector appends here
@@ -128,10 +127,10 @@ class SegmentFiles:
             os.close(self._owner)
             self._owner = None
 
-    def list_segments(self, clean: bool = True) -> None:
-        """The segments as the directory has them now; ``clean``: delete a copy a crash cut
-        short (only once the directory is this collector's)."""
-        for staged in self.path.glob("*" + SUFFIX + STAGED) if clean else ():
+    def list_segments(self) -> None:
+        """The segments as the directory has them (a copy a crash cut short is deleted); only
+        once the directory is this collector's."""
+        for staged in self.path.glob("*" + SUFFIX + STAGED):
             staged.unlink()
         found = (int(p.stem) for p in self.path.glob("*" + SUFFIX) if p.stem.isdigit())
         self.firsts = sorted(found)
@@ -164,26 +163,25 @@ class SegmentFiles:
 
     # --- appending ----------------------------------------------------------------------------
 
-    def recover(self, repair: bool = True) -> int:
-        """The seq of the last intact record (0 when there is none). ``repair`` (once the
-        directory is this collector's): a torn tail is cut off the last segment, and trailing
-        segments without a record are removed."""
-        for first in reversed(self.firsts.copy()):
-            fd = os.open(self.file(first), os.O_RDWR if repair else os.O_RDONLY)
+    def recover(self) -> int:
+        """The seq of the last intact record (0 when there is none). A torn tail is cut off the
+        last segment; trailing segments without a record are removed."""
+        while self.firsts:
+            first = self.firsts[-1]
+            fd = os.open(self.file(first), os.O_RDWR)
             try:
                 last, intact = 0, 0
                 for seq, _, record_end, _ in scan(fd):
                     last, intact = seq, record_end
-                if repair and os.fstat(fd).st_size > intact:
+                if os.fstat(fd).st_size > intact:
                     log.warning("inbox segment %d: a torn tail cut at byte %d", first, intact)
                     os.ftruncate(fd, intact)
             finally:
                 os.close(fd)
             if last:
                 return last
-            if repair:
-                os.unlink(self.file(first))
-                self.firsts.pop()
+            os.unlink(self.file(first))
+            self.firsts.pop()
         return 0
 
     def append(self, data: bytes, first_seq: int) -> None:
