@@ -7,6 +7,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
+import queue
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -133,6 +136,42 @@ def test_a_record_is_durable_when_append_returns(tmp_path: Path) -> None:
         return seen
 
     assert asyncio.run(append_and_look()) == [(1, body)]
+
+
+def test_appends_are_answered_while_the_state_file_is_slow_to_write(tmp_path: Path) -> None:
+    """A mark's write waits on the file system (here a FIFO in the staged state file's place,
+    which blocks its writer until read); the door's appends are answered meanwhile. Were the
+    mark written where the appends are, the FIFO would be read only by the timeout."""
+    path = tmp_path / "inbox"
+    appended, read = threading.Event(), queue.Queue[tuple[bool, str]]()
+
+    def release() -> None:
+        on_time = appended.wait(timeout=10)
+        with open(path / "state.json.new") as fifo:
+            read.put((on_time, fifo.read()))
+
+    async def scenario() -> int:
+        log = InboxLog(path)
+        log.start()
+        await log.append(record(b"1"))
+        os.mkfifo(path / "state.json.new")
+        marking = asyncio.create_task(log.mark_done(1))
+        await asyncio.sleep(0.05)  # the mark's write is waiting for a reader now
+        await log.append(record(b"2"))
+        appended.set()
+        await marking
+        await log.mark_done(2)  # a regular state file again
+        await log.stop()
+        return log.appended
+
+    reader = threading.Thread(target=release)
+    reader.start()
+    assert asyncio.run(scenario()) == 2
+    reader.join()
+    on_time, written = read.get_nowait()
+    assert on_time, "the append waited for the state file's write"
+    assert json.loads(written)["done"] == 1
+    assert read_state(path)["done"] == 2
 
 
 def test_pending_and_lag_follow_the_oldest_record_not_enriched(tmp_path: Path) -> None:

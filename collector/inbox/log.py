@@ -107,6 +107,7 @@ class InboxLog:
         self.on_commit: list[asyncio.Event] = []  # set after each commit (the enricher's wake-up)
         self.waiting = 0  # requests waiting for their commit: how busy the door is
         self._cursor = (0, 0, 0)  # the reader's place: (segment, next seq, its byte offset)
+        self._marks_lock = threading.Lock()  # one write of the state file at a time
 
     def _load(self) -> None:
         """The log's id, marks and end, from its files (a torn tail cut off, what is done
@@ -319,19 +320,39 @@ class InboxLog:
 
     async def claim(self, upto: int) -> None:
         """Record the batch being enriched (``done < seq <= upto``) before it is written."""
-        await self._run_task(functools.partial(self._set_marks, self.done, upto))
+        await self._set_marks(self.done, upto)
         self.claimed = upto
 
     async def mark_done(self, upto: int) -> None:
         """Every record up to ``upto`` is enriched: mark it, and delete what is all done."""
-        await self._run_task(functools.partial(self._set_marks, upto, upto))
+        await self._set_marks(upto, upto)
         self.done = self.claimed = upto
         if upto >= self.appended:
             self.oldest_pending_at = None
 
-    def _set_marks(self, done: int, claimed: int) -> None:
-        self._save_marks(done, claimed)
-        self._files.trim(done, self._written)
+    async def _set_marks(self, done: int, claimed: int) -> None:
+        """Write the marks and delete what is all done, on a thread: a rename or an unlink can
+        wait tens of ms for the file system's journal, and the door's group writes must not
+        (one rename in a group on the loop was a 47 ms stall of every answer). Only taking the
+        segment being appended to off the log, once it is all done, waits for a group."""
+        await asyncio.to_thread(self._store_marks, done, claimed)
+        if done < self.appended:
+            return
+        detached: list[Path] = []
+
+        def detach() -> None:  # in the group: nothing appended since can be in the segment
+            path = self._files.detach_active(done, self._written)
+            if path is not None:
+                detached.append(path)
+
+        await self._run_task(detach)
+        for path in detached:
+            await asyncio.to_thread(path.unlink, missing_ok=True)
+
+    def _store_marks(self, done: int, claimed: int) -> None:
+        with self._marks_lock:
+            self._save_marks(done, claimed)
+            self._files.trim_closed(done)
 
     async def scrub(self) -> None:
         """After a visitor's deletion: no copy of an enriched record is left in the log, not

@@ -15,14 +15,17 @@ holds ``first .. next segment's first - 1``.
 ``state.json`` keeps the log's id and its ``done`` and ``claimed`` marks; it is replaced whole
 (written beside, then renamed), so a crash leaves the old marks or the new ones.
 
-One thread (the inbox's committer) appends, trims and rewrites; one reader at a time (the
-enricher) reads. :attr:`SegmentFiles.lock` guards the list of segments between the two.
+The group writes (on the event loop, or the committer thread with full sync) append, rewrite
+and take the segment being appended to off the log; the marks' thread writes the state file and
+deletes closed segments that are all done (:meth:`SegmentFiles.trim_closed`); one reader at a
+time (the enricher) reads. :attr:`SegmentFiles.lock` guards the list of segments between them.
 """
 
 from __future__ import annotations
 
 import bisect
 import fcntl
+import itertools
 import json
 import logging
 import os
@@ -230,11 +233,33 @@ class SegmentFiles:
             self.close_active()
         self._delete(drop)
 
+    def trim_closed(self, done: int) -> None:
+        """Delete every segment but the last whose records are all at or below ``done``: what
+        :meth:`trim` does, without the segment appends go to, so it may run on a thread of its
+        own while the group writes append."""
+        with self.lock:
+            firsts = list(self.firsts)
+        drop = [first for first, following in itertools.pairwise(firsts) if following - 1 <= done]
+        self._delete(drop)
+
+    def detach_active(self, done: int, written: int) -> Path | None:
+        """When every record written is done, close the segment being appended to and take it
+        off the log (the next append opens a new one); its path, to delete. Runs where the
+        group writes run."""
+        with self.lock:
+            last = self.firsts[-1] if self.firsts else None
+            if last is None or done < written:
+                return None
+            self.firsts.remove(last)
+        self.close_active()
+        return self.file(last)
+
     def _delete(self, firsts: list[int]) -> None:
         for first in firsts:
             self.file(first).unlink(missing_ok=True)
             with self.lock:
-                self.firsts.remove(first)
+                if first in self.firsts:
+                    self.firsts.remove(first)
 
     def drop_before(self, seq: int) -> None:
         """Rewrite the segment holding ``seq`` without its records before ``seq`` (a new file
