@@ -223,20 +223,15 @@ class SegmentFiles:
     def trim(self, done: int, written: int) -> None:
         """Delete every segment whose records are all at or below ``done``; the one being
         appended to as well when ``done`` reaches ``written``, the last record written."""
-        with self.lock:
-            firsts = list(self.firsts)
-        if not firsts:
-            return
-        ends = [following - 1 for following in firsts[1:]] + [written]
-        drop = [first for first, end in zip(firsts, ends, strict=True) if end <= done]
-        if drop and drop[-1] == firsts[-1]:
-            self.close_active()
-        self._delete(drop)
+        self.trim_closed(done)
+        detached = self.detach_active(done, written)
+        if detached is not None:
+            detached.unlink(missing_ok=True)
 
     def trim_closed(self, done: int) -> None:
-        """Delete every segment but the last whose records are all at or below ``done``: what
-        :meth:`trim` does, without the segment appends go to, so it may run on a thread of its
-        own while the group writes append."""
+        """Delete every segment but the last whose records are all at or below ``done``: the
+        part of :meth:`trim` that leaves the segment appends go to alone, so it may run on a
+        thread of its own while the group writes append."""
         with self.lock:
             firsts = list(self.firsts)
         drop = [first for first, following in itertools.pairwise(firsts) if following - 1 <= done]
